@@ -1,0 +1,53 @@
+// swift-tools-version:6.0
+// Vigil: multivariate time-series anomaly detection harness (TranAD, Isolation Forest, POT, metrics).
+//
+// Layers (a lower module never imports a higher one):
+//   CBLAS/CHDF5 (system) → VigilTensor → VigilNN → VigilTranAD / VigilIsolationForest
+//   → VigilScores → VigilThresholds → VigilMetrics → vigil (CLI)
+//   VigilHDF5 and VigilData sit beside the tensor core: they read and write arrays, nothing more.
+import PackageDescription
+
+let package = Package(
+    name: "Vigil",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "vigil", targets: ["vigil"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5"),
+
+        .target(name: "VigilTensor", dependencies: ["CBLAS"]),
+        .target(name: "VigilNN", dependencies: ["VigilTensor"]),
+        .target(name: "VigilHDF5", dependencies: ["CHDF5"]),
+        .target(name: "VigilData", dependencies: ["VigilHDF5"]),
+        .target(name: "VigilTranAD", dependencies: ["VigilNN", "VigilTensor"]),
+        .target(name: "VigilIsolationForest", dependencies: ["VigilHDF5"]),
+        .target(name: "VigilScores", dependencies: ["VigilTranAD", "VigilIsolationForest"]),
+        .target(name: "VigilThresholds", dependencies: []),
+        .target(name: "VigilMetrics", dependencies: []),
+        .executableTarget(
+            name: "vigil",
+            dependencies: [
+                "VigilTensor", "VigilNN", "VigilHDF5", "VigilData", "VigilTranAD", "VigilIsolationForest",
+                "VigilScores", "VigilThresholds", "VigilMetrics",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(name: "VigilTensorTests", dependencies: ["VigilTensor"]),
+        .testTarget(name: "VigilNNTests", dependencies: ["VigilNN", "VigilTensor"]),
+        .testTarget(name: "VigilHDF5Tests", dependencies: ["VigilHDF5"]),
+        .testTarget(name: "VigilDataTests", dependencies: ["VigilData", "VigilHDF5"]),
+        .testTarget(name: "VigilTranADTests", dependencies: ["VigilTranAD", "VigilNN", "VigilTensor"],
+                    resources: [.copy("Goldens")]),
+        .testTarget(name: "VigilIsolationForestTests", dependencies: ["VigilIsolationForest", "VigilHDF5"]),
+        .testTarget(name: "VigilThresholdsTests", dependencies: ["VigilThresholds"],
+                    resources: [.copy("Goldens")]),
+        .testTarget(name: "VigilMetricsTests", dependencies: ["VigilMetrics"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

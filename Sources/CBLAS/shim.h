@@ -1,0 +1,3 @@
+// OpenBLAS CBLAS + LAPACKE (Debian: libopenblas-dev liblapacke-dev).
+#include <cblas.h>
+#include <lapacke.h>

@@ -1,0 +1,1 @@
+// VigilData — module placeholder; replaced by the issue that builds it.

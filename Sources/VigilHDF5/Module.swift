@@ -1,0 +1,1 @@
+// VigilHDF5 — module placeholder; replaced by the issue that builds it.

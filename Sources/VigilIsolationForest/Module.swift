@@ -1,0 +1,1 @@
+// VigilIsolationForest — module placeholder; replaced by the issue that builds it.

@@ -1,0 +1,1 @@
+// VigilMetrics — module placeholder; replaced by the issue that builds it.

@@ -1,0 +1,1 @@
+// VigilNN — module placeholder; replaced by the issue that builds it.

@@ -1,0 +1,1 @@
+// VigilScores — module placeholder; replaced by the issue that builds it.

@@ -1,0 +1,1 @@
+// VigilTensor — module placeholder; replaced by the issue that builds it.

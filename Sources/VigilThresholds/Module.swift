@@ -1,0 +1,1 @@
+// VigilThresholds — module placeholder; replaced by the issue that builds it.

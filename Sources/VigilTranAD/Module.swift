@@ -1,0 +1,1 @@
+// VigilTranAD — module placeholder; replaced by the issue that builds it.
