@@ -2,7 +2,7 @@
 // Vigil: multivariate time-series anomaly detection harness (TranAD, Isolation Forest, POT, metrics).
 //
 // Layers (a lower module never imports a higher one):
-//   CBLAS/CHDF5 (system) → VigilTensor → VigilNN → VigilTranAD / VigilIsolationForest
+//   CBLAS/CHDF5 (system), VigilRandom → VigilTensor → VigilNN → VigilTranAD / VigilIsolationForest
 //   → VigilScores → VigilThresholds → VigilMetrics → vigil (CLI)
 //   VigilHDF5 and VigilData sit beside the tensor core: they read and write arrays, nothing more.
 import PackageDescription
@@ -20,24 +20,26 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5"),
 
-        .target(name: "VigilTensor", dependencies: ["CBLAS"]),
+        .target(name: "VigilRandom"),
+        .target(name: "VigilTensor", dependencies: ["CBLAS", "VigilRandom"]),
         .target(name: "VigilNN", dependencies: ["VigilTensor"]),
         .target(name: "VigilHDF5", dependencies: ["CHDF5"]),
         .target(name: "VigilData", dependencies: ["VigilHDF5"]),
         .target(name: "VigilTranAD", dependencies: ["VigilNN", "VigilTensor"]),
-        .target(name: "VigilIsolationForest", dependencies: ["VigilHDF5"]),
+        .target(name: "VigilIsolationForest", dependencies: ["VigilHDF5", "VigilRandom"]),
         .target(name: "VigilScores", dependencies: ["VigilTranAD", "VigilIsolationForest"]),
         .target(name: "VigilThresholds", dependencies: []),
         .target(name: "VigilMetrics", dependencies: []),
         .executableTarget(
             name: "vigil",
             dependencies: [
-                "VigilTensor", "VigilNN", "VigilHDF5", "VigilData", "VigilTranAD", "VigilIsolationForest",
+                "VigilRandom", "VigilTensor", "VigilNN", "VigilHDF5", "VigilData", "VigilTranAD", "VigilIsolationForest",
                 "VigilScores", "VigilThresholds", "VigilMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
+        .testTarget(name: "VigilRandomTests", dependencies: ["VigilRandom"]),
         .testTarget(name: "VigilTensorTests", dependencies: ["VigilTensor"]),
         .testTarget(name: "VigilNNTests", dependencies: ["VigilNN", "VigilTensor"]),
         .testTarget(name: "VigilHDF5Tests", dependencies: ["VigilHDF5"]),
