@@ -1,1 +1,0 @@
-// VigilThresholds — module placeholder; replaced by the issue that builds it.

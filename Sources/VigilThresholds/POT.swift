@@ -1,0 +1,130 @@
+// POT thresholds: the deployable calibration (train scores only) and the reference protocol (TranAD `pot_eval`).
+import Foundation
+
+/// POT parameters; defaults are the published SMD/TranAD setting (q = 1e-5, level = 0.99995, scale = 1.06).
+public struct POTParameters: Codable, Equatable, Sendable {
+    /// Risk q of the extreme quantile z_q.
+    public var q: Double
+    /// Probability of the initial threshold t.
+    public var level: Double
+    /// Multiplier applied to the resulting threshold (the reference's `lm[1]`).
+    public var scale: Double
+    /// Factor the level is multiplied by after a failed initialisation (reference: 0.999).
+    public var retryFactor: Double
+    /// Maximum number of initialisation attempts (the reference retries forever).
+    public var maxAttempts: Int
+    /// Grimshaw options.
+    public var grimshaw: GrimshawOptions
+
+    public init(q: Double = 1e-5, level: Double = 0.99995, scale: Double = 1.06, retryFactor: Double = 0.999,
+                maxAttempts: Int = 100, grimshaw: GrimshawOptions = GrimshawOptions()) {
+        self.q = q
+        self.level = level
+        self.scale = scale
+        self.retryFactor = retryFactor
+        self.maxAttempts = maxAttempts
+        self.grimshaw = grimshaw
+    }
+}
+
+/// A POT calibration: the SPOT initialisation actually used and the final threshold.
+public struct POTCalibration: Codable, Equatable, Sendable {
+    /// Final threshold (deployable: z_q·scale; stream: mean(per-step thresholds)·scale).
+    public var threshold: Double
+    /// Initialisation (level after retries, t, N_t, γ, σ, z_q).
+    public var initialisation: SPOTInitialisation
+    /// Number of initialisation attempts (1 = no retry).
+    public var attempts: Int
+    /// Stream run, present only for the stream (reference) protocol.
+    public var run: SPOTRunResult?
+}
+
+/// POT calibrations.
+public enum POT {
+    /// SPOT initialisation with the reference's retry: on failure, level ← level·retryFactor, at most maxAttempts tries.
+    public static func initialiseWithRetry(calibration: [Double], parameters p: POTParameters) throws -> (SPOTInitialisation, Int) {
+        try SPOT.validate(calibration, "calibration scores")
+        guard p.maxAttempts >= 1 else {
+            throw ThresholdError.invalidParameter(name: "maxAttempts", value: Double(p.maxAttempts), expected: "≥ 1")
+        }
+        guard p.retryFactor > 0, p.retryFactor < 1 else {
+            throw ThresholdError.invalidParameter(name: "retryFactor", value: p.retryFactor, expected: "0 < retryFactor < 1")
+        }
+        let spot = SPOT(q: p.q, grimshaw: p.grimshaw)
+        var level = p.level
+        var lastError = ""
+        for attempt in 1...p.maxAttempts {
+            do {
+                return (try spot.initialise(calibration: calibration, level: level), attempt)
+            } catch let e as ThresholdError {
+                if case .noPeaks = e {
+                    lastError = e.description
+                    if attempt < p.maxAttempts { level *= p.retryFactor }
+                } else {
+                    throw e  // bad input or parameters: retrying cannot help
+                }
+            }
+        }
+        throw ThresholdError.initialisationFailed(firstLevel: p.level, lastLevel: level, attempts: p.maxAttempts, lastError: lastError)
+    }
+
+    /// Deployable POT: uses training scores only. threshold = z_q(train) · scale.
+    public static func calibrate(trainScores: [Double], parameters: POTParameters = POTParameters()) throws -> POTCalibration {
+        let (ini, attempts) = try initialiseWithRetry(calibration: trainScores, parameters: parameters)
+        return POTCalibration(threshold: ini.extremeQuantile * parameters.scale, initialisation: ini, attempts: attempts, run: nil)
+    }
+
+    /// Reference protocol (TranAD `pot_eval`): SPOT initialised on train scores, run over the TEST scores in `mode`
+    /// (reference: `.referenceStatic`), threshold = mean(per-step thresholds) · scale. Reads test scores.
+    public static func referenceStream(trainScores: [Double], testScores: [Double], parameters: POTParameters = POTParameters(),
+                                       mode: SPOTStreamMode = .referenceStatic) throws -> POTCalibration {
+        let (ini, attempts) = try initialiseWithRetry(calibration: trainScores, parameters: parameters)
+        let spot = SPOT(q: parameters.q, grimshaw: parameters.grimshaw)
+        let run = try spot.run(from: ini, calibration: trainScores, stream: testScores, mode: mode)
+        var sum = 0.0
+        for v in run.thresholds { sum += v }
+        let mean = sum / Double(run.thresholds.count)
+        return POTCalibration(threshold: mean * parameters.scale, initialisation: ini, attempts: attempts, run: run)
+    }
+}
+
+/// Linear-interpolation percentile (numpy's default): position (n − 1)·p/100 in the sorted scores.
+public func percentile(_ x: [Double], _ p: Double) -> Double {
+    precondition(!x.isEmpty)
+    let s = x.sorted()
+    let pos = Double(s.count - 1) * p / 100
+    let lo = Int(pos.rounded(.down))
+    let hi = min(lo + 1, s.count - 1)
+    let frac = pos - Double(lo)
+    return s[lo] + (s[hi] - s[lo]) * frac
+}
+
+/// A threshold calibration that can be deployed: it only ever sees TRAINING scores (never test scores or labels).
+public enum DeployableCalibration: Codable, Equatable, Sendable {
+    /// POT on training scores: z_q(train)·scale.
+    case pot(POTParameters)
+    /// The p-th percentile (0…100) of training scores, linearly interpolated.
+    case percentile(Double)
+
+    /// Name used in reports.
+    public var name: String {
+        switch self {
+        case .pot: return "pot_train"
+        case let .percentile(p): return "percentile_train_\(p)"
+        }
+    }
+
+    /// The threshold from training scores alone.
+    public func threshold(trainScores: [Double]) throws -> Double {
+        switch self {
+        case let .pot(p):
+            return try POT.calibrate(trainScores: trainScores, parameters: p).threshold
+        case let .percentile(p):
+            try SPOT.validate(trainScores, "train scores")
+            guard p >= 0, p <= 100 else {
+                throw ThresholdError.invalidParameter(name: "percentile", value: p, expected: "0 ≤ p ≤ 100")
+            }
+            return VigilThresholds.percentile(trainScores, p)
+        }
+    }
+}
