@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "VigilIsolationForest", dependencies: ["VigilHDF5", "VigilRandom"]),
         .target(name: "VigilScores", dependencies: ["VigilTranAD", "VigilIsolationForest"]),
         .target(name: "VigilThresholds", dependencies: []),
-        .target(name: "VigilMetrics", dependencies: []),
+        .target(name: "VigilMetrics", dependencies: ["VigilThresholds"]),
         .executableTarget(
             name: "vigil",
             dependencies: [

@@ -1,0 +1,125 @@
+// The full evaluation report, with threshold-dependent metrics keyed by the calibration that produced the threshold.
+import Foundation
+
+/// Metrics that depend on the threshold (and so on how it was chosen).
+public struct ThresholdDependentMetrics: Codable, Equatable, Sendable {
+    public var pointwise: PRF
+    /// Point adjustment (OmniAnomaly/TranAD protocol, K = 0).
+    public var pointAdjusted: PRF
+    /// PA%K for K = 0…100 step 1 and trapezoid areas over K/100.
+    public var paK: PAKCurve
+    public var eventwise: EventPRF
+    /// The reference's "ROC/AUC" from the point-adjusted binary predictions (sklearn on 0/1 scores); nil = one class.
+    public var rocAUCBinaryReference: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case pointwise
+        case pointAdjusted = "point_adjusted"
+        case paK = "pa_k"
+        case eventwise
+        case rocAUCBinaryReference = "roc_auc_binary_reference"
+    }
+}
+
+/// Metrics computed from scores and labels without any threshold (no threshold selection involved).
+public struct ThresholdFreeMetrics: Codable, Equatable, Sendable {
+    /// ROC-AUC from continuous scores (ties count 1/2); nil when labels have one class.
+    public var rocAUC: Double?
+    /// Average precision (PR-AUC); nil when there is no anomaly.
+    public var prAUC: Double?
+    /// Root-cause Hit/NDCG; nil when not given or no row has labelled dimensions.
+    public var rootCause: RootCauseMetrics?
+
+    enum CodingKeys: String, CodingKey {
+        case rocAUC = "roc_auc"
+        case prAUC = "pr_auc"
+        case rootCause = "root_cause"
+    }
+}
+
+/// Everything for one (scores, labels, threshold). Encoded as
+/// `{"threshold_selection": {...}, "at_threshold_<method>": {...}, "threshold_free": {...}, ...}`, so the key of the
+/// threshold-dependent block names the calibration, e.g. `at_threshold_best_f1_ORACLE_point_adjusted_f1`.
+public struct MetricsReport: Codable, Equatable, Sendable {
+    /// Threshold, its method, and whether test scores / test labels were read to choose it.
+    public var thresholdSelection: CalibratedThreshold
+    public var atThreshold: ThresholdDependentMetrics
+    public var thresholdFree: ThresholdFreeMetrics
+    public var steps: Int
+    public var anomalousSteps: Int
+    public var anomalySegments: Int
+
+    /// Computes the report.  testScores, labels: (T,); perDimensionScores, interpretationLabels: (T, D) row-major.
+    public static func compute(testScores: [Double], labels: [Bool], threshold: CalibratedThreshold,
+                               perDimensionScores: [Double]? = nil, interpretationLabels: [Bool]? = nil,
+                               dimensions: Int? = nil) throws -> MetricsReport {
+        guard !testScores.isEmpty else { throw MetricsError.empty(what: "test scores") }
+        guard labels.count == testScores.count else {
+            throw MetricsError.lengthMismatch(what: "labels", expected: testScores.count, found: labels.count)
+        }
+        if let i = testScores.firstIndex(where: { !$0.isFinite }) { throw MetricsError.nonFinite(what: "test scores", index: i) }
+        let pred = DetectionMetrics.predictions(scores: testScores, threshold: threshold.value)
+        let adjusted = DetectionMetrics.adjusted(predictions: pred, labels: labels, k: 0)
+        let dependent = ThresholdDependentMetrics(
+            pointwise: PRF(predictions: pred, labels: labels),
+            pointAdjusted: PRF(predictions: adjusted, labels: labels),
+            paK: DetectionMetrics.paKCurve(predictions: pred, labels: labels),
+            eventwise: DetectionMetrics.eventWise(predictions: pred, labels: labels),
+            rocAUCBinaryReference: RankingMetrics.rocAUCBinaryReference(predictions: adjusted, labels: labels))
+        var root: RootCauseMetrics? = nil
+        if let s = perDimensionScores, let l = interpretationLabels {
+            let d = dimensions ?? (s.count / testScores.count)
+            guard s.count == testScores.count * d else {
+                throw MetricsError.lengthMismatch(what: "per-dimension scores (T·D)", expected: testScores.count * d, found: s.count)
+            }
+            root = try RootCause.metrics(scores: s, labels: l, dimensions: d)
+        }
+        let free = ThresholdFreeMetrics(rocAUC: RankingMetrics.rocAUC(scores: testScores, labels: labels),
+                                        prAUC: RankingMetrics.averagePrecision(scores: testScores, labels: labels),
+                                        rootCause: root)
+        return MetricsReport(thresholdSelection: threshold, atThreshold: dependent, thresholdFree: free,
+                             steps: testScores.count, anomalousSteps: labels.reduce(0) { $0 + ($1 ? 1 : 0) },
+                             anomalySegments: DetectionMetrics.segments(labels).count)
+    }
+
+    public init(thresholdSelection: CalibratedThreshold, atThreshold: ThresholdDependentMetrics, thresholdFree: ThresholdFreeMetrics,
+                steps: Int, anomalousSteps: Int, anomalySegments: Int) {
+        self.thresholdSelection = thresholdSelection
+        self.atThreshold = atThreshold
+        self.thresholdFree = thresholdFree
+        self.steps = steps
+        self.anomalousSteps = anomalousSteps
+        self.anomalySegments = anomalySegments
+    }
+
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ s: String) { stringValue = s }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    /// JSON key of the threshold-dependent block for a method name.
+    public static func atThresholdKey(method: String) -> String { "at_threshold_" + method }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(thresholdSelection, forKey: Key("threshold_selection"))
+        try c.encode(atThreshold, forKey: Key(MetricsReport.atThresholdKey(method: thresholdSelection.method)))
+        try c.encode(thresholdFree, forKey: Key("threshold_free"))
+        try c.encode(steps, forKey: Key("steps"))
+        try c.encode(anomalousSteps, forKey: Key("anomalous_steps"))
+        try c.encode(anomalySegments, forKey: Key("anomaly_segments"))
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        thresholdSelection = try c.decode(CalibratedThreshold.self, forKey: Key("threshold_selection"))
+        atThreshold = try c.decode(ThresholdDependentMetrics.self, forKey: Key(MetricsReport.atThresholdKey(method: thresholdSelection.method)))
+        thresholdFree = try c.decode(ThresholdFreeMetrics.self, forKey: Key("threshold_free"))
+        steps = try c.decode(Int.self, forKey: Key("steps"))
+        anomalousSteps = try c.decode(Int.self, forKey: Key("anomalous_steps"))
+        anomalySegments = try c.decode(Int.self, forKey: Key("anomaly_segments"))
+    }
+}

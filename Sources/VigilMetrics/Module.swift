@@ -1,1 +1,0 @@
-// VigilMetrics — module placeholder; replaced by the issue that builds it.
