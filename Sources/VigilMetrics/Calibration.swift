@@ -27,7 +27,7 @@ public enum CalibrationMethod: Codable, Equatable, Sendable {
         switch self {
         case .pot: return "pot_train"
         case let .percentile(p): return "percentile_train_\(p)"
-        case let .potStream(_, mode): return "pot_stream_reference_\(mode.rawValue)"
+        case let .potStream(_, mode): return "pot_stream_\(mode.rawValue)"
         case let .bestF1Oracle(o): return "best_f1_ORACLE_\(o.rawValue)"
         }
     }
