@@ -16,6 +16,7 @@ Inputs are generated deterministically here (numpy default_rng with fixed seeds)
 and stored in the golden with the expected outputs.
 
 Usage: python3 scripts/spot_reference.py [--out Tests/VigilThresholdsTests/Goldens/spot_goldens.json]
+       python3 scripts/spot_reference.py --metrics-swift-out Tests/VigilMetricsTests/SklearnGoldens.swift
 """
 import argparse
 import json
@@ -224,7 +225,11 @@ def case_record(name, kind, cal, stream, q, level, mode=None, depth=None, scale=
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default="Tests/VigilThresholdsTests/Goldens/spot_goldens.json")
+    ap.add_argument("--metrics-swift-out", help="write the sklearn metrics goldens as Swift source and exit")
     args = ap.parse_args()
+    if args.metrics_swift_out:
+        write_metrics_swift(args.metrics_swift_out)
+        return
     cases = []
     # Heavy tail: |Student t(3)|, gamma > 0.
     rng = np.random.default_rng(11)
@@ -280,6 +285,120 @@ def main():
         print(f"{c['name']:24s} t={e['initial_threshold']:.6g} Nt={e['peaks']} gamma={e['gamma']:+.5f} "
               f"sigma={e['sigma']:.5f} ll={e['log_likelihood']:.4f} scipyfit_ll={e['scipy_genpareto_fit_log_likelihood']:.4f}  zq={e['extreme_quantile']:.6g} thr={e['threshold']:.6g} alarms={e['alarms']} "
               f"attempts={e['attempts']} level={e['level_used']:.6f}")
+
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Metrics cross-check goldens (sklearn) for Tests/VigilMetricsTests, written as a Swift source file because that test
+# target has no resources:  python3 scripts/spot_reference.py --metrics-swift-out Tests/VigilMetricsTests/SklearnGoldens.swift
+# ----------------------------------------------------------------------------------------------------------------
+def metrics_goldens():
+    from sklearn.metrics import average_precision_score, ndcg_score, roc_auc_score
+    rng = np.random.default_rng(21)
+    T, D = 300, 8
+    labels = np.zeros(T, dtype=bool)
+    for a, b_ in [(0, 4), (40, 40), (90, 110), (200, 203), (290, 299)]:
+        labels[a:b_ + 1] = True
+    scores = np.round(rng.random(T) * 0.8 + labels * rng.random(T) * 0.5, 2)   # 2 decimals: many ties
+    thr = 0.7
+    pred = scores > thr
+
+    def segs(x):
+        out, i = [], 0
+        while i < len(x):
+            if x[i]:
+                j = i
+                while j + 1 < len(x) and x[j + 1]:
+                    j += 1
+                out.append((i, j))
+                i = j + 1
+            else:
+                i += 1
+        return out
+
+    def prf(p, l):
+        tp = int(np.sum(p & l)); fp = int(np.sum(p & ~l)); fn = int(np.sum(~p & l))
+        pr = tp / (tp + fp) if tp + fp else 0.0
+        rc = tp / (tp + fn) if tp + fn else 0.0
+        return pr, rc, (2 * pr * rc / (pr + rc) if pr + rc else 0.0)
+
+    def adjust(p, l, k):
+        out = p.copy()
+        for a, b_ in segs(l):
+            c = int(np.sum(p[a:b_ + 1]))
+            if c > 0 and c * 100 >= k * (b_ - a + 1):
+                out[a:b_ + 1] = True
+        return out
+
+    pa = adjust(pred, labels, 0)
+    f1k = [prf(adjust(pred, labels, k), labels)[2] for k in range(101)]
+    auc_f1 = float(np.trapz(f1k, dx=0.01)) if hasattr(np, "trapz") else float(np.trapezoid(f1k, dx=0.01))
+    te, pe = segs(labels), segs(pred)
+    det = sum(1 for a, b_ in te if pred[a:b_ + 1].any())
+    cor = sum(1 for a, b_ in pe if labels[a:b_ + 1].any())
+    ep = cor / len(pe) if pe else 0.0
+    er = det / len(te) if te else 0.0
+    ef = 2 * ep * er / (ep + er) if ep + er else 0.0
+    # Oracle (point-adjusted F1), brute force over every distinct flag set.
+    cands = sorted(set(scores.tolist())) + [float(np.nextafter(scores.min(), -np.inf))]
+    best_pa = max(prf(adjust(scores > c, labels, 0), labels)[2] for c in cands)
+    best_pw = max(prf(scores > c, labels)[2] for c in cands)
+    # Root cause: per-dim scores with ties; interpretation labels on anomalous rows only.
+    per = np.round(rng.random((T, D)), 1)
+    interp = np.zeros((T, D), dtype=bool)
+    for t in np.where(labels)[0]:
+        interp[t, rng.choice(D, size=rng.integers(1, 6), replace=False)] = True
+    hits, ndcgs = {100: [], 150: []}, {100: [], 150: []}
+    for t in range(T):
+        lab = set(np.where(interp[t])[0])
+        if not lab:
+            continue
+        order = np.argsort(per[t], kind="stable").tolist()[::-1]
+        for p in (100, 150):
+            k = round(p * len(lab) / 100)
+            hits[p].append(len(set(order[:k]) & lab) / len(lab))
+            ndcgs[p].append(ndcg_score(interp[t].reshape(1, -1).astype(float), per[t].reshape(1, -1), k=k))
+    exp = dict(pointwise=prf(pred, labels), point_adjusted=prf(pa, labels), pak_f1_area=auc_f1,
+               pak_f1_40=f1k[40], event=(ep, er, ef),
+               roc_auc=roc_auc_score(labels, scores), ap=average_precision_score(labels, scores),
+               roc_binary=roc_auc_score(labels, pa), oracle_pa_f1=best_pa, oracle_pw_f1=best_pw,
+               hit100=float(np.mean(hits[100])), hit150=float(np.mean(hits[150])),
+               ndcg100=float(np.mean(ndcgs[100])), ndcg150=float(np.mean(ndcgs[150])))
+    return T, D, thr, scores, labels, per, interp, exp
+
+
+def write_metrics_swift(path):
+    T, D, thr, scores, labels, per, interp, e = metrics_goldens()
+    f = lambda xs: ", ".join(repr(float(x)) for x in xs)
+    i = lambda xs: ", ".join("1" if x else "0" for x in xs)
+    lines = [
+        "// Generated by scripts/spot_reference.py --metrics-swift-out (sklearn + independent Python); do not edit.",
+        "enum SklearnGoldens {",
+        f"    static let dimensions = {D}",
+        f"    static let threshold = {thr!r}",
+        f"    static let scores: [Double] = [{f(scores)}]",
+        f"    static let labels: [Int] = [{i(labels)}]",
+        f"    static let perDimension: [Double] = [{f(per.ravel())}]",
+        f"    static let interpretation: [Int] = [{i(interp.ravel())}]",
+        f"    static let pointwise: [Double] = [{f(e['pointwise'])}]",
+        f"    static let pointAdjusted: [Double] = [{f(e['point_adjusted'])}]",
+        f"    static let eventwise: [Double] = [{f(e['event'])}]",
+        f"    static let paKF1Area = {e['pak_f1_area']!r}",
+        f"    static let paKF1At40 = {e['pak_f1_40']!r}",
+        f"    static let rocAUC = {float(e['roc_auc'])!r}",
+        f"    static let averagePrecision = {float(e['ap'])!r}",
+        f"    static let rocAUCBinary = {float(e['roc_binary'])!r}",
+        f"    static let oraclePointAdjustedF1 = {e['oracle_pa_f1']!r}",
+        f"    static let oraclePointwiseF1 = {e['oracle_pw_f1']!r}",
+        f"    static let hit100 = {e['hit100']!r}",
+        f"    static let hit150 = {e['hit150']!r}",
+        f"    static let ndcg100 = {e['ndcg100']!r}",
+        f"    static let ndcg150 = {e['ndcg150']!r}",
+        "}",
+    ]
+    with open(path, "w") as fh:
+        fh.write("\n".join(lines) + "\n")
+    print("metrics goldens:", {k: v for k, v in e.items()})
 
 
 if __name__ == "__main__":
