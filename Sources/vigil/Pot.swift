@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VigilMetrics
 import VigilThresholds
 
 /// Errors of `vigil pot` input files.
@@ -81,6 +82,12 @@ struct Pot: ParsableCommand {
     @Flag(name: .long, help: "Score the exponential candidate with the reference's sign-flipped log-likelihood n(1+ln mean).")
     var referenceLikelihoodQuirk = false
 
+    @Option(name: .long, help: "File of 0/1 test labels, one per line (needs --stream): also print metrics for the deployable POT, the reference POT stream, the train percentile and the best-F1 ORACLE.")
+    var labels: String?
+
+    @Option(name: .long, help: "Percentile of train scores for the percentile calibration in the --labels evaluation.")
+    var percentile: Double = 99
+
     @Flag(name: .long, help: "Print one JSON object.")
     var json = false
 
@@ -145,19 +152,43 @@ struct Pot: ParsableCommand {
             out.append(("final_sigma", r.finalFit.sigma))
             out.append(("final_extreme_quantile", r.finalExtremeQuantile))
         }
+        var reportsJSON: String? = nil
+        var table: String? = nil
+        if let lp = labels {
+            guard let s = streamScores else { throw ValidationError("--labels needs --stream (the test scores)") }
+            let lab = try readScoreFile(lp)
+            guard lab.count == s.count else {
+                throw ValidationError("\(lp): \(lab.count) labels but \(s.count) stream scores; give one label per test score")
+            }
+            let methods = Evaluation.standardMethods(pot: params, percentile: percentile)
+            let reports = try Evaluation.reports(trainScores: cal, testScores: s, labels: lab.map { $0 > 0.5 }, methods: methods)
+            if json {
+                let enc = JSONEncoder()
+                enc.outputFormatting = [.sortedKeys]
+                reportsJSON = String(decoding: try enc.encode(reports), as: UTF8.self)
+            } else {
+                table = "\nMetrics (the ORACLE row reads test labels: never a deployable result):\n" + Evaluation.markdownTable(reports)
+            }
+        }
         if json {
+            if let r = reportsJSON { out.append(("metrics", RawJSON(text: r))) }
             let body = out.map { key, value -> String in
                 let v: String
                 switch value {
                 case let d as Double: v = d.isFinite ? "\(d)" : "null"
                 case let i as Int: v = "\(i)"
+                case let r as RawJSON: v = r.text
                 default: v = "\"\(value)\""
                 }
                 return "\"\(key)\":\(v)"
             }
             print("{" + body.joined(separator: ",") + "}")
         } else {
-            for (k, v) in out { print("\(k): \(v)") }
+            for (k, v) in out where !(v is RawJSON) { print("\(k): \(v)") }
+            if let t = table { print(t) }
         }
     }
 }
+
+/// Already-encoded JSON spliced into the output object.
+struct RawJSON { var text: String }

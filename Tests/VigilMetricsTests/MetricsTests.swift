@@ -203,3 +203,27 @@ final class CalibrationAndReportTests: XCTestCase {
         XCTAssertThrowsError(try MetricsReport.compute(testScores: [1, 2], labels: b([1]), threshold: thr))
     }
 }
+
+final class EvaluationTests: XCTestCase {
+    func testStandardMethodsReportAndTable() throws {
+        let train = (0..<3000).map { abs(sin(Double($0) * 0.37)) * 0.1 }
+        var test = (0..<400).map { abs(sin(Double($0) * 0.91)) * 0.1 }
+        var labels = [Bool](repeating: false, count: 400)
+        for i in 100..<110 { test[i] += 1; labels[i] = true }
+        for i in 395..<400 { labels[i] = true }   // an undetected segment at the end
+        let p = POTParameters(q: 1e-3, level: 0.99, scale: 1.06)
+        let reports = try Evaluation.reports(trainScores: train, testScores: test, labels: labels,
+                                             methods: Evaluation.standardMethods(pot: p, percentile: 99))
+        XCTAssertEqual(reports.map(\.thresholdSelection.method),
+                       ["pot_train", "pot_stream_reference_static", "percentile_train_99.0", "best_f1_ORACLE_point_adjusted_f1"])
+        XCTAssertEqual(reports.map(\.thresholdSelection.readsTestLabels), [false, false, false, true])
+        // The deployable POT flags exactly the injected segment: PA recall 10/15, precision 1.
+        XCTAssertEqual(reports[0].atThreshold.pointAdjusted.tp, 10)
+        XCTAssertEqual(reports[0].atThreshold.pointAdjusted.fp, 0)
+        XCTAssertEqual(reports[0].atThreshold.eventwise.recall, 0.5)
+        let table = Evaluation.markdownTable(reports)
+        XCTAssertTrue(table.contains("| best_f1_ORACLE_point_adjusted_f1 |"))
+        XCTAssertTrue(table.contains("| YES |"))
+        XCTAssertEqual(table.split(separator: "\n").filter { $0.hasPrefix("| ") }.count, 5)
+    }
+}
