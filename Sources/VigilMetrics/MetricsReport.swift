@@ -1,4 +1,14 @@
 // The full evaluation report, with threshold-dependent metrics keyed by the calibration that produced the threshold.
+//
+// Compared with the reference (TranAD src/pot.py, src/diagnosis.py):
+//  * its reported f1/precision/recall are POINT-ADJUSTED (adjust_predicts) — here `point_adjusted`; its backward
+//    fill stops before index 0 (a segment starting at 0 detected later keeps index 0 unflagged) — not reproduced;
+//  * its precision/recall/F1 become NaN when a denominator is 0 — here 0;
+//  * its 'ROC/AUC' is sklearn roc_auc_score on the point-adjusted 0/1 predictions (0 on error) — here
+//    `roc_auc_binary_reference` (nil on one class); `roc_auc` here uses the continuous scores;
+//  * hit_att/ndcg: k = round(p·|L|/100) (Python banker's rounding), np.argsort(...)[::-1] order, sklearn ndcg_score
+//    (tie-averaged) — reproduced (ties in Hit broken by higher index first, numpy's unstable sort aside).
+// Do not encode with JSONEncoder.keyEncodingStrategy = .convertToSnakeCase: it would lower-case "ORACLE".
 import Foundation
 
 /// Metrics that depend on the threshold (and so on how it was chosen).

@@ -1,4 +1,20 @@
 // POT thresholds: the deployable calibration (train scores only) and the reference protocol (TranAD `pot_eval`).
+//
+// What the reference (imperial-qore/TranAD src/pot.py + src/spot.py) does, checked in its source:
+//  * pot_eval(init_score = train scores, score = test scores): level = lm[0], SPOT(q = 1e-5).fit(train, test),
+//    initialize(level) retried with level *= 0.999 on ANY exception, forever; ret = run(dynamic = False);
+//    threshold = np.mean(ret['thresholds']) * lm[1]. For SMD, lm = (0.99995, 1.06) for TranAD, (0.99995, 1.04) for
+//    the other models. pot_eval's own `level=0.02` argument is ignored.
+//  * run(dynamic = False) learns nothing; a test value above the INITIAL threshold t is an alarm and sets the
+//    recorded threshold to t for every later step. So the mean is (k·z_q + (T − k)·t)/T with k the index of the
+//    first test value above t: the "POT" threshold depends on the test stream. Reproduced as `.referenceStatic`.
+//  * The exponential candidate's log-likelihood is coded as n·(1 + ln Ȳ) (sign error); opt-in quirk here.
+//  * Roots: L-BFGS-B on Σ w(θ_i)² from 10 regular starts per interval; here a 100-step sign-change scan +
+//    bisection (a superset of clean roots; tangential roots are missed by both). Positive interval lower bound
+//    2(Ȳ−Y_min)/(Ȳ·Y_min) is kept by default (it usually excludes the heavy-tail root; `fullPositiveInterval`).
+//  * When Y_min = Ȳ (one peak, or equal peaks) the reference searches (0, 1e-4); here that interval is empty.
+//    With SMD's level 0.99995 and ~24k train scores there is usually exactly ONE peak, so γ = 0 and σ = that excess.
+// Differences on purpose: bounded retries with a typed error; only the "no peak" failure is retried.
 import Foundation
 
 /// POT parameters; defaults are the published SMD/TranAD setting (q = 1e-5, level = 0.99995, scale = 1.06).

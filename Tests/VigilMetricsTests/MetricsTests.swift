@@ -227,3 +227,21 @@ final class EvaluationTests: XCTestCase {
         XCTAssertEqual(table.split(separator: "\n").filter { $0.hasPrefix("| ") }.count, 5)
     }
 }
+
+final class DegenerateReportTests: XCTestCase {
+    func testNoAnomaliesAndNoFlagsEncodeWithoutNaN() throws {
+        let thr = CalibratedThreshold(value: 10, method: "pot_train", readsTestScores: false, readsTestLabels: false)
+        let r = try MetricsReport.compute(testScores: [0.1, 0.2, 0.2], labels: b([0, 0, 0]), threshold: thr)
+        XCTAssertNil(r.thresholdFree.rocAUC)
+        XCTAssertNil(r.thresholdFree.prAUC)
+        XCTAssertNil(r.atThreshold.rocAUCBinaryReference)
+        XCTAssertEqual(r.atThreshold.pointwise.f1, 0)
+        XCTAssertEqual(r.atThreshold.paK.areaF1, 0)
+        XCTAssertEqual(r.anomalySegments, 0)
+        let json = String(decoding: try JSONEncoder().encode(r), as: UTF8.self)   // would throw on NaN
+        XCTAssertTrue(json.contains("\"at_threshold_pot_train\""))
+        XCTAssertFalse(json.contains("roc_auc\":0"))
+        XCTAssertThrowsError(try MetricsReport.compute(testScores: [], labels: [], threshold: thr))
+        XCTAssertThrowsError(try MetricsReport.compute(testScores: [.nan], labels: b([0]), threshold: thr))
+    }
+}
