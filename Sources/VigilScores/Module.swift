@@ -1,1 +1,0 @@
-// VigilScores — module placeholder; replaced by the issue that builds it.
