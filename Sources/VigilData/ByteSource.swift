@@ -135,3 +135,28 @@ enum ByteSource {
         guard streamEnded else { throw FileReadError.corruptGzip(path: path, reason: "the stream ends early (truncated)") }
     }
 }
+
+extension ByteSource {
+    /// Gzip-compresses `bytes` (zlib level 6, gzip wrapper); used to write `.gz` mirrors and test fixtures.
+    static func gzip(_ bytes: [UInt8]) -> [UInt8] {
+        var stream = z_stream()
+        precondition(deflateInit2_(&stream, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION,
+                                   Int32(MemoryLayout<z_stream>.size)) == Z_OK)
+        defer { deflateEnd(&stream) }
+        let bound = Int(deflateBound(&stream, UInt(bytes.count))) + 64
+        var out = [UInt8](repeating: 0, count: bound)
+        var input = bytes
+        let produced: Int = input.withUnsafeMutableBufferPointer { inBuf in
+            out.withUnsafeMutableBufferPointer { outBuf in
+                stream.next_in = inBuf.baseAddress
+                stream.avail_in = UInt32(inBuf.count)
+                stream.next_out = outBuf.baseAddress
+                stream.avail_out = UInt32(outBuf.count)
+                let status = deflate(&stream, Z_FINISH)
+                precondition(status == Z_STREAM_END, "deflate failed: \(status)")
+                return outBuf.count - Int(stream.avail_out)
+            }
+        }
+        return Array(out[0..<produced])
+    }
+}

@@ -175,14 +175,34 @@ struct DataPrepare: ParsableCommand {
 struct DataInfo: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info",
-        abstract: "List SMD machines: installed or not, processed cache present or not.",
-        discussion: "Reads only file names (no hashing); use `vigil data download smd` to verify installed files."
+        abstract: "List SMD machines (installed, cached), or check a directory of your own data with --dir.",
+        discussion: """
+        Without --dir: reads only file names (no hashing); use `vigil data download smd` to verify installed files.
+        With --dir DIR: loads DIR/train, DIR/test, DIR/labels (.csv or .npy, see datasets/README.md) exactly as
+        training would, and prints shapes, label counts, the scaling statistics and the first scaled test row.
+        """
     )
 
-    @Option(help: "Dataset root.")
+    @Option(help: "SMD dataset root.")
     var root: String = "datasets/SMD"
 
+    @Option(help: "A generic dataset directory (train/test/labels as .csv or .npy) to load and summarise.")
+    var dir: String?
+
     func run() throws {
+        if let dir {
+            let ds: AnomalyDataset
+            do { ds = try GenericDatasetLoader.load(directory: dir) } catch let e as DataError {
+                printErr("error: \(e.description)")
+                throw ExitCode(1)
+            }
+            let anomalies = ds.labels.reduce(0) { $0 + Int($1) }
+            print("\(ds.name): train \(ds.train.rows)x\(ds.train.cols), test \(ds.test.rows)x\(ds.test.cols), \(anomalies) anomalous test rows, per-dimension labels: \(ds.interpretationLabels == nil ? "no" : "yes")")
+            print("norm_min: \(ds.normMin.map { String(format: "%.6g", $0) }.joined(separator: " "))")
+            print("norm_max: \(ds.normMax.map { String(format: "%.6g", $0) }.joined(separator: " "))")
+            if ds.test.rows > 0 { print("test[0] scaled: \(ds.test.row(0).map { String(format: "%.8f", $0) }.joined(separator: " "))") }
+            return
+        }
         let loader = SMDLoader(root: root)
         let installed = Set(loader.installedMachines())
         print("SMD root \(root): \(installed.count)/\(SMD.allMachines.count) machines installed")
