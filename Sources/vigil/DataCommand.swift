@@ -51,7 +51,7 @@ struct DataDownload: ParsableCommand {
         Exit status: 0 when every file obtained was verified and every explicitly named machine was installed.
         With --machines all, machines the source does not have are listed in a warning and do not fail the run
         unless --strict is given. Non-zero on any checksum mismatch, I/O error, unreachable network, or an
-        explicitly named machine that could not be obtained.
+        explicitly named machine that could not be obtained; 64 for invalid arguments (e.g. an unknown machine name).
         """
     )
 
@@ -96,8 +96,8 @@ struct DataDownload: ParsableCommand {
         }
 
         let from = mirror.map { "mirror \($0)" } ?? "OmniAnomaly (HTTPS)"
-        if report.fetched.isEmpty && report.failures.isEmpty && report.unavailable.isEmpty {
-            print("Nothing to do: all \(report.alreadyPresent.count) file(s) of \(report.complete.count) machine(s) already present and verified in \(dest).")
+        if report.fetched.isEmpty && report.failures.isEmpty {
+            print("Nothing to fetch: \(report.alreadyPresent.count) file(s) of \(report.complete.count) machine(s) already present and verified in \(dest).")
         } else {
             print("Installed from \(from) into \(dest): \(report.fetched.count) file(s) fetched and verified (\(String(format: "%.1f", Double(report.bytesFetched) / 1e6)) MB), \(report.alreadyPresent.count) already present and verified.")
         }
