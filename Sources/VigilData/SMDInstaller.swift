@@ -175,28 +175,11 @@ public final class SMDInstaller {
         }
     }
 
-    /// Temporary file name for `final`: `.<name>.<pid>.part` in the same directory (so rename is atomic).
-    static func temporaryPath(for final: String) -> String {
-        let dir = (final as NSString).deletingLastPathComponent
-        let name = (final as NSString).lastPathComponent
-        return (dir as NSString).appendingPathComponent(".\(name).\(getpid()).part")
-    }
-
-    /// Removes `.…<pid>.part` files left by runs that are no longer alive; returns their relative paths.
+    /// Removes temporary files left by runs that are no longer running; returns their relative paths.
     func removeStaleTemporaries() -> [String] {
-        var removed: [String] = []
-        for kind in SMDFileKind.allCases {
-            let dir = destPath(kind.rawValue)
-            guard let names = try? fm.contentsOfDirectory(atPath: dir) else { continue }
-            for name in names.sorted() where name.hasPrefix(".") && name.hasSuffix(".part") {
-                let pidText = name.dropLast(5).split(separator: ".").last.map(String.init) ?? ""
-                if let pid = Int32(pidText), pid != getpid(), kill(pid, 0) == 0 { continue }  // a live concurrent run
-                if (try? fm.removeItem(atPath: (dir as NSString).appendingPathComponent(name))) != nil {
-                    removed.append("\(kind.rawValue)/\(name)")
-                }
-            }
+        SMDFileKind.allCases.flatMap { kind in
+            TemporaryFiles.removeStale(in: destPath(kind.rawValue), includeOwn: true).map { "\(kind.rawValue)/\($0)" }
         }
-        return removed
     }
 
     /// Machines for which a mirror has all four files (plain or gzip), naturally sorted.
@@ -220,7 +203,7 @@ public final class SMDInstaller {
     /// renames into place. On any failure the temporary file is removed. Returns bytes written.
     private func fetch(entry: ManifestEntry, from: String) throws -> Int {
         let final = destPath(entry.path)
-        let tmp = Self.temporaryPath(for: final)
+        let tmp = TemporaryFiles.path(for: final)
         guard let fp = fopen(tmp, "wb") else {
             throw DataError.io(path: tmp, reason: "cannot create temporary file: \(String(cString: strerror(errno)))")
         }

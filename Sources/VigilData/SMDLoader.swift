@@ -120,8 +120,8 @@ public struct SMDLoader {
         do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
             throw DataError.io(path: dir, reason: "cannot create directory: \(error.localizedDescription)")
         }
-        removeStaleTemporaries(in: dir)
-        let tmp = (dir as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).\(getpid()).part")
+        _ = TemporaryFiles.removeStale(in: dir, includeOwn: false)
+        let tmp = TemporaryFiles.path(for: path)
         var keep = false
         defer { if !keep { unlink(tmp) } }
         do {
@@ -184,16 +184,6 @@ public struct SMDLoader {
                               test: DataMatrix(rows: te.shape[0], cols: te.shape[1], values: te.values),
                               labels: lb.values, interpretationLabels: il?.values,
                               normalizer: MinMaxNormalizer(min: mn, max: mx, epsilon: eps), sourceSHA256: sources)
-    }
-
-    /// Removes `.…<pid>.part` files of dead processes in `dir`.
-    static func removeStaleTemporaries(in dir: String) {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return }
-        for name in names where name.hasPrefix(".") && name.hasSuffix(".part") {
-            let pidText = name.dropLast(5).split(separator: ".").last.map(String.init) ?? ""
-            if let pid = Int32(pidText), pid != getpid(), kill(pid, 0) == 0 { continue }
-            try? FileManager.default.removeItem(atPath: (dir as NSString).appendingPathComponent(name))
-        }
     }
 }
 

@@ -166,6 +166,18 @@ final class InstallerTests: XCTestCase {
         XCTAssertEqual(transport.requested.count, 1)
     }
 
+    func testStaleTemporaryDetection() throws {
+        let dir = try TempDir()
+        let own = ".a.txt.\(getpid()).part", dead = ".b.txt.\(Int32.max - 1).part", live = ".c.txt.1.part"
+        for name in [own, dead, live, "keep.txt", ".d.part"] { try dir.write("t/\(name)", "x") }
+        XCTAssertTrue(TemporaryFiles.isRunning(getpid()))
+        XCTAssertFalse(TemporaryFiles.isRunning(Int32.max - 1))
+        // pid 1 is alive; a name without a pid is always stale.
+        XCTAssertEqual(TemporaryFiles.removeStale(in: dir.sub("t"), includeOwn: false), [dead, ".d.part"])
+        XCTAssertEqual(TemporaryFiles.removeStale(in: dir.sub("t"), includeOwn: true), [own])
+        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: dir.sub("t"))), [live, "keep.txt"])
+    }
+
     func testRetryPolicyDelaysAreBounded() {
         let p = RetryPolicy(maxAttempts: 6, baseDelay: 1, maxDelay: 5, sleep: { _ in })
         XCTAssertEqual((1...5).map { p.delay(after: $0) }, [1, 2, 4, 5, 5])
