@@ -101,7 +101,7 @@ struct DataDownload: ParsableCommand {
         } else {
             print("Installed from \(from) into \(dest): \(report.fetched.count) file(s) fetched and verified (\(String(format: "%.1f", Double(report.bytesFetched) / 1e6)) MB), \(report.alreadyPresent.count) already present and verified.")
         }
-        print("Complete machines (\(report.complete.count)/\(names.count)): \(report.complete.joined(separator: ", "))")
+        print("Complete machines (\(report.complete.count)/\(names.count)): \(report.complete.isEmpty ? "none" : report.complete.joined(separator: ", "))")
         if !report.staleTemporariesRemoved.isEmpty {
             print("Removed \(report.staleTemporariesRemoved.count) stale temporary file(s) from an interrupted run.")
         }
