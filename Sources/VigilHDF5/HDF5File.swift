@@ -341,6 +341,22 @@ public final class HDF5File {
         }
     }
 
+    /// Sets a fixed-length, null-padded ASCII string attribute (the layout NumPy `np.bytes_` attributes use);
+    /// internal, so tests can check that `stringAttribute` reads files written by h5py.
+    func setFixedLengthStringAttribute(_ name: String, string: String, at: String = "/") throws {
+        try withHDF5 {
+            let bytes = Array(string.utf8)
+            let strType = H5Tcopy(H5T_C_S1_g)
+            defer { H5Tclose(strType) }
+            _ = H5Tset_size(strType, max(bytes.count, 1))
+            _ = H5Tset_strpad(strType, H5T_STR_NULLPAD)
+            try writeAttribute(name, at: at, type: strType) { attr in
+                var buf = bytes.isEmpty ? [0] : bytes
+                return H5Awrite(attr, strType, &buf)
+            }
+        }
+    }
+
     /// Sets (or replaces) a 64-bit float attribute `name` on the group or dataset at `at`.
     public func setAttribute(_ name: String, double: Double, at: String = "/") throws {
         try withHDF5 {
@@ -383,7 +399,8 @@ public final class HDF5File {
                     defer { if let p = ptr { H5free_memory(p) } }
                     return ptr.map { String(cString: $0) } ?? ""
                 } else {
-                    let size = H5Tget_size(ftype)
+                    // One extra byte: the memory type is null-terminated, the stored one may be null-padded.
+                    let size = H5Tget_size(ftype) + 1
                     _ = H5Tset_size(memType, size)
                     var buf = [CChar](repeating: 0, count: size + 1)
                     guard H5Aread(attr, memType, &buf) >= 0 else {

@@ -97,6 +97,7 @@ final class HDF5FileTests: XCTestCase {
             try f.setAttribute("rows", int: 28479, at: "g/x")
             try f.setAttribute("rows", int: -5)  // default at "/"
             try f.setAttribute("sha256", string: "replaced")  // overwrite
+            try f.setFixedLengthStringAttribute("fixed", string: "hello", at: "g")
         }
         if let keep = ProcessInfo.processInfo.environment["VIGIL_HDF5_KEEP"] {  // manual h5py check
             try? FileManager.default.removeItem(atPath: keep)
@@ -105,6 +106,7 @@ final class HDF5FileTests: XCTestCase {
         let f = try HDF5File(path: p, mode: .readOnly)
         XCTAssertEqual(try f.stringAttribute("sha256"), "replaced")
         XCTAssertEqual(try f.stringAttribute("unicode", at: "g"), "Δt ≥ 0 — ok")
+        XCTAssertEqual(try f.stringAttribute("fixed", at: "g"), "hello")
         XCTAssertEqual(try f.doubleAttribute("epsilon", at: "g/x"), 1e-4)
         XCTAssertEqual(try f.intAttribute("rows", at: "g/x"), 28479)
         XCTAssertEqual(try f.intAttribute("rows"), -5)
