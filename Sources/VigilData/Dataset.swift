@@ -2,7 +2,7 @@
 
 /// A multivariate anomaly-detection dataset after min-max scaling with training statistics:
 /// `train` (Ntrain × D) and `test` (Ntest × D) hold (x − normMin) / (normMax − normMin + 1e-4).
-public struct AnomalyDataset: Equatable {
+public struct AnomalyDataset: Equatable, Sendable {
     /// Dataset name (SMD machine name or directory name).
     public var name: String
     /// Scaled training series, Ntrain × D, row-major.

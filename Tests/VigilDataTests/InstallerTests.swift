@@ -178,6 +178,14 @@ final class InstallerTests: XCTestCase {
         XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: dir.sub("t"))), [live, "keep.txt"])
     }
 
+    func testURLSessionTransportReportsConnectionFailure() {
+        // Port 9 (discard) on localhost is closed here: the real transport must throw, not hang or return junk.
+        let t = URLSessionTransport(timeout: 5)
+        XCTAssertThrowsError(try t.get(URL(string: "http://127.0.0.1:9/ServerMachineDataset/train/machine-1-1.txt")!)) { err in
+            XCTAssertTrue(err is TransportError, "\(err)")
+        }
+    }
+
     func testRetryPolicyDelaysAreBounded() {
         let p = RetryPolicy(maxAttempts: 6, baseDelay: 1, maxDelay: 5, sleep: { _ in })
         XCTAssertEqual((1...5).map { p.delay(after: $0) }, [1, 2, 4, 5, 5])
