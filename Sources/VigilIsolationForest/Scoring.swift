@@ -1,0 +1,73 @@
+import Foundation
+
+/// One node of the packed scoring layout (16 bytes). Internal: go to `left` if x[feature] ≤ threshold, else to
+/// `left + 1`. Leaf: threshold = +∞ and left = its own index, so extra steps stay on the leaf (branch-free walk).
+struct PackedNode: Sendable {
+    var threshold: Double
+    var feature: Int32
+    var left: Int32
+}
+
+/// Rows walked together through one tree (their independent loads overlap; the tree stays in L1).
+let scoringBlockRows = 64
+/// Rows per parallel work item.
+let scoringChunkRows = 512
+
+extension IsolationForest {
+    /// out[r] = Σ_trees h_t(x_r) for x: (rows, cols) row-major. Trees are summed in index order for every row, so
+    /// the result is bit-identical for any `parallelism`.
+    @inline(__always)
+    func pathLengthSums<T: IForestScalar>(_ x: UnsafePointer<T>, rows: Int, cols: Int,
+                                          out: UnsafeMutablePointer<Double>, parallelism: Int) {
+        let nChunks = (rows + scoringChunkRows - 1) / scoringChunkRows
+        let workers = max(1, min(parallelism, nChunks))
+        let nTrees = treeRoot.count
+        packed.withUnsafeBufferPointer { nodesBuf in
+        leafValue.withUnsafeBufferPointer { leafBuf in
+        treeRoot.withUnsafeBufferPointer { rootBuf in
+        treeDepth.withUnsafeBufferPointer { depthBuf in
+            let nodes = nodesBuf.baseAddress!, leaves = leafBuf.baseAddress!
+            let roots = rootBuf.baseAddress!, depths = depthBuf.baseAddress!
+            let body: (Int) -> Void = { w in
+                withUnsafeTemporaryAllocation(of: Int32.self, capacity: scoringBlockRows) { idxBuf in
+                    let idx = idxBuf.baseAddress!
+                    var chunk = w
+                    while chunk < nChunks {
+                        let chunkEnd = min(rows, (chunk + 1) * scoringChunkRows)
+                        var r0 = chunk * scoringChunkRows
+                        while r0 < chunkEnd {
+                            let b = min(scoringBlockRows, chunkEnd - r0)
+                            let xb = x + r0 * cols
+                            let ob = out + r0
+                            for r in 0..<b { ob[r] = 0 }
+                            for t in 0..<nTrees {
+                                let root = roots[t]
+                                for r in 0..<b { idx[r] = root }
+                                for _ in 0..<Int(depths[t]) {
+                                    var rowPtr = xb
+                                    for r in 0..<b {
+                                        let nd = nodes[Int(idx[r])]
+                                        let v = rowPtr[Int(nd.feature)].asDouble
+                                        idx[r] = nd.left &+ (v > nd.threshold ? 1 : 0)
+                                        rowPtr += cols
+                                    }
+                                }
+                                for r in 0..<b { ob[r] += leaves[Int(idx[r])] }
+                            }
+                            r0 += b
+                        }
+                        chunk += workers
+                    }
+                }
+            }
+            if workers == 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: body) }
+        }}}}
+    }
+}
+
+/// One level of the branch-free walk: from node i, go to left or left + 1 by comparing row[feature].
+@inline(__always)
+func step<T: IForestScalar>(_ nodes: UnsafePointer<PackedNode>, _ i: Int, _ row: UnsafePointer<T>) -> Int {
+    let nd = nodes[i]
+    return Int(nd.left) &+ (row[Int(nd.feature)].asDouble > nd.threshold ? 1 : 0)
+}
