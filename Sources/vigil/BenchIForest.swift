@@ -184,29 +184,44 @@ func writeNpy(_ x: FeatureMatrix<Double>, to path: String) throws {
 
 /// Reads comma-separated numeric rows (blank lines skipped); errors name the file, line and column count.
 func readRows(_ path: String) throws -> FeatureMatrix<Double> {
-    guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-        throw ValidationError("cannot read \(path) as UTF-8 text (gunzip .gz files first)")
+    guard var data = FileManager.default.contents(atPath: path) else {
+        throw ValidationError("cannot read \(path) (gunzip .gz files first)")
     }
+    data.append(0)   // strtod needs a terminator
     var values: [Double] = []
-    var cols = -1
-    var rows = 0
-    var lineNo = 0
-    for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-        lineNo += 1
-        let l = line.trimmingCharacters(in: .whitespaces)
-        if l.isEmpty { continue }
-        var n = 0
-        for field in l.split(separator: ",", omittingEmptySubsequences: false) {
-            guard let v = Double(field.trimmingCharacters(in: .whitespaces)) else {
-                throw ValidationError("\(path) line \(lineNo): '\(field)' is not a number")
+    var cols = -1, rows = 0, lineNo = 1, n = 0
+    try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+        let base = raw.baseAddress!.assumingMemoryBound(to: CChar.self)
+        var p = base
+        let endAll = base + raw.count - 1
+        func endLine() throws {
+            if n > 0 {
+                if cols < 0 { cols = n } else if n != cols {
+                    throw ValidationError("\(path) line \(lineNo): expected \(cols) columns, found \(n)")
+                }
+                rows += 1
+            }
+            n = 0
+        }
+        while p < endAll {
+            let c = p.pointee
+            if c == 10 { try endLine(); lineNo += 1; p += 1; continue }
+            if c == 13 || c == 32 || c == 9 { p += 1; continue }
+            var end: UnsafeMutablePointer<CChar>? = nil
+            let v = strtod(p, &end)
+            guard let e = end, UnsafePointer(e) > p else {
+                throw ValidationError("\(path) line \(lineNo): '\(String(cString: p).prefix(20))' is not a number")
             }
             values.append(v)
             n += 1
+            p = UnsafePointer(e)
+            while p < endAll && (p.pointee == 32 || p.pointee == 13 || p.pointee == 9) { p += 1 }
+            if p < endAll && p.pointee == 44 { p += 1 }   // ','
+            else if p < endAll && p.pointee != 10 {
+                throw ValidationError("\(path) line \(lineNo): unexpected character '\(Character(UnicodeScalar(UInt8(bitPattern: p.pointee))))'")
+            }
         }
-        if cols < 0 { cols = n } else if n != cols {
-            throw ValidationError("\(path) line \(lineNo): expected \(cols) columns, found \(n)")
-        }
-        rows += 1
+        try endLine()
     }
     guard rows > 0 else { throw ValidationError("\(path): no rows") }
     return try FeatureMatrix(rows: rows, cols: cols, values: values)
