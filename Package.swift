@@ -19,12 +19,13 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
 
         .target(name: "VigilRandom"),
         .target(name: "VigilTensor", dependencies: ["CBLAS", "VigilRandom"]),
         .target(name: "VigilNN", dependencies: ["VigilTensor"]),
         .target(name: "VigilHDF5", dependencies: ["CHDF5"]),
-        .target(name: "VigilData", dependencies: ["VigilHDF5"]),
+        .target(name: "VigilData", dependencies: ["VigilHDF5", "CZlib"]),
         .target(name: "VigilTranAD", dependencies: ["VigilNN", "VigilTensor"]),
         .target(name: "VigilIsolationForest", dependencies: ["VigilHDF5", "VigilRandom"]),
         .target(name: "VigilScores", dependencies: ["VigilTranAD", "VigilIsolationForest"]),

@@ -1,1 +1,0 @@
-// VigilData — module placeholder; replaced by the issue that builds it.

@@ -1,0 +1,114 @@
+// A small reader for NumPy .npy files (format 1.0–3.0): little-endian or single-byte numeric dtypes, C order.
+import Foundation
+
+/// Reads NumPy `.npy` arrays: dtypes <f4 <f8 |i1 <i2 <i4 <i8 |u1 <u2 <u4 <u8 |b1, C order, 1-D or 2-D.
+public enum NpyReader {
+    /// Reads `path` as a matrix (a 1-D array of n values becomes n × 1), converting values to Double.
+    public static func readMatrix(_ path: String) throws -> DataMatrix {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw DataError.io(path: path, reason: "cannot read file")
+        }
+        return try parse([UInt8](data), file: path)
+    }
+
+    /// Parses the bytes of an .npy file.
+    public static func parse(_ bytes: [UInt8], file: String) throws -> DataMatrix {
+        let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]  // \x93NUMPY
+        guard bytes.count >= 10, Array(bytes[0..<6]) == magic else {
+            throw DataError.badNpy(file: file, reason: "not an .npy file (bad magic)")
+        }
+        let major = bytes[6]
+        let headerLen: Int
+        let headerStart: Int
+        switch major {
+        case 1:
+            headerLen = Int(bytes[8]) | Int(bytes[9]) << 8
+            headerStart = 10
+        case 2, 3:
+            guard bytes.count >= 12 else { throw DataError.badNpy(file: file, reason: "truncated header") }
+            headerLen = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
+            headerStart = 12
+        default:
+            throw DataError.badNpy(file: file, reason: "unsupported .npy format version \(major)")
+        }
+        guard bytes.count >= headerStart + headerLen,
+              let header = String(bytes: bytes[headerStart..<(headerStart + headerLen)], encoding: .utf8) else {
+            throw DataError.badNpy(file: file, reason: "truncated or non-text header")
+        }
+        guard let descr = field(header, "descr") else { throw DataError.badNpy(file: file, reason: "header has no 'descr'") }
+        let dtype = descr.trimmingCharacters(in: CharacterSet(charactersIn: "'\" "))
+        guard let fortran = field(header, "fortran_order") else {
+            throw DataError.badNpy(file: file, reason: "header has no 'fortran_order'")
+        }
+        guard fortran.trimmingCharacters(in: .whitespaces) == "False" else {
+            throw DataError.badNpy(file: file, reason: "Fortran-order arrays are not supported; save with np.ascontiguousarray")
+        }
+        guard let shapeText = field(header, "shape") else { throw DataError.badNpy(file: file, reason: "header has no 'shape'") }
+        let dims = shapeText.trimmingCharacters(in: CharacterSet(charactersIn: "() "))
+            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let shape = try dims.map { d -> Int in
+            guard let v = Int(d), v >= 0 else { throw DataError.badNpy(file: file, reason: "bad shape \(shapeText)") }
+            return v
+        }
+        guard shape.count == 1 || shape.count == 2 else {
+            throw DataError.badNpy(file: file, reason: "expected a 1-D or 2-D array, found shape \(shapeText)")
+        }
+        let rows = shape[0], cols = shape.count == 2 ? shape[1] : 1
+        let count = rows * cols
+        let width: Int
+        switch dtype {
+        case "<f8", "<i8", "<u8": width = 8
+        case "<f4", "<i4", "<u4": width = 4
+        case "<i2", "<u2": width = 2
+        case "|i1", "|u1", "|b1", "<i1", "<u1": width = 1
+        default:
+            throw DataError.badNpy(file: file, reason: "unsupported dtype '\(dtype)' (use little-endian float32/float64/int/uint/bool)")
+        }
+        let dataStart = headerStart + headerLen
+        guard bytes.count - dataStart == count * width else {
+            throw DataError.badNpy(file: file, reason: "expected \(count * width) data bytes for shape \(shape), found \(bytes.count - dataStart)")
+        }
+        var values = [Double](repeating: 0, count: count)
+        bytes.withUnsafeBytes { raw in
+            let p = raw.baseAddress! + dataStart
+            for i in 0..<count {
+                let q = p + i * width
+                switch dtype {
+                case "<f8": values[i] = Double(bitPattern: UInt64(littleEndian: q.loadUnaligned(as: UInt64.self)))
+                case "<f4": values[i] = Double(Float(bitPattern: UInt32(littleEndian: q.loadUnaligned(as: UInt32.self))))
+                case "<i8": values[i] = Double(Int64(littleEndian: q.loadUnaligned(as: Int64.self)))
+                case "<u8": values[i] = Double(UInt64(littleEndian: q.loadUnaligned(as: UInt64.self)))
+                case "<i4": values[i] = Double(Int32(littleEndian: q.loadUnaligned(as: Int32.self)))
+                case "<u4": values[i] = Double(UInt32(littleEndian: q.loadUnaligned(as: UInt32.self)))
+                case "<i2": values[i] = Double(Int16(littleEndian: q.loadUnaligned(as: Int16.self)))
+                case "<u2": values[i] = Double(UInt16(littleEndian: q.loadUnaligned(as: UInt16.self)))
+                case "|i1", "<i1": values[i] = Double(q.load(as: Int8.self))
+                default: values[i] = Double(q.load(as: UInt8.self))
+                }
+            }
+        }
+        if let bad = values.firstIndex(where: { !$0.isFinite }) {
+            throw DataError.parse(file: file, line: bad / cols + 1, column: bad % cols + 1,
+                                  reason: "non-finite value (NaN and Inf are not allowed)")
+        }
+        return DataMatrix(rows: rows, cols: cols, values: values)
+    }
+
+    /// The text of `'key': value` in a Python dict literal header (value up to the next top-level comma/brace).
+    private static func field(_ header: String, _ key: String) -> String? {
+        guard let r = header.range(of: "'\(key)'") ?? header.range(of: "\"\(key)\"") else { return nil }
+        var rest = header[r.upperBound...].drop(while: { $0 == " " })
+        guard rest.first == ":" else { return nil }
+        rest = rest.dropFirst().drop(while: { $0 == " " })
+        var depth = 0
+        var out = ""
+        for ch in rest {
+            if ch == "(" { depth += 1 }
+            if ch == ")" { depth -= 1; if depth < 0 { break } }
+            if depth == 0 && (ch == "," || ch == "}") { break }
+            out.append(ch)
+        }
+        if out.hasPrefix("(") && !out.hasSuffix(")") { out += ")" }
+        return out
+    }
+}
