@@ -19,7 +19,8 @@ struct BenchIForest: ParsableCommand {
 
         Train/test mode (used by scripts/bench-iforest): `--train FILE --test FILE --scores-out FILE` reads plain
         comma-separated rows (one sample per line, e.g. a gunzipped SMD file), fits on train with `--seed`, writes
-        one anomaly score per test row (higher = more anomalous, s = 2^(−E[h]/c(ψ))) and prints timings.
+        one anomaly score per test row (higher = more anomalous, s = 2^(−E[h]/c(ψ))) and prints timings;
+        `--model-out FILE.h5` also saves the fitted detector (HDF5, group "iforest_detector").
 
         Feature engineering (both modes): --lags 1,2  --diff  --rolling-window W --rolling mean,std,min,max
         --standardize. Rows before the first are padded with the first row, so no rows are lost.
@@ -40,6 +41,7 @@ struct BenchIForest: ParsableCommand {
     @Option(help: "Train/test mode: training rows (comma-separated text).") var train: String?
     @Option(help: "Train/test mode: rows to score (comma-separated text).") var test: String?
     @Option(help: "Train/test mode: output file, one score per test row.") var scoresOut: String?
+    @Option(help: "Train/test mode: also save the fitted detector (features + forest) to this HDF5 file.") var modelOut: String?
     @Option(help: "Feature engineering: comma-separated lags, e.g. 1,2.") var lags: String?
     @Flag(help: "Feature engineering: add first differences.") var diff = false
     @Option(help: "Feature engineering: rolling window length.") var rollingWindow = 0
@@ -128,6 +130,7 @@ struct BenchIForest: ParsableCommand {
         let det = try IsolationForestDetector(fitting: xTrain, engineering: eng, configuration: forestConfig(), parallelism: threads)
         let fit = seconds(since: t0)
         for w in det.forest.warnings { FileHandle.standardError.write("warning: \(w)\n".data(using: .utf8)!) }
+        if let modelOut { try det.save(to: modelOut) }
         let t1 = DispatchTime.now()
         let s = try det.scores(xTest, parallelism: threads)
         let score = seconds(since: t1)
