@@ -11,6 +11,10 @@ Two modes:
   golden  Prints Swift source of a small fitted sklearn forest (trees, features, test rows and sklearn's
          scores) for Tests/VigilIsolationForestTests/SklearnGolden.swift: it checks Vigil's scoring against sklearn
          exactly, given the same trees.
+  check-h5 --model M.h5 --test S.txt --scores V.txt
+         Re-implements scoring in numpy from a detector saved by `vigil bench iforest ... --model-out M.h5`
+         (feature engineering with first-row padding, standardization, tree walk, c(n)) and prints the largest
+         difference to Vigil's scores: checks that the HDF5 file is complete and readable by h5py.
 Only for reference checks; Vigil itself never runs Python.
 """
 import argparse
@@ -96,6 +100,53 @@ def golden(args):
     print("\n".join(out))
 
 
+def c_of(n):
+    n = np.asarray(n, dtype=float)
+    out = np.zeros_like(n)
+    out[n == 2] = 1.0
+    m = n > 2
+    out[m] = 2.0 * (np.log(n[m] - 1.0) + np.euler_gamma) - 2.0 * (n[m] - 1.0) / n[m]
+    return out
+
+
+def check_h5(args):
+    import h5py
+    f = h5py.File(args.model, "r")
+    ft, g = f["iforest_detector/features"], f["iforest_detector/forest"]
+    x = np.loadtxt(args.test, delimiter=",", ndmin=2)
+    n = len(x)
+    pad = lambda k: np.vstack([np.repeat(x[:1], k, axis=0), x])   # rows before the first = the first row
+    blocks = [x] if ft.attrs["include_raw"] else []
+    for lag in [int(v) for v in str(ft.attrs["lags"]).split(",") if v]:
+        blocks.append(pad(lag)[:n])
+    if ft.attrs["differences"]:
+        blocks.append(x - pad(1)[:n])
+    w = int(ft.attrs["rolling_window"])
+    for stat in [v for v in str(ft.attrs["rolling_statistics"]).split(",") if v]:
+        win = np.lib.stride_tricks.sliding_window_view(pad(w - 1), w, axis=0)   # (n, F, w)
+        blocks.append(getattr(np, stat)(win, axis=2))
+    z = np.hstack(blocks)
+    if ft.attrs["standardize"]:
+        z = (z - ft["mean"][:]) / ft["scale"][:]
+    off, feat, thr = g["tree_offsets"][:], g["feature"][:], g["threshold"][:]
+    left, right, ns = g["left"][:], g["right"][:], g["node_samples"][:]
+    h = np.zeros(n)
+    for t in range(len(off) - 1):
+        o, idx, depth = off[t], np.zeros(n, dtype=int), np.zeros(n)
+        while True:
+            rows = np.where(feat[o + idx] >= 0)[0]
+            if len(rows) == 0:
+                break
+            nodes = o + idx[rows]
+            idx[rows] = np.where(z[rows, feat[nodes]] <= thr[nodes], left[nodes], right[nodes])
+            depth[rows] += 1
+        h += depth + c_of(ns[o + idx])
+    s = 2.0 ** (-(h / (len(off) - 1)) / c_of([g.attrs["max_samples"]])[0])
+    v = np.loadtxt(args.scores)
+    print(json.dumps({"rows": n, "features": int(z.shape[1]), "trees": int(len(off) - 1),
+                      "max_abs_diff": float(np.abs(s - v).max())}))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="mode", required=True)
@@ -113,8 +164,12 @@ def main():
         q.add_argument("--max-samples", type=max_samples_arg, default="auto")
         q.add_argument("--seed", type=int, default=0)
     sub.add_parser("golden", help="print a small sklearn forest as Swift test data")
+    c = sub.add_parser("check-h5", help="recompute Vigil scores in numpy from a saved detector")
+    c.add_argument("--model", required=True)
+    c.add_argument("--test", required=True)
+    c.add_argument("--scores", required=True)
     args = p.parse_args()
-    {"bench": bench, "auc": auc, "golden": golden}[args.mode](args)
+    {"bench": bench, "auc": auc, "golden": golden, "check-h5": check_h5}[args.mode](args)
 
 
 if __name__ == "__main__":

@@ -162,18 +162,29 @@ public struct FeatureTransform: Sendable, Equatable {
 
     /// Fits the transform on a training series (T, F): computes the engineered columns' mean and std.
     public init<T: IForestScalar>(fitting x: FeatureMatrix<T>, engineering: FeatureEngineering) throws {
-        let feats = try engineering.features(x)
+        self = try FeatureTransform.fitTransform(x, engineering: engineering).transform
+    }
+
+    /// Fits on `x` and returns the fitted transform with the transformed training series (computed once).
+    public static func fitTransform<T: IForestScalar>(_ x: FeatureMatrix<T>, engineering: FeatureEngineering) throws
+        -> (transform: FeatureTransform, features: FeatureMatrix<Double>) {
+        var feats = try engineering.features(x)
         var mean: [Double] = [], scale: [Double] = []
         if engineering.standardize {
             let k = feats.cols, n = feats.rows
             mean = [Double](repeating: 0, count: k)
             scale = [Double](repeating: 0, count: k)
-            for t in 0..<n { for c in 0..<k { mean[c] += feats.values[t * k + c] } }
-            for c in 0..<k { mean[c] /= Double(n) }
-            for t in 0..<n { for c in 0..<k { let d = feats.values[t * k + c] - mean[c]; scale[c] += d * d } }
-            for c in 0..<k { let s = (scale[c] / Double(n)).squareRoot(); scale[c] = s > 0 && s.isFinite ? s : 1 }
+            feats.values.withUnsafeMutableBufferPointer { v in
+                for t in 0..<n { for c in 0..<k { mean[c] += v[t * k + c] } }
+                for c in 0..<k { mean[c] /= Double(n) }
+                for t in 0..<n { for c in 0..<k { let d = v[t * k + c] - mean[c]; scale[c] += d * d } }
+                for c in 0..<k { let s = (scale[c] / Double(n)).squareRoot(); scale[c] = s > 0 && s.isFinite ? s : 1 }
+                for t in 0..<n { for c in 0..<k { v[t * k + c] = (v[t * k + c] - mean[c]) / scale[c] } }
+            }
+            try feats.validateFinite(context: "engineered features")
         }
-        try self.init(engineering: engineering, inputColumns: x.cols, mean: mean, scale: scale)
+        let tr = try FeatureTransform(engineering: engineering, inputColumns: x.cols, mean: mean, scale: scale)
+        return (tr, feats)
     }
 
     /// Applies the transform to a series (T, inputColumns) → (T, outputColumns). Throws on a different column
@@ -213,12 +224,15 @@ public struct IsolationForestDetector: Sendable {
     /// Fits the transform and then the forest on a training series (T, F).
     public init<T: IForestScalar>(fitting x: FeatureMatrix<T>, engineering: FeatureEngineering = FeatureEngineering(),
                                   configuration: IsolationForest.Configuration = .init(), parallelism: Int? = nil) throws {
-        let tr = try FeatureTransform(fitting: x, engineering: engineering)
+        let tr: FeatureTransform
         let forest: IsolationForest
         if engineering.isIdentity {
+            tr = try FeatureTransform(engineering: engineering, inputColumns: x.cols, mean: [], scale: [])
             forest = try IsolationForest(fitting: x, configuration: configuration, parallelism: parallelism)
         } else {
-            forest = try IsolationForest(fitting: try tr.transform(x), configuration: configuration, parallelism: parallelism)
+            let (t, feats) = try FeatureTransform.fitTransform(x, engineering: engineering)
+            tr = t
+            forest = try IsolationForest(fitting: feats, configuration: configuration, parallelism: parallelism)
         }
         try self.init(transform: tr, forest: forest)
     }
