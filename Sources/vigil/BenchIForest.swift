@@ -10,20 +10,11 @@ struct BenchIForest: ParsableCommand {
         commandName: "iforest",
         abstract: "Isolation Forest fit and score speed (and a train/test scoring mode for accuracy checks).",
         discussion: """
-        Speed mode (default): generates a synthetic (rows × features) float64 series, fits a forest `--repeat`
-        times and scores all rows `--repeat` times, and prints medians (and minima) in seconds. The generator:
-        x[t,f] = (1 + 0.1 f)·sin(2π t / (50 + 37 f) + 0.7 f) + 0.3·N(0,1), and each row with probability 0.01
-        gets +4 added to 3 random features (seeded by --data-seed). `--dump-data PATH` writes that matrix as a
-        float64 .npy file so scripts/bench_sklearn_iforest.py can time scikit-learn on identical data.
-        Scoring runs on all cores (`--threads` to limit); the single-thread score time is reported too.
+        Speed mode (default): generates a synthetic (rows × features) float64 series, fits a forest --repeat times and scores all rows --repeat times, and prints the medians (and minima) in seconds as one JSON object. Generator: x[t,f] = (1 + 0.1 f)·sin(2π t / (50 + 37 f) + 0.7 f) + 0.3·N(0,1); each row with probability 0.01 gets +4 added to 3 random features (seeded by --data-seed). --dump-data PATH writes that matrix as a float64 .npy file so scripts/bench_sklearn_iforest.py can time scikit-learn on identical data. Fit and score use all cores (--threads to limit); the single-thread score time is reported too.
 
-        Train/test mode (used by scripts/bench-iforest): `--train FILE --test FILE --scores-out FILE` reads plain
-        comma-separated rows (one sample per line, e.g. a gunzipped SMD file), fits on train with `--seed`, writes
-        one anomaly score per test row (higher = more anomalous, s = 2^(−E[h]/c(ψ))) and prints timings;
-        `--model-out FILE.h5` also saves the fitted detector (HDF5, group "iforest_detector").
+        Train/test mode (used by scripts/bench-iforest): --train FILE --test FILE --scores-out FILE reads plain comma-separated rows (one sample per line, e.g. a gunzipped SMD file), fits on the train rows with --seed, writes one anomaly score per test row (higher = more anomalous, s = 2^(−E[h]/c(ψ)) in (0, 1]) and prints timings as JSON. --model-out FILE.h5 also saves the fitted detector (HDF5, group "iforest_detector").
 
-        Feature engineering (both modes): --lags 1,2  --diff  --rolling-window W --rolling mean,std,min,max
-        --standardize. Rows before the first are padded with the first row, so no rows are lost.
+        Feature engineering (both modes): --lags 1,2  --diff  --rolling-window W --rolling mean,std,min,max  --standardize. Rows before the first are taken to equal the first row, so no rows are lost.
         """
     )
 
@@ -61,12 +52,12 @@ struct BenchIForest: ParsableCommand {
 
     func engineering() throws -> FeatureEngineering {
         let lagList = try (lags ?? "").split(separator: ",").map { s -> Int in
-            guard let v = Int(s.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--lags: '\(s)' is not an integer") }
+            guard let v = Int(s.trimmingCharacters(in: .whitespaces)) else { throw IForestCLIError("--lags: '\(s)' is not an integer") }
             return v
         }
         let stats = try (rolling ?? "").split(separator: ",").map { s -> FeatureEngineering.RollingStatistic in
             guard let v = FeatureEngineering.RollingStatistic(rawValue: String(s)) else {
-                throw ValidationError("--rolling: '\(s)' is not one of mean,std,min,max")
+                throw IForestCLIError("--rolling: '\(s)' is not one of mean,std,min,max")
             }
             return v
         }
@@ -181,14 +172,14 @@ func writeNpy(_ x: FeatureMatrix<Double>, to path: String) throws {
     data.append(contentsOf: Array(header.utf8))
     x.values.withUnsafeBytes { data.append(contentsOf: $0) }   // little-endian hosts (x86-64, arm64)
     guard FileManager.default.createFile(atPath: path, contents: data) else {
-        throw ValidationError("cannot write \(path): check the directory exists and is writable")
+        throw IForestCLIError("cannot write \(path): check the directory exists and is writable")
     }
 }
 
 /// Reads comma-separated numeric rows (blank lines skipped); errors name the file, line and column count.
 func readRows(_ path: String) throws -> FeatureMatrix<Double> {
     guard var data = FileManager.default.contents(atPath: path) else {
-        throw ValidationError("cannot read \(path) (gunzip .gz files first)")
+        throw IForestCLIError("cannot read \(path) (gunzip .gz files first)")
     }
     data.append(0)   // strtod needs a terminator
     var values: [Double] = []
@@ -200,7 +191,7 @@ func readRows(_ path: String) throws -> FeatureMatrix<Double> {
         func endLine() throws {
             if n > 0 {
                 if cols < 0 { cols = n } else if n != cols {
-                    throw ValidationError("\(path) line \(lineNo): expected \(cols) columns, found \(n)")
+                    throw IForestCLIError("\(path) line \(lineNo): expected \(cols) columns, found \(n)")
                 }
                 rows += 1
             }
@@ -213,7 +204,7 @@ func readRows(_ path: String) throws -> FeatureMatrix<Double> {
             var end: UnsafeMutablePointer<CChar>? = nil
             let v = strtod(p, &end)
             guard let e = end, UnsafePointer(e) > p else {
-                throw ValidationError("\(path) line \(lineNo): '\(String(cString: p).prefix(20))' is not a number")
+                throw IForestCLIError("\(path) line \(lineNo): '\(String(cString: p).prefix(20))' is not a number")
             }
             values.append(v)
             n += 1
@@ -221,11 +212,17 @@ func readRows(_ path: String) throws -> FeatureMatrix<Double> {
             while p < endAll && (p.pointee == 32 || p.pointee == 13 || p.pointee == 9) { p += 1 }
             if p < endAll && p.pointee == 44 { p += 1 }   // ','
             else if p < endAll && p.pointee != 10 {
-                throw ValidationError("\(path) line \(lineNo): unexpected character '\(Character(UnicodeScalar(UInt8(bitPattern: p.pointee))))'")
+                throw IForestCLIError("\(path) line \(lineNo): unexpected character '\(Character(UnicodeScalar(UInt8(bitPattern: p.pointee))))'")
             }
         }
         try endLine()
     }
-    guard rows > 0 else { throw ValidationError("\(path): no rows") }
+    guard rows > 0 else { throw IForestCLIError("\(path): no rows") }
     return try FeatureMatrix(rows: rows, cols: cols, values: values)
+}
+
+/// A bench iforest failure (unreadable or malformed input file, unwritable output); the message says what to fix.
+struct IForestCLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
