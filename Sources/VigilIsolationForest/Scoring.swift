@@ -4,8 +4,12 @@ import Foundation
 /// `left + 1`. Leaf: threshold = +∞ and left = its own index, so extra steps stay on the leaf (branch-free walk).
 struct PackedNode: Sendable {
     var threshold: Double
-    var feature: Int32
-    var left: Int32
+    /// feature | left << 32, read with one 8-byte load.
+    var link: UInt64
+    init(threshold: Double, feature: Int32, left: Int32) {
+        self.threshold = threshold
+        self.link = UInt64(UInt32(bitPattern: feature)) | UInt64(UInt32(bitPattern: left)) << 32
+    }
 }
 
 /// Rows walked together through one tree (their independent loads overlap; the tree stays in L1).
@@ -27,9 +31,10 @@ extension IsolationForest {
         treeRoot.withUnsafeBufferPointer { rootBuf in
         treeDepth.withUnsafeBufferPointer { depthBuf in
             let nodes = nodesBuf.baseAddress!, leaves = leafBuf.baseAddress!
+
             let roots = rootBuf.baseAddress!, depths = depthBuf.baseAddress!
             let body: (Int) -> Void = { w in
-                withUnsafeTemporaryAllocation(of: Int32.self, capacity: scoringBlockRows) { idxBuf in
+                withUnsafeTemporaryAllocation(of: Int.self, capacity: scoringBlockRows) { idxBuf in
                     let idx = idxBuf.baseAddress!
                     var chunk = w
                     while chunk < nChunks {
@@ -41,18 +46,19 @@ extension IsolationForest {
                             let ob = out + r0
                             for r in 0..<b { ob[r] = 0 }
                             for t in 0..<nTrees {
-                                let root = roots[t]
+                                let root = Int(roots[t])
                                 for r in 0..<b { idx[r] = root }
                                 for _ in 0..<Int(depths[t]) {
                                     var rowPtr = xb
                                     for r in 0..<b {
-                                        let nd = nodes[Int(idx[r])]
-                                        let v = rowPtr[Int(nd.feature)].asDouble
-                                        idx[r] = nd.left &+ (v > nd.threshold ? 1 : 0)
+                                        let i = idx[r]
+                                        let nd = nodes[i]
+                                        let v = rowPtr[Int(truncatingIfNeeded: nd.link & 0xFFFF_FFFF)].asDouble
+                                        idx[r] = Int(truncatingIfNeeded: nd.link >> 32) &+ (v > nd.threshold ? 1 : 0)
                                         rowPtr += cols
                                     }
                                 }
-                                for r in 0..<b { ob[r] += leaves[Int(idx[r])] }
+                                for r in 0..<b { ob[r] += leaves[idx[r]] }
                             }
                             r0 += b
                         }
@@ -65,9 +71,3 @@ extension IsolationForest {
     }
 }
 
-/// One level of the branch-free walk: from node i, go to left or left + 1 by comparing row[feature].
-@inline(__always)
-func step<T: IForestScalar>(_ nodes: UnsafePointer<PackedNode>, _ i: Int, _ row: UnsafePointer<T>) -> Int {
-    let nd = nodes[i]
-    return Int(nd.left) &+ (row[Int(nd.feature)].asDouble > nd.threshold ? 1 : 0)
-}
