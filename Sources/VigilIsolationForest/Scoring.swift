@@ -46,9 +46,21 @@ extension IsolationForest {
                             let ob = out + r0
                             for r in 0..<b { ob[r] = 0 }
                             for t in 0..<nTrees {
-                                let root = Int(roots[t])
-                                for r in 0..<b { idx[r] = root }
-                                for _ in 0..<Int(depths[t]) {
+                                let root = Int(roots[t]), depth = Int(depths[t])
+                                if depth == 0 {
+                                    for r in 0..<b { idx[r] = root }
+                                } else {
+                                    // Level 0: every row is at the root; load it once.
+                                    let nd = nodes[root]
+                                    let f = Int(truncatingIfNeeded: nd.link & 0xFFFF_FFFF)
+                                    let l = Int(truncatingIfNeeded: nd.link >> 32)
+                                    var rowPtr = xb
+                                    for r in 0..<b {
+                                        idx[r] = l &+ (rowPtr[f].asDouble > nd.threshold ? 1 : 0)
+                                        rowPtr += cols
+                                    }
+                                }
+                                for _ in 1..<max(1, depth) {
                                     var rowPtr = xb
                                     for r in 0..<b {
                                         let i = idx[r]
