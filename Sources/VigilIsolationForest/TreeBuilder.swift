@@ -85,10 +85,10 @@ func buildTree<T: IForestScalar>(_ x: UnsafePointer<T>, rows: Int, cols: Int, sa
                     let l = feature.count
                     feature[node] = Int32(featureMap[f]); threshold[node] = thr
                     left[node] = Int32(l); right[node] = Int32(l + 1)
-                    for c in [a - start, end - a] {
-                        feature.append(-1); threshold.append(0); left.append(-1); right.append(-1)
-                        nodeSamples.append(Int32(c))
-                    }
+                    feature.append(-1); threshold.append(0); left.append(-1); right.append(-1)
+                    nodeSamples.append(Int32(a - start))
+                    feature.append(-1); threshold.append(0); left.append(-1); right.append(-1)
+                    nodeSamples.append(Int32(end - a))
                     stack.append((l + 1, a, end, depth + 1))
                     stack.append((l, start, a, depth + 1))
                     break
