@@ -1,1 +1,0 @@
-// VigilIsolationForest — module placeholder; replaced by the issue that builds it.

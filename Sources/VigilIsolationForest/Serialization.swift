@@ -1,0 +1,212 @@
+import VigilHDF5
+
+// HDF5 layout of a fitted forest under a group G (default "iforest"); all node arrays concatenate the trees:
+//   G@format = "vigil-isolation-forest", G@version = 1, G@feature_count, G@max_samples, G@threshold,
+//   G@n_estimators, G@max_samples_spec ("auto" | "count:N" | "fraction:F"), G@max_features_spec ("count:N" |
+//   "fraction:F"), G@bootstrap (0/1), G@contamination ("auto" | "fraction:F"), G@seed (Int64 bit pattern)
+//   G/tree_offsets  int64 (n_trees + 1,)   nodes of tree t are [offsets[t], offsets[t+1])
+//   G/feature       int32 (nodes,)  −1 at leaves          G/threshold  float64 (nodes,)
+//   G/left, G/right int32 (nodes,)  tree-local child index, −1 at leaves
+//   G/node_samples  int32 (nodes,)  training samples that reached the node
+// A detector (feature engineering + forest) under group D (default "iforest_detector") stores the forest in
+// D/forest and the transform in D/features: D/features@format = "vigil-feature-transform", @input_columns,
+// @include_raw, @lags ("1,2"), @differences, @rolling_window, @rolling_statistics ("mean,std"), @standardize,
+// and (if standardizing) D/features/mean, D/features/scale float64 (output_columns,).
+
+let forestFormat = "vigil-isolation-forest"
+let transformFormat = "vigil-feature-transform"
+
+extension IsolationForest {
+    /// Writes the fitted forest into `file` under `group` (layout in Serialization.swift; opens in h5py).
+    public func write(to file: HDF5File, group: String = "iforest") throws {
+        let g = group.hasSuffix("/") ? String(group.dropLast()) : group
+        var offsets: [Int64] = [0]
+        var feature: [Int32] = [], threshold: [Double] = [], left: [Int32] = [], right: [Int32] = [], samples: [Int32] = []
+        for t in trees {
+            feature += t.feature; threshold += t.threshold; left += t.left; right += t.right; samples += t.nodeSamples
+            offsets.append(Int64(feature.count))
+        }
+        try file.write(offsets, shape: [offsets.count], to: "\(g)/tree_offsets")
+        try file.write(feature, shape: [feature.count], to: "\(g)/feature")
+        try file.write(threshold, shape: [threshold.count], to: "\(g)/threshold")
+        try file.write(left, shape: [left.count], to: "\(g)/left")
+        try file.write(right, shape: [right.count], to: "\(g)/right")
+        try file.write(samples, shape: [samples.count], to: "\(g)/node_samples")
+        let c = configuration
+        try file.setAttribute("format", string: forestFormat, at: g)
+        try file.setAttribute("version", int: 1, at: g)
+        try file.setAttribute("feature_count", int: featureCount, at: g)
+        try file.setAttribute("max_samples", int: maxSamples, at: g)
+        try file.setAttribute("threshold", double: self.threshold, at: g)
+        try file.setAttribute("n_estimators", int: c.nEstimators, at: g)
+        let ms: String
+        switch c.maxSamples {
+        case .auto: ms = "auto"
+        case .count(let n): ms = "count:\(n)"
+        case .fraction(let f): ms = "fraction:\(f)"
+        }
+        try file.setAttribute("max_samples_spec", string: ms, at: g)
+        let mf: String
+        switch c.maxFeatures {
+        case .count(let n): mf = "count:\(n)"
+        case .fraction(let f): mf = "fraction:\(f)"
+        }
+        try file.setAttribute("max_features_spec", string: mf, at: g)
+        try file.setAttribute("bootstrap", int: c.bootstrap ? 1 : 0, at: g)
+        let cont: String
+        switch c.contamination {
+        case .auto: cont = "auto"
+        case .fraction(let f): cont = "fraction:\(f)"
+        }
+        try file.setAttribute("contamination", string: cont, at: g)
+        try file.setAttribute("seed", int: Int(Int64(bitPattern: c.seed)), at: g)
+    }
+
+    /// Reads a forest written by `write(to:group:)`; throws `HDF5Error` for missing objects and
+    /// `IsolationForestError.corruptModel` for inconsistent contents.
+    public init(from file: HDF5File, group: String = "iforest") throws {
+        let g = group.hasSuffix("/") ? String(group.dropLast()) : group
+        let format = try file.stringAttribute("format", at: g)
+        guard format == forestFormat else {
+            throw IsolationForestError.corruptModel("group \(g) holds '\(format)', expected '\(forestFormat)'")
+        }
+        let version = try file.intAttribute("version", at: g)
+        guard version == 1 else { throw IsolationForestError.corruptModel("format version \(version) is not supported (1 is)") }
+        let offsets = try file.read(Int64.self, from: "\(g)/tree_offsets").values
+        let feature = try file.read(Int32.self, from: "\(g)/feature").values
+        let threshold = try file.read(Double.self, from: "\(g)/threshold").values
+        let left = try file.read(Int32.self, from: "\(g)/left").values
+        let right = try file.read(Int32.self, from: "\(g)/right").values
+        let samples = try file.read(Int32.self, from: "\(g)/node_samples").values
+        let n = feature.count
+        guard offsets.count >= 2, offsets.first == 0, offsets.last == Int64(n),
+              zip(offsets, offsets.dropFirst()).allSatisfy({ $0 < $1 }),
+              threshold.count == n, left.count == n, right.count == n, samples.count == n else {
+            throw IsolationForestError.corruptModel("node arrays and tree_offsets in \(g) do not agree")
+        }
+        var trees: [IsolationTree] = []
+        for t in 0..<(offsets.count - 1) {
+            let r = Int(offsets[t])..<Int(offsets[t + 1])
+            trees.append(IsolationTree(feature: Array(feature[r]), threshold: Array(threshold[r]), left: Array(left[r]),
+                                       right: Array(right[r]), nodeSamples: Array(samples[r])))
+        }
+        func parse(_ spec: String) -> (String, Double?) {
+            let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
+            return (parts[0], parts.count > 1 ? Double(parts[1]) : nil)
+        }
+        var cfg = Configuration()
+        cfg.nEstimators = try file.intAttribute("n_estimators", at: g)
+        switch parse(try file.stringAttribute("max_samples_spec", at: g)) {
+        case ("auto", _): cfg.maxSamples = .auto
+        case ("count", let v?): cfg.maxSamples = .count(Int(v))
+        case ("fraction", let v?): cfg.maxSamples = .fraction(v)
+        case let other: throw IsolationForestError.corruptModel("max_samples_spec \(other)")
+        }
+        switch parse(try file.stringAttribute("max_features_spec", at: g)) {
+        case ("count", let v?): cfg.maxFeatures = .count(Int(v))
+        case ("fraction", let v?): cfg.maxFeatures = .fraction(v)
+        case let other: throw IsolationForestError.corruptModel("max_features_spec \(other)")
+        }
+        cfg.bootstrap = try file.intAttribute("bootstrap", at: g) != 0
+        switch parse(try file.stringAttribute("contamination", at: g)) {
+        case ("auto", _): cfg.contamination = .auto
+        case ("fraction", let v?): cfg.contamination = .fraction(v)
+        case let other: throw IsolationForestError.corruptModel("contamination \(other)")
+        }
+        cfg.seed = UInt64(bitPattern: Int64(try file.intAttribute("seed", at: g)))
+        try self.init(trees: trees, featureCount: try file.intAttribute("feature_count", at: g),
+                      maxSamples: try file.intAttribute("max_samples", at: g),
+                      threshold: try file.doubleAttribute("threshold", at: g), configuration: cfg)
+    }
+
+    /// Writes the forest to a new HDF5 file at `path` (overwrites), group "iforest".
+    public func save(to path: String) throws {
+        let f = try HDF5File(path: path, mode: .truncate)
+        defer { f.close() }
+        try write(to: f)
+    }
+
+    /// Reads a forest from the HDF5 file at `path`, group "iforest".
+    public init(contentsOf path: String) throws {
+        let f = try HDF5File(path: path, mode: .readOnly)
+        defer { f.close() }
+        try self.init(from: f)
+    }
+}
+
+extension FeatureTransform {
+    /// Writes the transform (settings and training statistics) under `group`.
+    public func write(to file: HDF5File, group: String) throws {
+        let g = group.hasSuffix("/") ? String(group.dropLast()) : group
+        let e = engineering
+        // Datasets first: they create the group that carries the attributes.
+        try file.write(mean, shape: [mean.count], to: "\(g)/mean")
+        try file.write(scale, shape: [scale.count], to: "\(g)/scale")
+        try file.setAttribute("format", string: transformFormat, at: g)
+        try file.setAttribute("input_columns", int: inputColumns, at: g)
+        try file.setAttribute("include_raw", int: e.includeRaw ? 1 : 0, at: g)
+        try file.setAttribute("lags", string: e.lags.map(String.init).joined(separator: ","), at: g)
+        try file.setAttribute("differences", int: e.differences ? 1 : 0, at: g)
+        try file.setAttribute("rolling_window", int: e.rollingWindow, at: g)
+        try file.setAttribute("rolling_statistics", string: e.rollingStatistics.map(\.rawValue).joined(separator: ","), at: g)
+        try file.setAttribute("standardize", int: e.standardize ? 1 : 0, at: g)
+    }
+
+    /// Reads a transform written by `write(to:group:)`.
+    public init(from file: HDF5File, group: String) throws {
+        let g = group.hasSuffix("/") ? String(group.dropLast()) : group
+        let format = try file.stringAttribute("format", at: g)
+        guard format == transformFormat else {
+            throw IsolationForestError.corruptModel("group \(g) holds '\(format)', expected '\(transformFormat)'")
+        }
+        let lagText = try file.stringAttribute("lags", at: g)
+        let lags = try lagText.split(separator: ",").map { s -> Int in
+            guard let v = Int(s) else { throw IsolationForestError.corruptModel("lags '\(lagText)'") }
+            return v
+        }
+        let statText = try file.stringAttribute("rolling_statistics", at: g)
+        let stats = try statText.split(separator: ",").map { s -> FeatureEngineering.RollingStatistic in
+            guard let v = FeatureEngineering.RollingStatistic(rawValue: String(s)) else {
+                throw IsolationForestError.corruptModel("rolling_statistics '\(statText)'")
+            }
+            return v
+        }
+        let e = FeatureEngineering(includeRaw: try file.intAttribute("include_raw", at: g) != 0, lags: lags,
+                                   differences: try file.intAttribute("differences", at: g) != 0,
+                                   rollingWindow: try file.intAttribute("rolling_window", at: g),
+                                   rollingStatistics: stats, standardize: try file.intAttribute("standardize", at: g) != 0)
+        try self.init(engineering: e, inputColumns: try file.intAttribute("input_columns", at: g),
+                      mean: try file.read(Double.self, from: "\(g)/mean").values,
+                      scale: try file.read(Double.self, from: "\(g)/scale").values)
+    }
+}
+
+extension IsolationForestDetector {
+    /// Writes transform and forest under `group` (`group/features`, `group/forest`).
+    public func write(to file: HDF5File, group: String = "iforest_detector") throws {
+        let g = group.hasSuffix("/") ? String(group.dropLast()) : group
+        try transform.write(to: file, group: "\(g)/features")
+        try forest.write(to: file, group: "\(g)/forest")
+    }
+
+    /// Reads a detector written by `write(to:group:)`.
+    public init(from file: HDF5File, group: String = "iforest_detector") throws {
+        let g = group.hasSuffix("/") ? String(group.dropLast()) : group
+        try self.init(transform: try FeatureTransform(from: file, group: "\(g)/features"),
+                      forest: try IsolationForest(from: file, group: "\(g)/forest"))
+    }
+
+    /// Writes the detector to a new HDF5 file at `path` (overwrites), group "iforest_detector".
+    public func save(to path: String) throws {
+        let f = try HDF5File(path: path, mode: .truncate)
+        defer { f.close() }
+        try write(to: f)
+    }
+
+    /// Reads a detector from the HDF5 file at `path`, group "iforest_detector".
+    public init(contentsOf path: String) throws {
+        let f = try HDF5File(path: path, mode: .readOnly)
+        defer { f.close() }
+        try self.init(from: f)
+    }
+}
