@@ -8,21 +8,21 @@ struct BenchTensor: ParsableCommand {
         commandName: "tensor",
         abstract: "GEMM throughput at TranAD shapes, the OpenBLAS peak at 1024³, and tensor-op overhead.",
         discussion: """
-        Results are reproducible only up to machine noise; compare runs at similar load.
-        Measures, in the current process with the OpenBLAS thread count shown:
-          • sgemm GFLOP/s at TranAD's shapes: (1280×76)·(76×228) and (1280×76)·(76×76)
-            (window 10 × batch 128 rows, 2·38 = 76 features → 3·76 = 228 outputs);
-          • the OpenBLAS peak: sgemm and dgemm at 1024×1024×1024;
-          • VigilTensor's linear op forward + backward at x (10, 128, 76) → 228 (three GEMMs plus bias),
-            against the same three raw GEMMs, to show the framework overhead;
-          • batched matmul forward + backward at TranAD's attention shape: 128 windows × 38 heads of
-            head size 2 → (4864, 10, 2)·(4864, 10, 2)ᵀ (one small GEMM per batch item);
-          • a same-shape add and a bias-broadcast add at (10, 128, 228);
-          • per-op overhead: a rank-1 (4-element) add without grad, and mul + sum + backward with grad.
-        Every figure is the median over --repeats timed samples (small GEMMs: each sample times a batch of
-        calls). GFLOP/s counts 2·m·n·k per GEMM. Build with `swift build -c release` first: debug builds
-        only measure the debug tensor code. The machine load (1-min load average) is printed alongside,
-        since other processes share the cores.
+        Measures, with the OpenBLAS thread count shown:
+          - sgemm at TranAD's shapes (1280x76)·(76x228), (1280x76)·(76x76)
+            (window 10 x batch 128 rows, 76 features -> 228 outputs);
+          - the OpenBLAS peak: sgemm and dgemm at 1024x1024x1024;
+          - VigilTensor's linear forward+backward, x (10, 128, 76) -> 228,
+            against the same three raw GEMMs (framework overhead);
+          - batched matmul forward+backward at the attention shape
+            (4864, 10, 2)·(4864, 10, 2)^T (128 windows x 38 heads);
+          - same-shape and bias-broadcast adds at (10, 128, 228);
+          - per-op overhead: a 4-element add (no grad) and
+            mul + sum + backward (with grad).
+        Each figure is the median of --repeats timed samples; GFLOP/s
+        counts 2·m·n·k per GEMM. Build with `swift build -c release`
+        first. Other processes share the cores: the 1-minute load average
+        is printed alongside; compare runs at similar load.
         """
     )
 
