@@ -40,7 +40,7 @@ public final class Linear<Scalar: TensorScalar>: Module {
 /// Inverted dropout layer (`torch.nn.Dropout`): active only in training mode.
 ///
 /// Owns its generator (`Xoshiro256`, e.g. a `fork(stream:)` of the run seed); each training-mode call
-/// advances it by one draw per element, so the same seed reproduces the same masks.
+/// advances it by one 64-bit draw per two elements, so the same seed reproduces the same masks.
 public final class Dropout<Scalar: TensorScalar>: Module {
     public let p: Double
     public var rng: Xoshiro256

@@ -154,18 +154,24 @@ public func mseLoss<S>(_ a: Tensor<S>, _ b: Tensor<S>, reduction: LossReduction 
 
 /// Inverted dropout: keeps each element with probability 1 − p and scales kept ones by 1/(1 − p).
 ///
-/// The mask draws one `rng.nextUnitDouble()` per element in row-major order (kept when u ≥ p), so the
-/// same generator state gives the same mask for Float and Double. Identity (returns `x` itself, no draws)
+/// The mask takes 32-bit uniforms u from `rng.next()` (low then high half of each draw, row-major; kept when
+/// u ≥ p, i.e. ⌈n/2⌉ draws for n elements), so the same generator state gives the same mask for Float and Double. Identity (returns `x` itself, no draws)
 /// when `training == false` or `p == 0`; all zeros when p == 1.
 public func dropout<S>(_ x: Tensor<S>, p: Double, rng: inout Xoshiro256, training: Bool) -> Tensor<S> {
     precondition(p >= 0 && p <= 1, "dropout: probability must be in [0, 1], got \(p)")
     if !training || p == 0 { return x }
     let mask = Tensor<S>(uninitialized: x.shape)
-    let scale = p >= 1 ? S(0) : S(1 / (1 - p))
-    var tmp = [Double](repeating: 0, count: x.count)
-    let sd = Double(scale)
-    for i in 0..<x.count { tmp[i] = rng.nextUnitDouble() >= p ? sd : 0 }
-    tmp.withUnsafeBufferPointer { S.fromDoubles($0.baseAddress!, mask.data, x.count) }
+    // Each 64-bit draw decides two elements: u = bits·2⁻³² from its low half (even element) and its high half
+    // (odd element); kept iff u ≥ p  ⟺  bits ≥ ⌈p·2³²⌉.
+    let threshold = UInt64((p * 0x1p32).rounded(.up))
+    let raw = UnsafeMutableRawPointer(mask.data)
+    if S.self == Float.self {
+        fillDropoutMask(raw.assumingMemoryBound(to: Float.self), x.count, threshold, p >= 1 ? 0 : Float(1 / (1 - p)), &rng)
+    } else if S.self == Double.self {
+        fillDropoutMask(raw.assumingMemoryBound(to: Double.self), x.count, threshold, p >= 1 ? 0 : 1 / (1 - p), &rng)
+    } else {
+        fatalError("dropout: unsupported scalar type \(S.self)")
+    }
     let out = Tensor<S>(uninitialized: x.shape)
     S.binaryForward(.mul, .flat(x.count), x.data, mask.data, out.data)
     if shouldRecord(x) {
@@ -176,4 +182,19 @@ public func dropout<S>(_ x: Tensor<S>, p: Double, rng: inout Xoshiro256, trainin
         }
     }
     return out
+}
+
+@inline(__always)
+func fillDropoutMask<T: TensorScalar>(_ m: UnsafeMutablePointer<T>, _ n: Int, _ threshold: UInt64, _ scale: T,
+                                      _ rng: inout Xoshiro256) {
+    var g = rng
+    var i = 0
+    while i + 2 <= n {
+        let r = g.next()
+        m[i] = (r & 0xFFFF_FFFF) >= threshold ? scale : 0
+        m[i + 1] = (r >> 32) >= threshold ? scale : 0
+        i += 2
+    }
+    if i < n { m[i] = (g.next() & 0xFFFF_FFFF) >= threshold ? scale : 0 }
+    rng = g
 }

@@ -12,10 +12,12 @@ enum Kernels {
         case .exp: for i in 0..<n { y[i] = T._exp(x[i]) }
         case .log: for i in 0..<n { y[i] = T._log(x[i]) }
         case .sigmoid:
-            // Stable: for x ≥ 0, 1/(1+e^−x); for x < 0, e^x/(1+e^x).
+            // Stable and branch-free: e = e^−|x|; σ = 1/(1+e) for x ≥ 0, e/(1+e) for x < 0.
             for i in 0..<n {
                 let v = x[i]
-                if v >= 0 { y[i] = 1 / (1 + T._exp(-v)) } else { let e = T._exp(v); y[i] = e / (1 + e) }
+                let e = T._exp(-Swift.abs(v))
+                let d = 1 / (1 + e)
+                y[i] = v >= 0 ? d : e * d
             }
         case .tanh: for i in 0..<n { y[i] = T._tanh(x[i]) }
         case .leakyReLU: for i in 0..<n { let v = x[i]; y[i] = v > 0 ? v : p * v }
@@ -102,6 +104,18 @@ enum Kernels {
     @inline(__always)
     static func stridedCopy<T: TensorScalar>(_ plan: StridedPlan, _ src: UnsafePointer<T>, _ dst: UnsafeMutablePointer<T>) {
         let n3 = plan.n[3], ss = plan.s1[3]
+        if ss == 1 && n3 <= 4 {
+            // Short contiguous rows (e.g. head size 2 in attention transposes): fixed-size copies, no memmove calls.
+            switch n3 {
+            case 1: plan.forEachRow { o, os, _ in dst[o] = src[os] }
+            case 2: plan.forEachRow { o, os, _ in dst[o] = src[os]; dst[o + 1] = src[os + 1] }
+            case 3: plan.forEachRow { o, os, _ in dst[o] = src[os]; dst[o + 1] = src[os + 1]; dst[o + 2] = src[os + 2] }
+            default: plan.forEachRow { o, os, _ in
+                dst[o] = src[os]; dst[o + 1] = src[os + 1]; dst[o + 2] = src[os + 2]; dst[o + 3] = src[os + 3]
+            }
+            }
+            return
+        }
         plan.forEachRow { o, os, _ in
             let dp = dst + o, sp = src + os
             if ss == 1 {
@@ -117,12 +131,14 @@ enum Kernels {
 
     @inline(__always)
     static func softmaxForward<T: TensorScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ rows: Int, _ cols: Int) {
+        guard cols > 0 else { return }
         for r in 0..<rows {
             let xp = x + r * cols, yp = y + r * cols
-            var m = -T.infinity
-            for j in 0..<cols where xp[j] > m { m = xp[j] }
+            var m = xp[0]
+            for j in 1..<max(cols, 1) { let v = xp[j]; m = v > m ? v : m }
+            for j in 0..<cols { yp[j] = T._exp(xp[j] - m) }     // vectorised for Float
             var s: T = 0
-            for j in 0..<cols { let e = T._exp(xp[j] - m); yp[j] = e; s += e }
+            for j in 0..<cols { s += yp[j] }
             let inv = 1 / s
             for j in 0..<cols { yp[j] *= inv }
         }

@@ -16,6 +16,9 @@ struct BenchTensor: ParsableCommand {
             against the same three raw GEMMs (framework overhead);
           - batched matmul forward+backward at the attention shape
             (4864, 10, 2)·(4864, 10, 2)^T (128 windows x 38 heads);
+          - a TranAD-sized transformer encoder layer (d_model 76, 38
+            heads, feed-forward 16, dropout 0.1) forward+backward from
+            VigilTensor ops, x (10, 128, 76);
           - same-shape and bias-broadcast adds at (10, 128, 228);
           - per-op overhead: a 4-element add (no grad) and
             mul + sum + backward (with grad).
@@ -58,6 +61,8 @@ struct BenchTensor: ParsableCommand {
         results.append((key: "linear_fwd_bwd_10x128x76_to_228", value: linearBench(samples: repeats)))
         note("batched matmul at attention shapes")
         results.append((key: "bmm_fwd_bwd_4864x10x2_by_4864x10x2T", value: bmmBench(samples: repeats)))
+        note("encoder-layer forward+backward")
+        results.append((key: "encoder_layer_fwd_bwd_10x128x76", value: encoderBench(samples: max(3, repeats / 5))))
         note("elementwise adds")
         results.append((key: "add_10x128x228", value: addBench(samples: repeats)))
         note("tiny-op overhead")
@@ -196,4 +201,35 @@ private func tinyBench(samples: Int) -> [String: Any] {
         (p * b).sum().backward()
     }
     return ["median_seconds": add, "recorded_mul_sum_backward_seconds": rec]
+}
+
+/// One TranAD-style encoder layer from plain ops: self-attention (38 heads of size 2) + residual,
+/// feed-forward 76 → 16 → 76 with leaky ReLU + residual, dropout 0.1; loss = mean of squares.
+private func encoderBench(samples: Int) -> [String: Any] {
+    let W = 10, B = 128, D = 76, H = 38, dh = 2, FF = 16
+    var rng = Xoshiro256(seed: 5)
+    func param(_ shape: [Int]) -> Tensor<Float> {
+        let t = Tensor<Float>(uniform: shape, low: -0.1, high: 0.1, rng: &rng); t.requiresGrad = true; return t
+    }
+    let wIn = param([3 * D, D]), bIn = param([3 * D]), wOut = param([D, D]), bOut = param([D])
+    let w1 = param([FF, D]), b1 = param([FF]), w2 = param([D, FF]), b2 = param([D])
+    let x = Tensor<Float>(uniform: [W, B, D], low: -1, high: 1, rng: &rng)
+    var drop = Xoshiro256(seed: 6)
+    let params = [wIn, bIn, wOut, bOut, w1, b1, w2, b2]
+    func heads(_ t: Tensor<Float>) -> Tensor<Float> {          // (W, B, D) → (B·H, W, dh)
+        t.reshaped([W, B * H, dh]).transposed(0, 1)
+    }
+    let t = medianSeconds(samples: samples, inner: 1) {
+        for p in params { p.zeroGrad() }
+        let qkv = linear(x, wIn, bIn)                                  // (W, B, 3D)
+        let parts = split(qkv, sizes: [D, D, D], axis: 2)
+        let q = heads(parts[0]) / Float(dh).squareRoot(), k = heads(parts[1]), v = heads(parts[2])
+        let att = dropout(softmax(matmul(q, k, transposeB: true)), p: 0.1, rng: &drop, training: true)  // (B·H, W, W)
+        let ctx = matmul(att, v).transposed(0, 1).reshaped([W, B, D])
+        let h = x + dropout(linear(ctx, wOut, bOut), p: 0.1, rng: &drop, training: true)
+        let ff = linear(dropout(leakyReLU(linear(h, w1, b1), slope: 0.01), p: 0.1, rng: &drop, training: true), w2, b2)
+        let out = h + dropout(ff, p: 0.1, rng: &drop, training: true)
+        square(out).mean().backward()
+    }
+    return ["x_shape": [W, B, D], "heads": H, "dim_feedforward": FF, "dtype": "float32", "median_seconds": t]
 }
