@@ -52,6 +52,9 @@ public final class Dropout<Scalar: TensorScalar>: Module {
         self.rng = rng
     }
 
+    /// Dropout with its own generator `Xoshiro256(seed: seed)`.
+    public convenience init(_ p: Double, seed: UInt64) { self.init(p, rng: Xoshiro256(seed: seed)) }
+
     /// Same shape as x; identity in eval mode.
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         dropout(x, p: p, rng: &rng, training: isTraining)

@@ -20,6 +20,21 @@ extension Tensor {
     }
 }
 
+extension Tensor {
+    /// Broadcast copy to `shape` (NumPy rules; `self` must broadcast to it). Backward sums over the
+    /// broadcast dims.
+    public func broadcasted(to target: [Int]) -> Tensor<Scalar> {
+        let s = check { try Shapes.broadcast(shape, target, op: "broadcast") }
+        if s != target { shapeFailure(.broadcast(op: "broadcast", lhs: shape, rhs: target)) }
+        let out = shape == target ? copy() : expanded(to: target)
+        if shouldRecord(self) {
+            let src = shape
+            out.record("broadcast", [self]) { gy, _ in [gy.sumToShape(src)] }
+        }
+        return out
+    }
+}
+
 /// c = a ∘ b with broadcasting (no recording).
 func binaryRaw<S>(_ op: BinaryKernel, _ a: Tensor<S>, _ b: Tensor<S>, _ name: String) -> Tensor<S> {
     if a.shape == b.shape {
