@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Whether ops record their backward (`withNoGrad` turns it off for the current thread/task; nestable).
 public enum GradMode {
     @TaskLocal static var disabled: Bool = false
@@ -23,12 +25,11 @@ final class GradNode<Scalar: TensorScalar> {
     }
 }
 
-// Marks for the DFS of `backward()`; a fresh value per call. (Concurrent backward passes on different threads
-// are supported only on disjoint graphs, as with any shared leaf gradient.)
-nonisolated(unsafe) private var visitCounter: UInt64 = 0
+// Marks for the DFS of `backward()`: a fresh value per call (atomic, so backward passes may run on several
+// threads at once, on graphs that share no grad-requiring tensor).
+private let visitCounter = Atomic<UInt64>(0)
 func nextVisitMark() -> UInt64 {
-    visitCounter &+= 1
-    return visitCounter
+    visitCounter.add(1, ordering: .relaxed).newValue
 }
 
 @inline(__always)
