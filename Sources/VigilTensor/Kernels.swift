@@ -92,9 +92,7 @@ enum Kernels {
             if sd == 1 {
                 for i in 0..<n3 { dp[i] += sp[i] }
             } else if sd == 0 {
-                var acc: T = 0
-                for i in 0..<n3 { acc += sp[i] }
-                dp[0] += acc
+                dp[0] += rowDot(sp, nil, n3)
             } else {
                 for i in 0..<n3 { dp[i * sd] += sp[i] }
             }
@@ -129,18 +127,66 @@ enum Kernels {
         }
     }
 
+    /// max of p[0..<n] (n ≥ 1) with four independent chains (short dependency chains for short rows).
+    @inline(__always)
+    static func rowMax<T: TensorScalar>(_ p: UnsafePointer<T>, _ n: Int) -> T {
+        var m0 = p[0], m1 = p[0], m2 = p[0], m3 = p[0]
+        var j = 0
+        while j + 4 <= n {
+            let a = p[j], b = p[j + 1], c = p[j + 2], d = p[j + 3]
+            m0 = a > m0 ? a : m0; m1 = b > m1 ? b : m1; m2 = c > m2 ? c : m2; m3 = d > m3 ? d : m3
+            j += 4
+        }
+        while j < n { let a = p[j]; m0 = a > m0 ? a : m0; j += 1 }
+        let x = m0 > m1 ? m0 : m1, y = m2 > m3 ? m2 : m3
+        return x > y ? x : y
+    }
+
+    /// Σ p[j]·q[j] (or Σ p[j] when q is nil) with four partial sums.
+    @inline(__always)
+    static func rowDot<T: TensorScalar>(_ p: UnsafePointer<T>, _ q: UnsafePointer<T>?, _ n: Int) -> T {
+        var s0: T = 0, s1: T = 0, s2: T = 0, s3: T = 0
+        var j = 0
+        if let q {
+            while j + 4 <= n {
+                s0 += p[j] * q[j]; s1 += p[j + 1] * q[j + 1]; s2 += p[j + 2] * q[j + 2]; s3 += p[j + 3] * q[j + 3]
+                j += 4
+            }
+            while j < n { s0 += p[j] * q[j]; j += 1 }
+        } else {
+            while j + 4 <= n {
+                s0 += p[j]; s1 += p[j + 1]; s2 += p[j + 2]; s3 += p[j + 3]
+                j += 4
+            }
+            while j < n { s0 += p[j]; j += 1 }
+        }
+        return (s0 + s1) + (s2 + s3)
+    }
+
     @inline(__always)
     static func softmaxForward<T: TensorScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ rows: Int, _ cols: Int) {
         guard cols > 0 else { return }
-        for r in 0..<rows {
-            let xp = x + r * cols, yp = y + r * cols
-            var m = xp[0]
-            for j in 1..<max(cols, 1) { let v = xp[j]; m = v > m ? v : m }
-            for j in 0..<cols { yp[j] = T._exp(xp[j] - m) }     // vectorised for Float
-            var s: T = 0
-            for j in 0..<cols { s += yp[j] }
-            let inv = 1 / s
-            for j in 0..<cols { yp[j] *= inv }
+        // Blocks of rows (≈ 4096 elements, cache-resident): y = x − rowmax row by row, then one contiguous
+        // (vectorised) exp pass over the whole block — short rows such as attention's 10 keys would otherwise
+        // spend most of their time in scalar loop remainders — then normalise row by row.
+        let blockRows = Swift.max(1, 4096 / cols)
+        var r0 = 0
+        while r0 < rows {
+            let nr = Swift.min(blockRows, rows - r0)
+            let xb = x + r0 * cols, yb = y + r0 * cols
+            for r in 0..<nr {
+                let xp = xb + r * cols, yp = yb + r * cols
+                let m = rowMax(xp, cols)
+                for j in 0..<cols { yp[j] = xp[j] - m }
+            }
+            let n = nr * cols
+            for i in 0..<n { yb[i] = T._exp(yb[i]) }
+            for r in 0..<nr {
+                let yp = yb + r * cols
+                let inv = 1 / rowDot(UnsafePointer(yp), nil, cols)
+                for j in 0..<cols { yp[j] *= inv }
+            }
+            r0 += nr
         }
     }
 
@@ -149,8 +195,7 @@ enum Kernels {
                                                  _ rows: Int, _ cols: Int) {
         for r in 0..<rows {
             let yp = y + r * cols, gp = gy + r * cols, xp = gx + r * cols
-            var dot: T = 0
-            for j in 0..<cols { dot += gp[j] * yp[j] }
+            let dot = rowDot(gp, yp, cols)
             for j in 0..<cols { xp[j] = yp[j] * (gp[j] - dot) }
         }
     }
