@@ -28,7 +28,7 @@ public func matmul<S>(_ a: Tensor<S>, _ b: Tensor<S>, transposeA: Bool = false, 
     let tA = transposeA, tB = transposeB
     if b.rank == 2 && (ra == 2 || !tA) {
         // Batch (if any) folds into the rows: one GEMM.
-        let rows = a.count / k
+        let rows = tA ? m : a.shape.dropLast().reduce(1, *)
         gemm(tA, tB, rows: rows, cols: n, inner: k, a.data, b.data, out.data)
         if shouldRecord(a, b) {
             let needA = a.requiresGrad, needB = b.requiresGrad
@@ -55,7 +55,7 @@ public func matmul<S>(_ a: Tensor<S>, _ b: Tensor<S>, transposeA: Bool = false, 
         shapeFailure(.rank(op: "matmul (transposeA with a 2-D right operand)", shape: a.shape, expected: "2 when the right operand is 2-D and transposeA is set"))
     }
     // Batched: equal batch dims, one GEMM per item.
-    let batch = a.count / (m * k)
+    let batch = a.shape.dropLast(2).reduce(1, *)
     let sa = m * k, sb = k * n, sc = m * n
     for i in 0..<batch {
         gemm(tA, tB, rows: m, cols: n, inner: k, a.data + i * sa, b.data + i * sb, out.data + i * sc)
@@ -93,7 +93,7 @@ public func matmul<S>(_ a: Tensor<S>, _ b: Tensor<S>, transposeA: Bool = false, 
 public func linear<S>(_ x: Tensor<S>, _ weight: Tensor<S>, _ bias: Tensor<S>?) -> Tensor<S> {
     let outShape = check { try Shapes.linear(x.shape, weight.shape, bias?.shape) }
     let nOut = weight.shape[0], nIn = weight.shape[1]
-    let rows = nIn == 0 ? x.count : x.count / nIn
+    let rows = x.shape.dropLast().reduce(1, *)
     let out = Tensor<S>(uninitialized: outShape)
     if let bias {
         let bytes = nOut * MemoryLayout<S>.stride

@@ -152,3 +152,27 @@ final class ForwardTests: XCTestCase {
         XCTAssertEqual(Threads.count, before)
     }
 }
+
+final class EdgeCaseTests: XCTestCase {
+    func testEmptyInnerDimensions() {
+        // k = 0: the product is all zeros (no uninitialised memory), and gradients have the right shapes.
+        let a = Tensor<Double>(zeros: [3, 0]), b = Tensor<Double>(zeros: [0, 2])
+        a.requiresGrad = true; b.requiresGrad = true
+        let c = matmul(a, b)
+        XCTAssertEqual(c.shape, [3, 2]); XCTAssertEqual(c.scalars, [0, 0, 0, 0, 0, 0])
+        c.sum().backward()
+        XCTAssertEqual(a.grad!.shape, [3, 0]); XCTAssertEqual(b.grad!.shape, [0, 2])
+        let x = Tensor<Double>(zeros: [2, 2, 0]), w = Tensor<Double>(zeros: [3, 0]), bias = Tensor<Double>(ones: [3])
+        XCTAssertEqual(linear(x, w, bias).scalars, [Double](repeating: 1, count: 12))
+        XCTAssertEqual(matmul(Tensor<Double>(zeros: [2, 3, 0]), Tensor<Double>(zeros: [2, 0, 4])).scalars, [Double](repeating: 0, count: 24))
+    }
+
+    func testRankZeroAndSizeOne() {
+        let s = Tensor<Double>(scalar: 3); s.requiresGrad = true
+        let y = s * s + Tensor<Double>(ones: [1, 1])
+        XCTAssertEqual(y.shape, [1, 1]); XCTAssertEqual(y.item, 10)
+        y.backward()
+        XCTAssertEqual(s.grad!.item, 6)
+        XCTAssertEqual(s.grad!.shape, [])
+    }
+}
