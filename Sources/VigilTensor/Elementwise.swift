@@ -176,19 +176,20 @@ public func dropout<S>(_ x: Tensor<S>, p: Double, rng: inout Xoshiro256, trainin
     precondition(p >= 0 && p <= 1, "dropout: probability must be in [0, 1], got \(p)")
     if !training || p == 0 { return x }
     let mask = Tensor<S>(uninitialized: x.shape)
+    let out = Tensor<S>(uninitialized: x.shape)
     // Each 64-bit draw decides two elements: u = bits·2⁻³² from its low half (even element) and its high half
-    // (odd element); kept iff u ≥ p  ⟺  bits ≥ ⌈p·2³²⌉.
+    // (odd element); kept iff u ≥ p  ⟺  bits ≥ ⌈p·2³²⌉. Mask and output are written in one pass.
     let threshold = UInt64((p * 0x1p32).rounded(.up))
-    let raw = UnsafeMutableRawPointer(mask.data)
+    let rm = UnsafeMutableRawPointer(mask.data), ro = UnsafeMutableRawPointer(out.data), rx = UnsafeRawPointer(x.data)
     if S.self == Float.self {
-        fillDropoutMask(raw.assumingMemoryBound(to: Float.self), x.count, threshold, p >= 1 ? 0 : Float(1 / (1 - p)), &rng)
+        dropoutKernel(rx.assumingMemoryBound(to: Float.self), rm.assumingMemoryBound(to: Float.self),
+                      ro.assumingMemoryBound(to: Float.self), x.count, threshold, p >= 1 ? 0 : Float(1 / (1 - p)), &rng)
     } else if S.self == Double.self {
-        fillDropoutMask(raw.assumingMemoryBound(to: Double.self), x.count, threshold, p >= 1 ? 0 : 1 / (1 - p), &rng)
+        dropoutKernel(rx.assumingMemoryBound(to: Double.self), rm.assumingMemoryBound(to: Double.self),
+                      ro.assumingMemoryBound(to: Double.self), x.count, threshold, p >= 1 ? 0 : 1 / (1 - p), &rng)
     } else {
         fatalError("dropout: unsupported scalar type \(S.self)")
     }
-    let out = Tensor<S>(uninitialized: x.shape)
-    S.binaryForward(.mul, .flat(x.count), x.data, mask.data, out.data)
     if shouldRecord(x) {
         out.record("dropout", [x]) { gy, _ in
             let gx = Tensor<S>(uninitialized: gy.shape)
@@ -199,17 +200,23 @@ public func dropout<S>(_ x: Tensor<S>, p: Double, rng: inout Xoshiro256, trainin
     return out
 }
 
+/// mask[i] = kept ? scale : 0 and y[i] = x[i]·mask[i] (see `dropout` for the draw layout).
 @inline(__always)
-func fillDropoutMask<T: TensorScalar>(_ m: UnsafeMutablePointer<T>, _ n: Int, _ threshold: UInt64, _ scale: T,
-                                      _ rng: inout Xoshiro256) {
+func dropoutKernel<T: TensorScalar>(_ x: UnsafePointer<T>, _ m: UnsafeMutablePointer<T>, _ y: UnsafeMutablePointer<T>,
+                                    _ n: Int, _ threshold: UInt64, _ scale: T, _ rng: inout Xoshiro256) {
     var g = rng
     var i = 0
     while i + 2 <= n {
         let r = g.next()
-        m[i] = (r & 0xFFFF_FFFF) >= threshold ? scale : 0
-        m[i + 1] = (r >> 32) >= threshold ? scale : 0
+        let m0: T = (r & 0xFFFF_FFFF) >= threshold ? scale : 0
+        let m1: T = (r >> 32) >= threshold ? scale : 0
+        m[i] = m0; m[i + 1] = m1
+        y[i] = x[i] * m0; y[i + 1] = x[i + 1] * m1
         i += 2
     }
-    if i < n { m[i] = (g.next() & 0xFFFF_FFFF) >= threshold ? scale : 0 }
+    if i < n {
+        let m0: T = (g.next() & 0xFFFF_FFFF) >= threshold ? scale : 0
+        m[i] = m0; y[i] = x[i] * m0
+    }
     rng = g
 }
