@@ -2,6 +2,8 @@
 
 extension Tensor {
     /// Sums `self` (shaped like a broadcast result) down to `target` (a shape it was broadcast from).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func sumToShape(_ target: [Int]) -> Tensor<Scalar> {
         if shape == target { return self }
         let out = Tensor(zeros: target)
@@ -11,6 +13,8 @@ extension Tensor {
     }
 
     /// Broadcast copy of `self` to `target` (a shape `self` broadcasts to).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func expanded(to target: [Int]) -> Tensor<Scalar> {
         if shape == target { return self }
         let out = Tensor(uninitialized: target)
@@ -23,6 +27,8 @@ extension Tensor {
 extension Tensor {
     /// Broadcast copy to `shape` (NumPy rules; `self` must broadcast to it). Backward sums over the
     /// broadcast dims.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func broadcasted(to target: [Int]) -> Tensor<Scalar> {
         let s = check { try Shapes.broadcast(shape, target, op: "broadcast") }
         if s != target { shapeFailure(.broadcast(op: "broadcast", lhs: shape, rhs: target)) }
@@ -36,6 +42,8 @@ extension Tensor {
 }
 
 /// c = a ∘ b with broadcasting (no recording).
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 func binaryRaw<S>(_ op: BinaryKernel, _ a: Tensor<S>, _ b: Tensor<S>, _ name: String) -> Tensor<S> {
     if a.shape == b.shape {
         let out = Tensor<S>(uninitialized: a.shape)
@@ -55,6 +63,8 @@ func binaryRaw<S>(_ op: BinaryKernel, _ a: Tensor<S>, _ b: Tensor<S>, _ name: St
     return out
 }
 
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 func binaryOp<S>(_ op: BinaryKernel, _ a: Tensor<S>, _ b: Tensor<S>, _ name: String) -> Tensor<S> {
     let out = binaryRaw(op, a, b, name)
     if shouldRecord(a, b) {
@@ -91,6 +101,8 @@ func binaryOp<S>(_ op: BinaryKernel, _ a: Tensor<S>, _ b: Tensor<S>, _ name: Str
     return out
 }
 
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 func unaryOp<S>(_ op: UnaryKernel, _ x: Tensor<S>, _ p: S, _ name: String) -> Tensor<S> {
     let out = Tensor<S>(uninitialized: x.shape)
     S.unaryForward(op, x.data, out.data, x.count, p)
@@ -106,55 +118,99 @@ func unaryOp<S>(_ op: UnaryKernel, _ x: Tensor<S>, _ p: S, _ name: String) -> Te
 
 extension Tensor {
     /// a + b (NumPy broadcasting).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func + (a: Tensor, b: Tensor) -> Tensor { binaryOp(.add, a, b, "add") }
     /// a − b (NumPy broadcasting).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func - (a: Tensor, b: Tensor) -> Tensor { binaryOp(.sub, a, b, "sub") }
     /// a ⊙ b (NumPy broadcasting).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func * (a: Tensor, b: Tensor) -> Tensor { binaryOp(.mul, a, b, "mul") }
     /// a / b (NumPy broadcasting).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func / (a: Tensor, b: Tensor) -> Tensor { binaryOp(.div, a, b, "div") }
     /// −x
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static prefix func - (x: Tensor) -> Tensor { unaryOp(.neg, x, 0, "neg") }
 
     /// x + s
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func + (x: Tensor, s: Scalar) -> Tensor { unaryOp(.addScalar, x, s, "addScalar") }
     /// s + x
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func + (s: Scalar, x: Tensor) -> Tensor { unaryOp(.addScalar, x, s, "addScalar") }
     /// x − s
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func - (x: Tensor, s: Scalar) -> Tensor { unaryOp(.addScalar, x, -s, "subScalar") }
     /// s − x
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func - (s: Scalar, x: Tensor) -> Tensor { unaryOp(.rsubScalar, x, s, "rsubScalar") }
     /// x · s
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func * (x: Tensor, s: Scalar) -> Tensor { unaryOp(.mulScalar, x, s, "mulScalar") }
     /// s · x
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func * (s: Scalar, x: Tensor) -> Tensor { unaryOp(.mulScalar, x, s, "mulScalar") }
     /// x / s
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func / (x: Tensor, s: Scalar) -> Tensor { unaryOp(.divScalar, x, s, "divScalar") }
     /// s / x
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func / (s: Scalar, x: Tensor) -> Tensor { unaryOp(.rdivScalar, x, s, "rdivScalar") }
 }
 
 /// x² elementwise.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func square<S>(_ x: Tensor<S>) -> Tensor<S> { unaryOp(.square, x, 0, "square") }
 /// √x elementwise.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func sqrt<S>(_ x: Tensor<S>) -> Tensor<S> { unaryOp(.sqrt, x, 0, "sqrt") }
 /// eˣ elementwise.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func exp<S>(_ x: Tensor<S>) -> Tensor<S> { unaryOp(.exp, x, 0, "exp") }
 /// ln x elementwise.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func log<S>(_ x: Tensor<S>) -> Tensor<S> { unaryOp(.log, x, 0, "log") }
 /// σ(x) = 1/(1+e⁻ˣ) elementwise (stable for large |x|).
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func sigmoid<S>(_ x: Tensor<S>) -> Tensor<S> { unaryOp(.sigmoid, x, 0, "sigmoid") }
 /// tanh x elementwise.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func tanh<S>(_ x: Tensor<S>) -> Tensor<S> { unaryOp(.tanh, x, 0, "tanh") }
 /// max(x, 0) elementwise (gradient 0 at x = 0, as PyTorch).
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func relu<S>(_ x: Tensor<S>) -> Tensor<S> { unaryOp(.leakyReLU, x, 0, "relu") }
 /// x > 0 ? x : slope·x elementwise; slope 1 is the identity (gradient slope at x ≤ 0, as PyTorch).
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func leakyReLU<S>(_ x: Tensor<S>, slope: S = 0.01) -> Tensor<S> { unaryOp(.leakyReLU, x, slope, "leakyReLU") }
 
 /// Mean-squared-error reduction mode.
 public enum LossReduction: Sendable { case none, mean, sum }
 
 /// (a − b)² elementwise (`.none`), its mean (`.mean`, rank-0) or sum (`.sum`). Shapes must be equal.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func mseLoss<S>(_ a: Tensor<S>, _ b: Tensor<S>, reduction: LossReduction = .mean) -> Tensor<S> {
     if a.shape != b.shape {
         shapeFailure(.mismatch(op: "mseLoss", lhs: a.shape, rhs: b.shape, detail: "differ (input and target must have the same shape)"))
@@ -172,6 +228,8 @@ public func mseLoss<S>(_ a: Tensor<S>, _ b: Tensor<S>, reduction: LossReduction 
 /// The mask takes 32-bit uniforms u from `rng.next()` (low then high half of each draw, row-major; kept when
 /// u ≥ p, i.e. ⌈n/2⌉ draws for n elements), so the same generator state gives the same mask for Float and Double. Identity (returns `x` itself, no draws)
 /// when `training == false` or `p == 0`; all zeros when p == 1.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func dropout<S>(_ x: Tensor<S>, p: Double, rng: inout Xoshiro256, training: Bool) -> Tensor<S> {
     precondition(p >= 0 && p <= 1, "dropout: probability must be in [0, 1], got \(p)")
     if !training || p == 0 { return x }
