@@ -56,6 +56,7 @@ extension Tensor {
         }
         var outShape = shape
         outShape[ax] = range.count
+        // x viewed as (outer, len, inner) → out (outer, range.count, inner): one memcpy per outer index.
         let outer = shape[..<ax].reduce(1, *), inner = shape[(ax + 1)...].reduce(1, *)
         let len = shape[ax]
         let out = Tensor(uninitialized: outShape)
@@ -91,6 +92,7 @@ extension Tensor {
         let ax = check { try Shapes.axis(axis, shape, op: "repeat") }
         var outShape = shape
         outShape[ax] *= count
+        // x viewed as (outer, block) → out (outer, count, block); backward sums gy (outer, count, block) over count.
         let outer = shape[..<ax].reduce(1, *), block = shape[ax...].reduce(1, *)
         let out = Tensor(uninitialized: outShape)
         let bytes = block * MemoryLayout<Scalar>.stride
@@ -172,6 +174,7 @@ extension Tensor {
 public func concat<S>(_ tensors: [Tensor<S>], axis: Int) -> Tensor<S> {
     let outShape = check { try Shapes.concat(tensors.map(\.shape), axis: axis) }
     let ax = axis < 0 ? axis + outShape.count : axis
+    // out viewed as (outer, total, inner); input i fills the columns offsets[i] ..< offsets[i] + len_i.
     let outer = outShape[..<ax].reduce(1, *), inner = outShape[(ax + 1)...].reduce(1, *)
     let total = outShape[ax]
     let out = Tensor<S>(uninitialized: outShape)
