@@ -13,7 +13,8 @@ struct BenchTensor: ParsableCommand {
             (window 10 x batch 128 rows, 76 features -> 228 outputs);
           - the OpenBLAS peak: sgemm and dgemm at 1024x1024x1024;
           - VigilTensor's linear forward+backward, x (10, 128, 76) -> 228,
-            against the same three raw GEMMs (framework overhead);
+            against the same three raw GEMMs, timed interleaved
+            (overhead_ratio = median of per-sample ratios);
           - batched matmul forward+backward at the attention shape
             (4864, 10, 2)·(4864, 10, 2)^T (128 windows x 38 heads);
           - a TranAD-sized transformer encoder layer (d_model 76, 38
@@ -98,9 +99,14 @@ struct BenchTensor: ParsableCommand {
     }
 }
 
+private func median(_ v: [Double]) -> Double {
+    let t = v.sorted()
+    return t.count % 2 == 1 ? t[t.count / 2] : (t[t.count / 2 - 1] + t[t.count / 2]) / 2
+}
+
 /// Median of timed samples (seconds per call): each sample runs `body` `inner` times.
-private func medianSeconds(samples: Int, inner: Int, _ body: () -> Void) -> Double {
-    body()   // warm-up
+private func medianSeconds(samples: Int, inner: Int, warmUp: Bool = true, _ body: () -> Void) -> Double {
+    if warmUp { body() }
     var times: [Double] = []
     times.reserveCapacity(samples)
     for _ in 0..<samples {
@@ -109,8 +115,7 @@ private func medianSeconds(samples: Int, inner: Int, _ body: () -> Void) -> Doub
         let t1 = DispatchTime.now().uptimeNanoseconds
         times.append(Double(t1 - t0) * 1e-9 / Double(inner))
     }
-    times.sort()
-    return times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
+    return median(times)
 }
 
 private func gemmBench<S: TensorScalar>(_: S.Type, m: Int, k: Int, n: Int, samples: Int) -> [String: Any] {
@@ -140,28 +145,35 @@ private func linearBench(samples: Int) -> [String: Any] {
     let b = Tensor<Float>(uniform: [228], low: -0.1, high: 0.1, rng: &rng)
     x.requiresGrad = true; w.requiresGrad = true; b.requiresGrad = true
     let seed = Tensor<Float>(ones: [10, 128, 228])
-    let t = medianSeconds(samples: samples, inner: 10) {
+    let framework = {
         x.zeroGrad(); w.zeroGrad(); b.zeroGrad()
         linear(x, w, b).backward(seed: seed)
     }
     // The same three GEMMs on raw buffers: y = x·Wᵀ, dX = dY·W, dW = dYᵀ·x.
     let m = 1280, k = 76, n = 228
     let y = Tensor<Float>(zeros: [m, n]), gx = Tensor<Float>(zeros: [m, k]), gw = Tensor<Float>(zeros: [n, k])
-    let raw = x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in seed.withUnsafeBufferPointer { gp in
-        y.withUnsafeMutableBufferPointer { yp in gx.withUnsafeMutableBufferPointer { gxp in gw.withUnsafeMutableBufferPointer { gwp in
-            medianSeconds(samples: samples, inner: 10) {
-                Float.gemm(transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: xp.baseAddress!, lda: k,
-                           b: wp.baseAddress!, ldb: k, beta: 0, c: yp.baseAddress!, ldc: n)
-                Float.gemm(transA: false, transB: false, m: m, n: k, k: n, alpha: 1, a: gp.baseAddress!, lda: n,
-                           b: wp.baseAddress!, ldb: k, beta: 0, c: gxp.baseAddress!, ldc: k)
-                Float.gemm(transA: true, transB: false, m: n, n: k, k: m, alpha: 1, a: gp.baseAddress!, lda: n,
-                           b: xp.baseAddress!, ldb: k, beta: 0, c: gwp.baseAddress!, ldc: k)
-            }
-        } } }
-    } } }
+    let xp = x.withUnsafeBufferPointer { $0.baseAddress! }, wp = w.withUnsafeBufferPointer { $0.baseAddress! }
+    let gp = seed.withUnsafeBufferPointer { $0.baseAddress! }
+    let yp = y.withUnsafeMutableBufferPointer { $0.baseAddress! }, gxp = gx.withUnsafeMutableBufferPointer { $0.baseAddress! }
+    let gwp = gw.withUnsafeMutableBufferPointer { $0.baseAddress! }
+    let raw = {
+        Float.gemm(transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: xp, lda: k, b: wp, ldb: k, beta: 0, c: yp, ldc: n)
+        Float.gemm(transA: false, transB: false, m: m, n: k, k: n, alpha: 1, a: gp, lda: n, b: wp, ldb: k, beta: 0, c: gxp, ldc: k)
+        Float.gemm(transA: true, transB: false, m: n, n: k, k: m, alpha: 1, a: gp, lda: n, b: xp, ldb: k, beta: 0, c: gwp, ldc: k)
+    }
+    // Interleaved samples (framework, raw, framework, raw, …) so machine-load changes hit both alike.
+    framework(); raw()
+    var tf: [Double] = [], tr: [Double] = [], ratios: [Double] = []
+    for _ in 0..<samples {
+        let f = medianSeconds(samples: 1, inner: 10, warmUp: false, framework)
+        let r = medianSeconds(samples: 1, inner: 10, warmUp: false, raw)
+        tf.append(f); tr.append(r); ratios.append(f / r)
+    }
+    let t = median(tf), rawT = median(tr)
+    withExtendedLifetime((x, w, seed, y, gx, gw)) {}
     let flops = 3 * 2.0 * Double(m * n * k)
     return ["x_shape": [10, 128, 76], "out_features": 228, "dtype": "float32", "median_seconds": t, "gflops": flops / t / 1e9,
-            "raw_gemms_median_seconds": raw, "overhead_ratio": t / raw]
+            "raw_gemms_median_seconds": rawT, "overhead_ratio": median(ratios)]
 }
 
 private func addBench(samples: Int) -> [String: Any] {
