@@ -2,9 +2,15 @@ import VigilTensor
 
 /// A layer or model with named parameters in PyTorch `state_dict` order and naming.
 ///
-/// Implement `localParameters` (own tensors, registration order) and `submodules` (direct children,
-/// registration order); `namedParameters` then lists own parameters first, then each child's with the
-/// prefix `"child."`, recursively — exactly `torch.nn.Module.state_dict()` order for parameter-only models.
+/// `namedParameters` lists own parameters first, then each child's with the prefix `"child."`, recursively —
+/// exactly `torch.nn.Module.state_dict()` order for parameter-only models.
+///
+/// By default a module registers, like PyTorch, from its stored properties in declaration order (superclass
+/// first), using the property names: `Tensor<Scalar>` properties with `requiresGrad == true` are its own
+/// parameters; properties holding a `Module<Scalar>` (or an array of them, named `name.0`, `name.1`, … as
+/// `nn.ModuleList`) are children. Optionals are unwrapped. Override `localParameters` / `submodules`
+/// (declared with exactly these labelled tuple types, e.g. via `NamedParameters<S>` / `NamedModules<S>`)
+/// to choose names or order explicitly.
 public protocol Module<Scalar>: AnyObject {
     associatedtype Scalar: TensorScalar
     /// This module's own parameters (not its children's), in registration order.
@@ -16,6 +22,11 @@ public protocol Module<Scalar>: AnyObject {
     /// Training mode flag (dropout active). Use `train()` / `eval()` to set it for the whole tree.
     var isTraining: Bool { get set }
 }
+
+/// `[(name: String, tensor: Tensor<S>)]`: declare `localParameters` with this type.
+public typealias NamedParameters<S: TensorScalar> = [(name: String, tensor: Tensor<S>)]
+/// `[(name: String, module: any Module<S>)]`: declare `submodules` with this type.
+public typealias NamedModules<S: TensorScalar> = [(name: String, module: any Module<S>)]
 
 /// Errors loading parameters into a module.
 public enum ModuleError: Error, CustomStringConvertible, Equatable {
@@ -33,8 +44,10 @@ public enum ModuleError: Error, CustomStringConvertible, Equatable {
 }
 
 extension Module {
-    public var localParameters: [(name: String, tensor: Tensor<Scalar>)] { [] }
-    public var submodules: [(name: String, module: any Module<Scalar>)] { [] }
+    /// Default: `requiresGrad` tensors among the stored properties, in declaration order.
+    public var localParameters: [(name: String, tensor: Tensor<Scalar>)] { reflectedMembers(of: self).parameters }
+    /// Default: stored properties holding modules (or arrays of modules), in declaration order.
+    public var submodules: [(name: String, module: any Module<Scalar>)] { reflectedMembers(of: self).modules }
 
     public var namedParameters: [(name: String, tensor: Tensor<Scalar>)] {
         var out = localParameters
@@ -90,4 +103,31 @@ extension Module {
         }
         for (n, t) in named { t.assign(values[n]!) }
     }
+}
+
+/// Parameters and child modules found among `object`'s stored properties (superclass first, declaration order).
+func reflectedMembers<S: TensorScalar>(of object: AnyObject)
+    -> (parameters: [(name: String, tensor: Tensor<S>)], modules: [(name: String, module: any Module<S>)]) {
+    var parameters: [(name: String, tensor: Tensor<S>)] = []
+    var modules: [(name: String, module: any Module<S>)] = []
+    func visit(_ name: String, _ value: Any) {
+        if let t = value as? Tensor<S> {
+            if t.requiresGrad { parameters.append((name: name, tensor: t)) }
+        } else if let m = value as? any Module<S> {
+            if m !== object { modules.append((name: name, module: m)) }
+        } else if let list = value as? [any Module<S>] {
+            for (i, m) in list.enumerated() { modules.append((name: "\(name).\(i)", module: m)) }
+        }
+    }
+    var mirrors: [Mirror] = []
+    var mirror: Mirror? = Mirror(reflecting: object)
+    while let m = mirror { mirrors.append(m); mirror = m.superclassMirror }
+    for m in mirrors.reversed() {
+        for child in m.children {
+            guard var label = child.label else { continue }
+            if label.hasPrefix("$__lazy_storage_$_") { label.removeFirst("$__lazy_storage_$_".count) }
+            visit(label, child.value)
+        }
+    }
+    return (parameters, modules)
 }

@@ -92,3 +92,46 @@ final class ModuleTests: XCTestCase {
         XCTAssertTrue(m.parameters.allSatisfy { $0.grad == nil })
     }
 }
+
+/// Registration by reflection: no explicit lists; an array of layers; an optional child; a constant tensor.
+final class ReflectedModel: Module {
+    typealias Scalar = Float
+    var isTraining = true
+    let embed: Tensor<Float>
+    let positional: Tensor<Float>          // requiresGrad == false: a constant, not a parameter
+    let layers: [Linear<Float>]
+    let head: Linear<Float>?
+    let drop: Dropout<Float>
+    init() {
+        var rng = Xoshiro256(seed: 5)
+        embed = Tensor(uniform: [2, 3], low: -1, high: 1, rng: &rng); embed.requiresGrad = true
+        positional = Tensor(zeros: [3])
+        layers = [Linear(inFeatures: 3, outFeatures: 3, rng: &rng), Linear(inFeatures: 3, outFeatures: 3, bias: false, rng: &rng)]
+        head = Linear(inFeatures: 3, outFeatures: 1, rng: &rng)
+        drop = Dropout(0.1, seed: 1)
+    }
+}
+
+/// A near-miss declaration (unlabelled tuples) does not satisfy the requirement; reflection still finds it all.
+final class NearMiss: Module {
+    typealias Scalar = Float
+    var isTraining = true
+    let fc: Linear<Float>
+    init() { var rng = Xoshiro256(seed: 6); fc = Linear(inFeatures: 2, outFeatures: 2, rng: &rng) }
+    var submodules: [(String, any Module<Float>)] { [] }
+}
+
+final class ReflectionTests: XCTestCase {
+    func testReflectionRegistersLikePyTorch() {
+        let m = ReflectedModel()
+        XCTAssertEqual(m.namedParameters.map(\.name),
+                       ["embed", "layers.0.weight", "layers.0.bias", "layers.1.weight", "head.weight", "head.bias"])
+        XCTAssertEqual(m.submodules.map(\.name), ["layers.0", "layers.1", "head", "drop"])
+        m.eval()
+        XCTAssertFalse(m.drop.isTraining); XCTAssertFalse(m.layers[1].isTraining)
+    }
+
+    func testNearMissDeclarationStillRegisters() {
+        XCTAssertEqual(NearMiss().namedParameters.map(\.name), ["fc.weight", "fc.bias"])
+    }
+}
