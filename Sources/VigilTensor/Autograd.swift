@@ -1,4 +1,8 @@
-import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Whether ops record their backward (`withNoGrad` turns it off for the current thread/task; nestable).
 public enum GradMode {
@@ -25,12 +29,21 @@ final class GradNode<Scalar: TensorScalar> {
     }
 }
 
-// Marks for the DFS of `backward()`: a fresh value per call (atomic, so backward passes may run on several
+// Marks for the DFS of `backward()`: a fresh value per call (mutex-protected, so backward passes may run on several
 // threads at once, on graphs that share no grad-requiring tensor).
-private let visitCounter = Atomic<UInt64>(0)
-func nextVisitMark() -> UInt64 {
-    visitCounter.add(1, ordering: .relaxed).newValue
+private final class VisitCounter: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+    private var value: UInt64 = 0
+    init() { pthread_mutex_init(&mutex, nil) }
+    func next() -> UInt64 {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        value &+= 1
+        return value
+    }
 }
+private let visitCounter = VisitCounter()
+func nextVisitMark() -> UInt64 { visitCounter.next() }
 
 @inline(__always)
 @_specialize(where S == Float)
