@@ -3,7 +3,7 @@
 //
 // Layers (a lower module never imports a higher one):
 //   CBLAS/CHDF5 (system), VigilRandom → VigilTensor → VigilNN → VigilTranAD / VigilIsolationForest
-//   → VigilScores → VigilThresholds → VigilMetrics → vigil (CLI)
+//   → VigilScores → VigilThresholds → VigilMetrics → VigilExperiments (run, report, export) → vigil (CLI)
 //   VigilHDF5 and VigilData sit beside the tensor core: they read and write arrays, nothing more.
 import PackageDescription
 
@@ -28,14 +28,17 @@ let package = Package(
         .target(name: "VigilData", dependencies: ["VigilHDF5", "CZlib"]),
         .target(name: "VigilTranAD", dependencies: ["VigilNN", "VigilTensor"]),
         .target(name: "VigilIsolationForest", dependencies: ["VigilHDF5", "VigilRandom"]),
-        .target(name: "VigilScores", dependencies: ["VigilTranAD", "VigilIsolationForest"]),
+        .target(name: "VigilScores", dependencies: ["VigilData", "VigilHDF5", "VigilTranAD", "VigilIsolationForest"]),
         .target(name: "VigilThresholds", dependencies: []),
         .target(name: "VigilMetrics", dependencies: ["VigilThresholds"]),
+        .target(name: "VigilExperiments", dependencies: [
+            "VigilData", "VigilHDF5", "VigilTranAD", "VigilIsolationForest", "VigilScores", "VigilThresholds", "VigilMetrics",
+        ]),
         .executableTarget(
             name: "vigil",
             dependencies: [
                 "VigilRandom", "VigilTensor", "VigilNN", "VigilHDF5", "VigilData", "VigilTranAD", "VigilIsolationForest",
-                "VigilScores", "VigilThresholds", "VigilMetrics",
+                "VigilScores", "VigilThresholds", "VigilMetrics", "VigilExperiments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -51,6 +54,10 @@ let package = Package(
         .testTarget(name: "VigilThresholdsTests", dependencies: ["VigilThresholds"],
                     resources: [.copy("Goldens")]),
         .testTarget(name: "VigilMetricsTests", dependencies: ["VigilMetrics"]),
+        .testTarget(name: "VigilScoresTests", dependencies: ["VigilScores", "VigilData", "VigilHDF5"]),
+        .testTarget(name: "VigilExperimentsTests", dependencies: [
+            "VigilExperiments", "VigilData", "VigilScores", "VigilHDF5", "VigilMetrics", "VigilThresholds", "VigilTranAD",
+        ]),
     ],
     swiftLanguageModes: [.v5]
 )

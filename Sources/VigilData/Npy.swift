@@ -112,3 +112,32 @@ public enum NpyReader {
         return out
     }
 }
+
+/// Writes NumPy `.npy` files (format 1.0, little-endian `<f8`, C order) readable by `numpy.load`.
+public enum NpyWriter {
+    /// The bytes of a float64 array of `shape` (row-major `values`; count must equal the shape's product).
+    public static func float64Bytes(_ values: [Double], shape: [Int]) -> [UInt8] {
+        precondition(shape.reduce(1, *) == values.count, "NpyWriter: \(values.count) values do not fill shape \(shape)")
+        let dims = shape.count == 1 ? "\(shape[0])," : shape.map(String.init).joined(separator: ", ")
+        var header = "{'descr': '<f8', 'fortran_order': False, 'shape': (\(dims)), }"
+        // Magic (6) + version (2) + header length (2) + header + newline, padded to a multiple of 64.
+        let unpadded = 10 + header.utf8.count + 1
+        header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+        var bytes: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0]
+        let n = header.utf8.count
+        bytes += [UInt8(n & 0xFF), UInt8(n >> 8)]
+        bytes += Array(header.utf8)
+        bytes.reserveCapacity(bytes.count + 8 * values.count)
+        for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes += $0 } }
+        return bytes
+    }
+
+    /// Writes a float64 array atomically (temporary file, then rename).
+    public static func write(_ values: [Double], shape: [Int], to path: String) throws {
+        do {
+            try Data(float64Bytes(values, shape: shape)).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw DataError.io(path: path, reason: "cannot write .npy: \(error.localizedDescription)")
+        }
+    }
+}

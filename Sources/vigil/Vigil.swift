@@ -14,7 +14,7 @@ struct Vigil: ParsableCommand {
         Every subcommand has its own --help.
         """,
         version: vigilVersion,
-        subcommands: [Bench.self, DataCommand.self, Train.self, Score.self, Pot.self]
+        subcommands: [Evaluate.self, DataCommand.self, Train.self, Score.self, Pot.self, Bench.self]
     )
 }
 

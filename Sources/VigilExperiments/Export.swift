@@ -1,0 +1,114 @@
+// Export for serving: the model file, `scorer_state.json` (how to turn rows into a decision) and
+// `norm_params.npy` (min-max statistics, shape (2, F): row 0 = min, row 1 = max).
+import Foundation
+import VigilData
+import VigilMetrics
+import VigilScores
+import VigilThresholds
+import VigilTranAD
+
+/// Everything a serving component needs to score rows and decide, written next to the model file.
+public struct ScorerState: Codable, Sendable {
+    public struct Normalization: Codable, Sendable {
+        public var kind = "min_max"
+        public var formula = "(x - min) / (max - min + 1e-4)"
+        public var epsilon = 1e-4
+        public var file = "norm_params.npy"
+        public var layout = "float64 (2, F): row 0 = min, row 1 = max (training statistics)"
+    }
+    public struct Threshold: Codable, Sendable {
+        /// Decision: anomaly when the 1-D score is strictly greater than `value`.
+        public var value: Double
+        public var method: String
+        public var readsTestScores: Bool
+        public var readsTestLabels: Bool
+        public var pot: POTParameters?
+        enum CodingKeys: String, CodingKey {
+            case value, method, pot
+            case readsTestScores = "reads_test_scores", readsTestLabels = "reads_test_labels"
+        }
+    }
+    public var format = "vigil-scorer-state"
+    public var version = 1
+    public var model: String
+    public var modelFile: String
+    public var features: Int
+    /// How the 1-D score is formed from per-dimension scores.
+    public var aggregate: String
+    public var provenance: [String: String]
+    public var normalization = Normalization()
+    public var threshold: Threshold
+    public var dataset: String
+    public var datasetSHA256: [String: String]
+
+    enum CodingKeys: String, CodingKey {
+        case format, version, model, features, aggregate, provenance, normalization, threshold, dataset
+        case modelFile = "model_file", datasetSHA256 = "dataset_sha256"
+    }
+}
+
+/// Writes a detector's serving bundle into a directory.
+public enum Exporter {
+    /// Writes `<dir>/{checkpoint.h5|model.h5, scorer_state.json, norm_params.npy}` for a fitted detector and
+    /// the deployable threshold `threshold` (an ORACLE or test-reading threshold is refused).
+    public static func export(_ detector: AnomalyDetector, dataset: AnomalyDataset, threshold: CalibratedThreshold,
+                              pot: POTParameters?, to dir: String) throws -> [String] {
+        guard !threshold.readsTestLabels, !threshold.readsTestScores else {
+            throw ExportError.nonDeployableThreshold(threshold.method)
+        }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let modelFile: String
+        let aggregate: String
+        switch detector {
+        case let d as TranADDetector:
+            guard let trainer = d.trainer else { throw DetectorError.notFitted(d.name) }
+            modelFile = "checkpoint.h5"
+            aggregate = "mean over the F per-dimension scores"
+            try atomically(dir + "/" + modelFile) { tmp in
+                try TranADCheckpoint.save(trainer, normMin: dataset.normMin, normMax: dataset.normMax, to: tmp)
+            }
+        case let d as IsolationForestAnomalyDetector:
+            guard let fitted = d.detector else { throw DetectorError.notFitted(d.name) }
+            modelFile = "model.h5"
+            aggregate = "isolation forest score 2^(-E[h(x)]/c(n)), one per row"
+            try atomically(dir + "/" + modelFile) { tmp in try fitted.save(to: tmp) }
+        default:
+            throw ExportError.unsupportedModel(detector.name)
+        }
+        let f = dataset.dimensions
+        try NpyWriter.write(dataset.normMin + dataset.normMax, shape: [2, f], to: dir + "/norm_params.npy")
+        let state = ScorerState(
+            model: detector.name, modelFile: modelFile, features: f, aggregate: aggregate, provenance: detector.provenance,
+            threshold: .init(value: threshold.value, method: threshold.method, readsTestScores: threshold.readsTestScores,
+                             readsTestLabels: threshold.readsTestLabels, pot: pot),
+            dataset: dataset.name, datasetSHA256: dataset.sourceSHA256)
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try enc.encode(state).write(to: URL(fileURLWithPath: dir + "/scorer_state.json"), options: .atomic)
+        return [modelFile, "scorer_state.json", "norm_params.npy"].map { dir + "/" + $0 }
+    }
+
+    /// Runs `write` on a temporary path beside `path`, then renames it into place (no half-written files).
+    static func atomically(_ path: String, _ write: (String) throws -> Void) throws {
+        let tmp = path + ".\(ProcessInfo.processInfo.processIdentifier).part"
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        try write(tmp)
+        if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
+        try FileManager.default.moveItem(atPath: tmp, toPath: path)
+    }
+}
+
+/// Errors of the export step.
+public enum ExportError: Error, CustomStringConvertible, Equatable {
+    case nonDeployableThreshold(String)
+    case unsupportedModel(String)
+
+    public var description: String {
+        switch self {
+        case .nonDeployableThreshold(let m):
+            return "threshold '\(m)' read test data; only a deployable (train-only) threshold can be exported — use pot_train or a train percentile"
+        case .unsupportedModel(let m):
+            return "no exporter for model '\(m)'"
+        }
+    }
+}

@@ -1,0 +1,165 @@
+import ArgumentParser
+import Foundation
+import VigilData
+import VigilExperiments
+import VigilIsolationForest
+import VigilScores
+import VigilThresholds
+import VigilTranAD
+
+/// `vigil evaluate`: the main job — train, score, calibrate, measure, report and export on one dataset.
+struct Evaluate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Train TranAD and an Isolation Forest on an SMD machine (or a CSV/.npy directory), evaluate, report and export.",
+        discussion: """
+        Steps: install the machine if it is missing (from --mirror or the network, verified against the manifest),
+        load it (min-max scaled with training statistics, HDF5 cache), fit each model on the training rows, score
+        train and test, calibrate thresholds, compute every metric, and write into --out:
+          report.md, report.json          metrics per model and threshold method
+          scores/<model>.h5               train and test scores (aggregate and per dimension) for re-evaluation
+          export/<model>/                 checkpoint.h5|model.h5, scorer_state.json, norm_params.npy
+        Threshold methods: pot_train and percentile_train_P are deployable (training scores only; pot_train is
+        exported); pot_stream_reference_static is the TranAD protocol (streams TEST scores); best_f1_ORACLE_* reads
+        TEST LABELS and is an upper bound, never a result.
+        """
+    )
+
+    @Option(help: "SMD machine to evaluate (e.g. machine-2-1).")
+    var machine: String?
+
+    @Option(help: "Instead of SMD: a directory with train.csv|npy, test.csv|npy, labels.csv|npy (see datasets/README.md).")
+    var dataDir: String?
+
+    @Option(help: "SMD dataset root (raw files and processed/ cache).")
+    var dataRoot: String = "datasets/SMD"
+
+    @Option(help: "Install a missing machine from this local mirror directory instead of the network.")
+    var mirror: String?
+
+    @Option(help: "Comma-separated models: tranad, iforest.")
+    var models: String = "tranad,iforest"
+
+    @Option(help: "Output directory (default results/<dataset>).")
+    var out: String?
+
+    @Option(help: "TranAD epochs.")
+    var epochs: Int = 5
+
+    @Option(help: "TranAD precision: float32 or float64.")
+    var dtype: String = "float32"
+
+    @Option(help: "TranAD window alignment: inclusive (row i's window ends at row i) or reference (ends at i-1).")
+    var alignment: String = "inclusive"
+
+    @Option(help: "TranAD score: phase2_only (reference) or averaged (paper Eq. 13).")
+    var scoring: String = "phase2_only"
+
+    @Option(help: "Isolation Forest trees.")
+    var trees: Int = 100
+
+    @Option(help: "Seed for every model.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Worker threads (default: all cores). Same seed and threads give the same numbers.")
+    var threads: Int?
+
+    @Option(help: "POT risk q.")
+    var potQ: Double = 1e-5
+
+    @Option(help: "POT initial level (quantile of the calibration scores).")
+    var potLevel: Double = 0.99995
+
+    @Option(help: "POT threshold multiplier (the reference's SMD setting is 1.06).")
+    var potScale: Double = 1.06
+
+    @Option(help: "Percentile (0-100) of training scores reported as a second deployable threshold.")
+    var percentile: Double = 99
+
+    func validate() throws {
+        guard (machine == nil) != (dataDir == nil) else { throw ValidationError("give exactly one of --machine or --data-dir") }
+        if let m = machine, !SMD.allMachines.contains(m) {
+            throw ValidationError("unknown SMD machine '\(m)'; valid names: \(SMD.allMachines.joined(separator: ", "))")
+        }
+        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
+        guard TranADPrecision(rawValue: dtype) != nil else { throw ValidationError("--dtype must be float32 or float64") }
+        guard TranADWindowAlignment(rawValue: alignment) != nil else { throw ValidationError("--alignment must be inclusive or reference") }
+        guard TranADScoring(rawValue: scoring) != nil else { throw ValidationError("--scoring must be phase2_only or averaged") }
+        guard (0...100).contains(percentile) else { throw ValidationError("--percentile must be in 0...100") }
+        for m in modelList where !["tranad", "iforest"].contains(m) {
+            throw ValidationError("unknown model '\(m)'; choose from tranad, iforest")
+        }
+    }
+
+    var modelList: [String] { models.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+
+    func run() throws {
+        let dataset = try loadDataset()
+        var detectors: [AnomalyDetector] = []
+        for m in modelList {
+            switch m {
+            case "tranad":
+                var c = TranADConfig()
+                c.epochs = epochs
+                c.precision = TranADPrecision(rawValue: dtype)!
+                c.alignment = TranADWindowAlignment(rawValue: alignment)!
+                c.scoring = TranADScoring(rawValue: scoring)!
+                c.seed = seed
+                let d = TranADDetector(config: c, workers: threads)
+                let bar = EpochProgressLine(label: "tranad")
+                d.batchProgress = { bar.update($0) }
+                detectors.append(d)
+            default:
+                detectors.append(IsolationForestAnomalyDetector(configuration: .init(nEstimators: trees, seed: seed)))
+            }
+        }
+        let plan = EvaluationPlan(pot: POTParameters(q: potQ, level: potLevel, scale: potScale), percentile: percentile)
+        let outDir = out ?? "results/\(dataset.name)"
+        let command = (["vigil"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+        let outcome = try EvaluationRunner.run(dataset: dataset, detectors: detectors, plan: plan, outputDirectory: outDir,
+                                               vigilVersion: vigilVersion, command: command) { printErr($0) }
+        print(outcome.report.markdown())
+        print("wrote:")
+        for f in outcome.files { print("  \(f)") }
+        if !outcome.failures.isEmpty { throw ExitCode(1) }
+    }
+
+    private func loadDataset() throws -> AnomalyDataset {
+        if let dir = dataDir { return try GenericDatasetLoader.load(directory: dir) }
+        let name = machine!
+        let loader = SMDLoader(root: dataRoot)
+        if !loader.installedMachines().contains(name) {
+            let man = try Manifest(contentsOf: dataRoot + "/MANIFEST.sha256")
+            let source: SMDSource = mirror.map { .mirror($0) } ?? .network(URLSessionTransport(timeout: 60), RetryPolicy(maxAttempts: 4))
+            let report = try SMDInstaller(manifest: man, destination: dataRoot, source: source, progress: StderrProgressBar())
+                .install(machines: [name])
+            guard report.complete.contains(name) else {
+                let reason = report.unavailable.first.map { $0.reason.description }
+                    ?? report.failures.first.map { "\($0.path): \($0.error.description)" } ?? "unknown reason"
+                throw ValidationError("\(name) could not be installed: \(reason)")
+            }
+        }
+        let (ds, status) = try loader.loadWithStatus(name)
+        printErr("\(name): \(ds.train.rows) train rows, \(ds.test.rows) test rows, \(ds.dimensions) dims (cache: \(status))")
+        return ds
+    }
+}
+
+/// One-line progress for TranAD training on stderr: epoch, batch bar, running loss.
+final class EpochProgressLine {
+    let label: String
+    private var lastDraw = Date.distantPast
+    init(label: String) { self.label = label }
+
+    func update(_ p: TranADProgress) {
+        let done = p.batch == p.batches
+        guard done || Date().timeIntervalSince(lastDraw) > 0.1 else { return }
+        lastDraw = Date()
+        let width = 30
+        let filled = p.batches > 0 ? width * p.batch / p.batches : width
+        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+        var line = String(format: "\r%@ epoch %d/%d [%@] %d/%d loss %.6f", label, p.epoch, p.epochs, bar, p.batch, p.batches, p.meanLoss)
+        if done { line += "\n" }
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+}
