@@ -1,1 +1,0 @@
-// VigilHDF5 — module placeholder; replaced by the issue that builds it.
