@@ -1,6 +1,76 @@
 import ArgumentParser
+import Foundation
+import VigilRandom
+import VigilTensor
+import VigilTranAD
 
+/// `vigil bench tranad`: one training epoch and one full inference pass on synthetic data.
 struct BenchTranAD: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "tranad", abstract: "TranAD training epoch and inference speed (not built yet)")
-    func run() throws { throw ValidationError("'tranad' is not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "tranad",
+        abstract: "TranAD training-epoch and inference speed on synthetic data.",
+        discussion: """
+        Builds a uniform [0, 1) matrix of --windows rows × --features columns (seeded), trains TranAD for
+        one epoch (batch --batch, AdamW, dropout 0.1, the two-phase loss) and then scores every row
+        (one inference pass over all windows). Measure release builds: swift build -c release.
+        scripts/bench-tranad runs this next to scripts/bench_pytorch_tranad.py at the same thread count.
+        Output keys: epoch_seconds, train_windows_per_second, inference_seconds, dtype, threads
+        (plus peak_rss_mb, the process's peak resident memory).
+        """
+    )
+
+    @Flag(help: "Print one JSON object (otherwise a readable summary).")
+    var json = false
+
+    @Option(help: "Rows (= windows) of synthetic data (SMD machine-1-1 train has 28,479).")
+    var windows: Int = 28479
+
+    @Option(help: "Features F (SMD: 38).")
+    var features: Int = 38
+
+    @Option(help: "float32 or float64.")
+    var dtype: String = "float32"
+
+    @Option(help: "Training batch size.")
+    var batch: Int = 128
+
+    @Option(help: "BLAS threads (default: all cores).")
+    var threads: Int?
+
+    @Option(help: "Seed of data and weights.")
+    var seed: UInt64 = 0
+
+    func run() throws {
+        guard let precision = TranADPrecision(rawValue: dtype) else { throw ValidationError("--dtype must be float32 or float64, got '\(dtype)'") }
+        guard windows >= 1, features >= 1, batch >= 1 else { throw ValidationError("--windows, --features and --batch must be positive") }
+        if let t = threads { Threads.set(t) }
+        var rng = Xoshiro256(seed: seed)
+        let values = (0..<(windows * features)).map { _ in rng.nextUnitDouble() }
+        let matrix = TranADMatrix(rows: windows, columns: features, values: values)
+        var config = TranADConfig()
+        config.precision = precision
+        config.epochs = 1
+        config.batchSize = batch
+        config.seed = seed
+        let trainer = TranADTrainer(features: features, config: config)
+        let t0 = Date()
+        try trainer.train(on: matrix)
+        let epoch = Date().timeIntervalSince(t0)
+        let t1 = Date()
+        let scores = try trainer.score(matrix)
+        let inference = Date().timeIntervalSince(t1)
+        precondition(scores.values.allSatisfy { $0.isFinite }, "bench: non-finite scores")
+        var usage = rusage()
+        getrusage(RUSAGE_SELF, &usage)
+        let peakMB = Double(usage.ru_maxrss) / 1024
+        if json {
+            let r4 = { (x: Double) in (x * 10000).rounded() / 10000 }
+            print("{\"epoch_seconds\": \(r4(epoch)), \"train_windows_per_second\": \((Double(windows) / epoch * 10).rounded() / 10), "
+                + "\"inference_seconds\": \(r4(inference)), \"dtype\": \"\(dtype)\", \"threads\": \(Threads.count), "
+                + "\"peak_rss_mb\": \(peakMB.rounded())}")
+        } else {
+            print(String(format: "TranAD %@ F=%d windows=%d batch=%d threads=%d: epoch %.3f s (%.0f windows/s), inference %.3f s, peak RSS %.0f MB",
+                         dtype as NSString, features, windows, batch, Threads.count, epoch, Double(windows) / epoch, inference, peakMB))
+        }
+    }
 }
