@@ -1,1 +1,0 @@
-// VigilTensor — module placeholder; replaced by the issue that builds it.
