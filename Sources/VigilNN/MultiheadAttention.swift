@@ -136,13 +136,13 @@ public final class MultiheadAttention<Scalar: TensorScalar>: Module {
         inProjBias = Tensor(zeros: [3 * embedDim])
         inProjBias.requiresGrad = true
         outProj = Linear(inFeatures: embedDim, outFeatures: embedDim, rng: &rng)
-        outProj.bias.withUnsafeMutableBufferPointer { p in for i in 0..<p.count { p[i] = 0 } }
+        outProj.bias!.withUnsafeMutableBufferPointer { p in for i in 0..<p.count { p[i] = 0 } }
     }
 
-    public var namedParameters: [(name: String, tensor: Tensor<Scalar>)] {
+    public var localParameters: [(name: String, tensor: Tensor<Scalar>)] {
         [("in_proj_weight", inProjWeight), ("in_proj_bias", inProjBias)]
-            + outProj.namedParameters.map { (name: "out_proj." + $0.name, tensor: $0.tensor) }
     }
+    public var submodules: [(name: String, module: any Module<Scalar>)] { [("out_proj", outProj)] }
 
     /// Self-attention: x (B, L, d) → (B, L, d); one in_proj GEMM over all B·L tokens.
     public func selfAttention(_ x: Tensor<Scalar>, dropout p: Double, rng: inout Xoshiro256, training: Bool) -> Tensor<Scalar> {

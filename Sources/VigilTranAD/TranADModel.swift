@@ -32,11 +32,9 @@ public final class TranADEncoderLayer<Scalar: TensorScalar>: Module {
         self.activation = activation
     }
 
-    public var namedParameters: [(name: String, tensor: Tensor<Scalar>)] {
-        prefixed("self_attn", selfAttn.namedParameters) + prefixed("linear1", linear1.namedParameters)
-            + prefixed("linear2", linear2.namedParameters)
+    public var submodules: [(name: String, module: any Module<Scalar>)] {
+        [("self_attn", selfAttn), ("linear1", linear1), ("linear2", linear2)]
     }
-    public var children: [any Module] { [selfAttn, linear1, linear2] }
 
     /// x: (B, L, d) → (B, L, d).
     func forward(_ x: Tensor<Scalar>, dropout p: Double, rng: inout Xoshiro256) -> Tensor<Scalar> {
@@ -65,11 +63,9 @@ public final class TranADDecoderLayer<Scalar: TensorScalar>: Module {
         self.activation = activation
     }
 
-    public var namedParameters: [(name: String, tensor: Tensor<Scalar>)] {
-        prefixed("self_attn", selfAttn.namedParameters) + prefixed("multihead_attn", multiheadAttn.namedParameters)
-            + prefixed("linear1", linear1.namedParameters) + prefixed("linear2", linear2.namedParameters)
+    public var submodules: [(name: String, module: any Module<Scalar>)] {
+        [("self_attn", selfAttn), ("multihead_attn", multiheadAttn), ("linear1", linear1), ("linear2", linear2)]
     }
-    public var children: [any Module] { [selfAttn, multiheadAttn, linear1, linear2] }
 
     /// tgt: (B, Lt, d), memory: (B, Lm, d) → (B, Lt, d).
     func forward(_ tgt: Tensor<Scalar>, memory: Tensor<Scalar>, dropout p: Double,
@@ -82,10 +78,6 @@ public final class TranADDecoderLayer<Scalar: TensorScalar>: Module {
         x = x + dropout(linear2(h), p: p, rng: &rng, training: t)
         return x
     }
-}
-
-func prefixed<S>(_ p: String, _ list: [(name: String, tensor: Tensor<S>)]) -> [(name: String, tensor: Tensor<S>)] {
-    list.map { (name: p + "." + $0.name, tensor: $0.tensor) }
 }
 
 /// TranAD: encoder + two one-layer decoders + Linear(2F→F)·sigmoid head; x1 from phase 1 (c = 0),
@@ -104,9 +96,8 @@ public final class TranADModel<Scalar: TensorScalar>: Module {
     public let positionalEncoding: Tensor<Scalar>
     /// Dropout stream (seeded from the config seed).
     public var dropoutRNG: Xoshiro256
-    public var isTraining = true {
-        didSet { for m in [encoder, decoder1, decoder2] as [any TranADTrainable] { m.setTraining(isTraining) } }
-    }
+    /// Training mode (dropout on); set with `train()` / `eval()`, which propagate to every layer.
+    public var isTraining = true
 
     /// Builds the model with PyTorch default initialisation drawn from `config.seed`.
     /// Parameters are created in state_dict order, so the same seed gives the same weights.
@@ -135,13 +126,11 @@ public final class TranADModel<Scalar: TensorScalar>: Module {
         positionalEncoding = Tensor(shape: [config.window, d], scalars: pe)
     }
 
-    public var namedParameters: [(name: String, tensor: Tensor<Scalar>)] {
-        prefixed("transformer_encoder.layers.0", encoder.namedParameters)
-            + prefixed("transformer_decoder1.layers.0", decoder1.namedParameters)
-            + prefixed("transformer_decoder2.layers.0", decoder2.namedParameters)
-            + prefixed("fcn.0", fcn.namedParameters)
+    /// Reference state_dict prefixes: transformer_encoder.layers.0, transformer_decoder{1,2}.layers.0, fcn.0.
+    public var submodules: [(name: String, module: any Module<Scalar>)] {
+        [("transformer_encoder.layers.0", encoder), ("transformer_decoder1.layers.0", decoder1),
+         ("transformer_decoder2.layers.0", decoder2), ("fcn.0", fcn)]
     }
-    public var children: [any Module] { [encoder, decoder1, decoder2, fcn] }
 
     /// Encoder of one phase: concat(window, c)·√F + pe, dropout, encoder layer. windows, c: (B, W, F).
     func encode(_ windows: Tensor<Scalar>, _ c: Tensor<Scalar>) -> Tensor<Scalar> {
@@ -176,10 +165,3 @@ public final class TranADModel<Scalar: TensorScalar>: Module {
     }
 }
 
-protocol TranADTrainable: AnyObject { func setTraining(_ on: Bool) }
-extension TranADEncoderLayer: TranADTrainable {
-    func setTraining(_ on: Bool) { isTraining = on; selfAttn.isTraining = on }
-}
-extension TranADDecoderLayer: TranADTrainable {
-    func setTraining(_ on: Bool) { isTraining = on; selfAttn.isTraining = on; multiheadAttn.isTraining = on }
-}

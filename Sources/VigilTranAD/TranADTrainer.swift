@@ -59,15 +59,14 @@ public enum TranADError: Error, CustomStringConvertible, Equatable {
 final class TranADEngine<Scalar: TensorScalar> {
     let model: TranADModel<Scalar>
     let optimizer: AdamW<Scalar>
-    let scheduler: StepLR<Scalar>
+    let scheduler: StepLR
     var epochsDone = 0
     var shuffleRNG: Xoshiro256
 
     init(features: Int, config: TranADConfig) {
         model = TranADModel(features: features, config: config)
-        optimizer = AdamW(parameters: model.namedParameters.map { $0.tensor }, lr: Scalar(config.learningRate),
-                          weightDecay: Scalar(config.weightDecay))
-        scheduler = StepLR(optimizer: optimizer, stepSize: config.lrStepSize, gamma: Scalar(config.lrGamma))
+        optimizer = AdamW(parameters: model.parameters, lr: config.learningRate, weightDecay: config.weightDecay)
+        scheduler = StepLR(optimizer, stepSize: config.lrStepSize, gamma: config.lrGamma)
         shuffleRNG = Xoshiro256(seed: config.seed).fork(stream: 2)
     }
 
@@ -75,7 +74,7 @@ final class TranADEngine<Scalar: TensorScalar> {
 
     func trainEpoch(_ m: TranADMatrix, epochs: Int, progress: ((TranADProgress) -> Void)?) throws -> TranADEpochReport {
         let start = DispatchTime.now().uptimeNanoseconds
-        model.isTraining = true
+        model.train()
         let n = epochsDone + 1
         let w = config.window, f = model.features, bs = config.batchSize
         var order = Array(0..<m.rows)
@@ -112,8 +111,8 @@ final class TranADEngine<Scalar: TensorScalar> {
 
     /// Per-dimension scores, rows × F; row i is the score of row i's window (see the alignment).
     func score(_ m: TranADMatrix, batchSize: Int) -> TranADMatrix {
-        model.isTraining = false
-        defer { model.isTraining = true }
+        model.eval()
+        defer { model.train() }
         let w = config.window, f = model.features
         var out = [Double](repeating: 0, count: m.rows * f)
         let order = Array(0..<m.rows)
@@ -223,7 +222,7 @@ public final class TranADTrainer {
             for (name, t) in model.namedParameters {
                 guard let v = values[name] else { throw TranADError.missingParameter(name) }
                 guard v.count == t.count else { throw TranADError.parameterSize(name: name, expected: t.count, found: v.count) }
-                t.withUnsafeMutableBufferPointer { p in for i in 0..<v.count { p[i] = S(v[i]) } }
+                t.assign(v.map { S($0) })
             }
         }
         if let e = engine32 { try load(e.model) } else { try load(engine64!.model) }

@@ -61,7 +61,7 @@ struct BenchTranAD: ParsableCommand {
         let inference = Date().timeIntervalSince(t1)
         precondition(scores.values.allSatisfy { $0.isFinite }, "bench: non-finite scores")
         var usage = rusage()
-        getrusage(RUSAGE_SELF, &usage)
+        getrusage(0 /* RUSAGE_SELF */, &usage)
         let peakMB = Double(usage.ru_maxrss) / 1024
         if json {
             let r4 = { (x: Double) in (x * 10000).rounded() / 10000 }
