@@ -206,6 +206,20 @@ func attentionBackwardKernel<T: BinaryFloatingPoint>(
 // for all heads at once on a contiguous (Lk, H) block (vectorised exp), and the weighted sum writes the
 // contiguous output row. probs/mask are laid out (B, Lq, Lk, H) here.
 
+/// Scratch values the head-width-2 kernels need for a shape.
+@inline(__always)
+func hd2ScratchCount(_ s: AttentionShape) -> Int { (4 * s.queryLength + 9 * s.keyLength + 8) * s.heads }
+
+/// De-interleaves rows [x0 y0 x1 y1 …] (head h at columns 2h, 2h+1) into planes a[r][h] = x_h, b[r][h] = y_h.
+@inline(__always)
+func deinterleave<T>(_ src: UnsafeMutablePointer<T>, stride: Int, rows: Int, heads H: Int,
+                     _ a: UnsafeMutablePointer<T>, _ b: UnsafeMutablePointer<T>) {
+    for r in 0..<rows {
+        let x = src + r * stride, pa = a + r * H, pb = b + r * H
+        for h in 0..<H { pa[h] = x[2 * h]; pb[h] = x[2 * h + 1] }
+    }
+}
+
 @inline(__always)
 func attentionForwardHD2<T: BinaryFloatingPoint>(
     _ s: AttentionShape, q: AttentionOperand<T>, k: AttentionOperand<T>, v: AttentionOperand<T>,
@@ -215,21 +229,20 @@ func attentionForwardHD2<T: BinaryFloatingPoint>(
     let (B, Lq, Lk, H) = (s.batch, s.queryLength, s.keyLength, s.heads)
     let d = 2 * H
     let scale = 1 / T(2).squareRoot()
-    let qs = scratch            // (d) scaled query row
-    let mx = scratch + d        // (H)
-    let sm = scratch + d + H    // (H)
+    // Head-planar copies of one batch element: Q0/Q1 (Lq, H) pre-scaled, K0/K1/V0/V1 (Lk, H).
+    let Q0 = scratch, Q1 = Q0 + Lq * H, K0 = Q1 + Lq * H, K1 = K0 + Lk * H, V0 = K1 + Lk * H, V1 = V0 + Lk * H
+    let mx = V1 + Lk * H, sm = mx + H, o0 = sm + H, o1 = o0 + H
     for b in 0..<B {
-        let qb = q.base + b * Lq * q.stride + q.offset
-        let kb = k.base + b * Lk * k.stride + k.offset
-        let vb = v.base + b * Lk * v.stride + v.offset
+        deinterleave(q.base + b * Lq * q.stride + q.offset, stride: q.stride, rows: Lq, heads: H, Q0, Q1)
+        deinterleave(k.base + b * Lk * k.stride + k.offset, stride: k.stride, rows: Lk, heads: H, K0, K1)
+        deinterleave(v.base + b * Lk * v.stride + v.offset, stride: v.stride, rows: Lk, heads: H, V0, V1)
+        for x in 0..<(Lq * H) { Q0[x] *= scale; Q1[x] *= scale }
         for i in 0..<Lq {
-            let qi = qb + i * q.stride
-            for c in 0..<d { qs[c] = qi[c] * scale }
+            let q0 = Q0 + i * H, q1 = Q1 + i * H
             let p = probs + (b * Lq + i) * Lk * H  // (Lk, H)
             for j in 0..<Lk {
-                let kj = kb + j * k.stride
-                let pj = p + j * H
-                for h in 0..<H { pj[h] = qs[2 * h] * kj[2 * h] + qs[2 * h + 1] * kj[2 * h + 1] }
+                let pj = p + j * H, k0 = K0 + j * H, k1 = K1 + j * H
+                for h in 0..<H { pj[h] = q0[h] * k0[h] + q1[h] * k1[h] }
             }
             for h in 0..<H { mx[h] = p[h] }
             for j in 1..<max(Lk, 1) {
@@ -241,34 +254,35 @@ func attentionForwardHD2<T: BinaryFloatingPoint>(
                 for h in 0..<H { pj[h] -= mx[h] }
             }
             expInPlace(p, Lk * H)
-            for h in 0..<H { sm[h] = 0 }
-            for j in 0..<Lk {
+            for h in 0..<H { sm[h] = p[h] }
+            for j in 1..<max(Lk, 1) {
                 let pj = p + j * H
                 for h in 0..<H { sm[h] += pj[h] }
             }
-            for h in 0..<H { sm[h] = 1 / sm[h] }
-            for j in 0..<Lk {
-                let pj = p + j * H
-                for h in 0..<H { pj[h] *= sm[h] }
-            }
-            let oi = out + (b * Lq + i) * d
-            for c in 0..<d { oi[c] = 0 }
-            for j in 0..<Lk {
-                let pj = p + j * H
-                let vj = vb + j * v.stride
-                if let mk = mask {
-                    let mj = mk + (b * Lq + i) * Lk * H + j * H
+            for h in 0..<H { sm[h] = 1 / sm[h]; o0[h] = 0; o1[h] = 0 }
+            if let mk = mask {
+                let m = mk + (b * Lq + i) * Lk * H
+                for j in 0..<Lk {
+                    let pj = p + j * H, mj = m + j * H, v0 = V0 + j * H, v1 = V1 + j * H
                     for h in 0..<H {
-                        let a = pj[h] * mj[h]
-                        oi[2 * h] += a * vj[2 * h]; oi[2 * h + 1] += a * vj[2 * h + 1]
+                        let pr = pj[h] * sm[h]
+                        pj[h] = pr
+                        let a = pr * mj[h]
+                        o0[h] += a * v0[h]; o1[h] += a * v1[h]
                     }
-                } else {
+                }
+            } else {
+                for j in 0..<Lk {
+                    let pj = p + j * H, v0 = V0 + j * H, v1 = V1 + j * H
                     for h in 0..<H {
-                        let a = pj[h]
-                        oi[2 * h] += a * vj[2 * h]; oi[2 * h + 1] += a * vj[2 * h + 1]
+                        let a = pj[h] * sm[h]
+                        pj[h] = a
+                        o0[h] += a * v0[h]; o1[h] += a * v1[h]
                     }
                 }
             }
+            let oi = out + (b * Lq + i) * d
+            for h in 0..<H { oi[2 * h] = o0[h]; oi[2 * h + 1] = o1[h] }
         }
     }
 }
@@ -280,65 +294,73 @@ func attentionBackwardHD2<T: BinaryFloatingPoint>(
     dq: AttentionOperand<T>, dk: AttentionOperand<T>, dv: AttentionOperand<T>,
     scratch: UnsafeMutablePointer<T>
 ) {
-    // scratch: Lk·H + 3H + d values.
     let (B, Lq, Lk, H) = (s.batch, s.queryLength, s.keyLength, s.heads)
     let d = 2 * H
     let scale = 1 / T(2).squareRoot()
-    let dP = scratch                   // (Lk, H)
-    let dot = scratch + Lk * H         // (H)
-    let qs = dot + H                   // (d)
-    let acc = qs + d                   // (d) dq accumulator
+    // Planes: Q0/Q1, G0/G1 (Lq, H); K0/K1, V0/V1, dK0/dK1, dV0/dV1, dP (Lk, H); dot, a0, a1 (H).
+    let Q0 = scratch, Q1 = Q0 + Lq * H, G0 = Q1 + Lq * H, G1 = G0 + Lq * H
+    let K0 = G1 + Lq * H, K1 = K0 + Lk * H, V0 = K1 + Lk * H, V1 = V0 + Lk * H
+    let dK0 = V1 + Lk * H, dK1 = dK0 + Lk * H, dV0 = dK1 + Lk * H, dV1 = dV0 + Lk * H, dP = dV1 + Lk * H
+    let dot = dP + Lk * H, a0 = dot + H, a1 = a0 + H
     for b in 0..<B {
-        let qb = q.base + b * Lq * q.stride + q.offset
-        let kb = k.base + b * Lk * k.stride + k.offset
-        let vb = v.base + b * Lk * v.stride + v.offset
-        let dqb = dq.base + b * Lq * dq.stride + dq.offset
-        let dkb = dk.base + b * Lk * dk.stride + dk.offset
-        let dvb = dv.base + b * Lk * dv.stride + dv.offset
+        deinterleave(q.base + b * Lq * q.stride + q.offset, stride: q.stride, rows: Lq, heads: H, Q0, Q1)
+        deinterleave(UnsafeMutablePointer(mutating: gradOut) + b * Lq * d, stride: d, rows: Lq, heads: H, G0, G1)
+        deinterleave(k.base + b * Lk * k.stride + k.offset, stride: k.stride, rows: Lk, heads: H, K0, K1)
+        deinterleave(v.base + b * Lk * v.stride + v.offset, stride: v.stride, rows: Lk, heads: H, V0, V1)
+        for x in 0..<(Lq * H) { Q0[x] *= scale; Q1[x] *= scale }
+        for x in 0..<(Lk * H) { dK0[x] = 0; dK1[x] = 0; dV0[x] = 0; dV1[x] = 0 }
         for i in 0..<Lq {
             let p = probs + (b * Lq + i) * Lk * H
-            let m = mask.map { $0 + (b * Lq + i) * Lk * H }
-            let gi = gradOut + (b * Lq + i) * d
+            let g0 = G0 + i * H, g1 = G1 + i * H
             for h in 0..<H { dot[h] = 0 }
-            for j in 0..<Lk {
-                let pj = p + j * H
-                let vj = vb + j * v.stride
-                let dvj = dvb + j * dv.stride
-                let dpj = dP + j * H
-                if let mk = m {
-                    let mj = mk + j * H
+            if let mk = mask {
+                let m = mk + (b * Lq + i) * Lk * H
+                for j in 0..<Lk {
+                    let pj = p + j * H, mj = m + j * H, v0 = V0 + j * H, v1 = V1 + j * H
+                    let dv0 = dV0 + j * H, dv1 = dV1 + j * H, dpj = dP + j * H
                     for h in 0..<H {
                         let a = pj[h] * mj[h]
-                        dvj[2 * h] += a * gi[2 * h]; dvj[2 * h + 1] += a * gi[2 * h + 1]
-                        let g = (gi[2 * h] * vj[2 * h] + gi[2 * h + 1] * vj[2 * h + 1]) * mj[h]
+                        dv0[h] += a * g0[h]; dv1[h] += a * g1[h]
+                        let g = (g0[h] * v0[h] + g1[h] * v1[h]) * mj[h]
                         dpj[h] = g
                         dot[h] += pj[h] * g
                     }
-                } else {
+                }
+            } else {
+                for j in 0..<Lk {
+                    let pj = p + j * H, v0 = V0 + j * H, v1 = V1 + j * H
+                    let dv0 = dV0 + j * H, dv1 = dV1 + j * H, dpj = dP + j * H
                     for h in 0..<H {
                         let a = pj[h]
-                        dvj[2 * h] += a * gi[2 * h]; dvj[2 * h + 1] += a * gi[2 * h + 1]
-                        let g = gi[2 * h] * vj[2 * h] + gi[2 * h + 1] * vj[2 * h + 1]
+                        dv0[h] += a * g0[h]; dv1[h] += a * g1[h]
+                        let g = g0[h] * v0[h] + g1[h] * v1[h]
                         dpj[h] = g
                         dot[h] += a * g
                     }
                 }
             }
-            let qi = qb + i * q.stride
-            for c in 0..<d { qs[c] = qi[c] * scale; acc[c] = 0 }
+            let q0 = Q0 + i * H, q1 = Q1 + i * H
+            for h in 0..<H { a0[h] = 0; a1[h] = 0 }
             for j in 0..<Lk {
-                let pj = p + j * H
-                let dpj = dP + j * H
-                let kj = kb + j * k.stride
-                let dkj = dkb + j * dk.stride
+                let pj = p + j * H, dpj = dP + j * H, k0 = K0 + j * H, k1 = K1 + j * H
+                let dk0 = dK0 + j * H, dk1 = dK1 + j * H
                 for h in 0..<H {
                     let ds = pj[h] * (dpj[h] - dot[h])
-                    acc[2 * h] += ds * kj[2 * h]; acc[2 * h + 1] += ds * kj[2 * h + 1]
-                    dkj[2 * h] += ds * qs[2 * h]; dkj[2 * h + 1] += ds * qs[2 * h + 1]
+                    a0[h] += ds * k0[h]; a1[h] += ds * k1[h]
+                    dk0[h] += ds * q0[h]; dk1[h] += ds * q1[h]
                 }
             }
-            let dqi = dqb + i * dq.stride
-            for c in 0..<d { dqi[c] += acc[c] * scale }
+            let dqi = dq.base + (b * Lq + i) * dq.stride + dq.offset
+            for h in 0..<H { dqi[2 * h] += a0[h] * scale; dqi[2 * h + 1] += a1[h] * scale }
+        }
+        for j in 0..<Lk {
+            let dkj = dk.base + (b * Lk + j) * dk.stride + dk.offset
+            let dvj = dv.base + (b * Lk + j) * dv.stride + dv.offset
+            let dk0 = dK0 + j * H, dk1 = dK1 + j * H, dv0 = dV0 + j * H, dv1 = dV1 + j * H
+            for h in 0..<H {
+                dkj[2 * h] += dk0[h]; dkj[2 * h + 1] += dk1[h]
+                dvj[2 * h] += dv0[h]; dvj[2 * h + 1] += dv1[h]
+            }
         }
     }
 }
@@ -374,64 +396,128 @@ func scalarExpInPlace(_ x: UnsafeMutablePointer<Double>, _ count: Int) {
     for i in 0..<count { x[i] = Foundation.exp(x[i]) }
 }
 
+/// Runs `body(b0, count)` over contiguous batch chunks on up to `threads` threads (1 ⇒ inline).
+@inline(__always)
+func parallelBatches(_ batch: Int, threads: Int, _ body: (Int, Int) -> Void) {
+    let n = Swift.max(1, Swift.min(threads, batch))
+    if n == 1 { body(0, batch); return }
+    DispatchQueue.concurrentPerform(iterations: n) { c in
+        let b0 = batch * c / n, b1 = batch * (c + 1) / n
+        if b1 > b0 { body(b0, b1 - b0) }
+    }
+}
+
+extension AttentionOperand {
+    /// The operand of batch elements starting at b0 (rows of length `rowsPerBatch`).
+    @inline(__always)
+    func advanced(batch b0: Int, rowsPerBatch l: Int) -> AttentionOperand {
+        AttentionOperand(base: base + b0 * l * stride, stride: stride, offset: offset)
+    }
+}
+
+@inline(__always)
+func attentionForward<T: BinaryFloatingPoint>(
+    _ s: AttentionShape, q: AttentionOperand<T>, k: AttentionOperand<T>, v: AttentionOperand<T>,
+    out: UnsafeMutablePointer<T>, probs: UnsafeMutablePointer<T>, mask: UnsafePointer<T>?, threads: Int,
+    exp: (T) -> T, expInPlace: (UnsafeMutablePointer<T>, Int) -> Void
+) {
+    let w = s.heads * s.queryLength * s.keyLength
+    parallelBatches(s.batch, threads: threads) { b0, nb in
+        var sub = s
+        sub.batch = nb
+        let qs = q.advanced(batch: b0, rowsPerBatch: s.queryLength), ks = k.advanced(batch: b0, rowsPerBatch: s.keyLength)
+        let vs = v.advanced(batch: b0, rowsPerBatch: s.keyLength)
+        let o = out + b0 * s.queryLength * s.modelDim, p = probs + b0 * w, m = mask.map { $0 + b0 * w }
+        if s.headDim == 2 {
+            let scratch = UnsafeMutablePointer<T>.allocate(capacity: hd2ScratchCount(s))
+            defer { scratch.deallocate() }
+            attentionForwardHD2(sub, q: qs, k: ks, v: vs, out: o, probs: p, mask: m, scratch: scratch, expInPlace: expInPlace)
+        } else {
+            attentionForwardKernel(sub, q: qs, k: ks, v: vs, out: o, probs: p, mask: m, exp: exp)
+        }
+    }
+}
+
+@inline(__always)
+func attentionBackward<T: BinaryFloatingPoint>(
+    _ s: AttentionShape, q: AttentionOperand<T>, k: AttentionOperand<T>, v: AttentionOperand<T>,
+    probs: UnsafePointer<T>, mask: UnsafePointer<T>?, gradOut: UnsafePointer<T>,
+    dq: AttentionOperand<T>, dk: AttentionOperand<T>, dv: AttentionOperand<T>, threads: Int
+) {
+    let w = s.heads * s.queryLength * s.keyLength
+    parallelBatches(s.batch, threads: threads) { b0, nb in
+        var sub = s
+        sub.batch = nb
+        let (lq, lk) = (s.queryLength, s.keyLength)
+        let p = probs + b0 * w, m = mask.map { $0 + b0 * w }, g = gradOut + b0 * lq * s.modelDim
+        let scratch = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(hd2ScratchCount(s), lk))
+        defer { scratch.deallocate() }
+        if s.headDim == 2 {
+            attentionBackwardHD2(sub, q: q.advanced(batch: b0, rowsPerBatch: lq), k: k.advanced(batch: b0, rowsPerBatch: lk),
+                                 v: v.advanced(batch: b0, rowsPerBatch: lk), probs: p, mask: m, gradOut: g,
+                                 dq: dq.advanced(batch: b0, rowsPerBatch: lq), dk: dk.advanced(batch: b0, rowsPerBatch: lk),
+                                 dv: dv.advanced(batch: b0, rowsPerBatch: lk), scratch: scratch)
+        } else {
+            attentionBackwardKernel(sub, q: q.advanced(batch: b0, rowsPerBatch: lq), k: k.advanced(batch: b0, rowsPerBatch: lk),
+                                    v: v.advanced(batch: b0, rowsPerBatch: lk), probs: p, mask: m, gradOut: g,
+                                    dq: dq.advanced(batch: b0, rowsPerBatch: lq), dk: dk.advanced(batch: b0, rowsPerBatch: lk),
+                                    dv: dv.advanced(batch: b0, rowsPerBatch: lk), scratch: scratch)
+        }
+    }
+}
+
+/// Dropout mask for `batch` elements of `perBatch` weights: chunks of 16 batch elements draw from
+/// streams forked off one draw of `rng`, so the mask depends on the seed only, not on the thread count.
+@inline(__always)
+func parallelDropoutMask<T: BinaryFloatingPoint>(_ mask: UnsafeMutablePointer<T>, batch: Int, perBatch: Int, p: Double,
+                                                  rng: inout Xoshiro256, threads: Int) {
+    let base = Xoshiro256(seed: rng.next())
+    let chunk = 16
+    let chunks = (batch + chunk - 1) / chunk
+    parallelBatches(chunks, threads: threads) { c0, nc in
+        for c in c0..<(c0 + nc) {
+            var r = base.fork(stream: UInt64(c))
+            let b0 = c * chunk, b1 = Swift.min(batch, b0 + chunk)
+            fillDropoutMask(mask + b0 * perBatch, count: (b1 - b0) * perBatch, p: p, rng: &r)
+        }
+    }
+}
+
 /// Concrete (specialised) entry points: the generic kernels above are inlined into these.
+/// Batch elements are split over `threads` threads (results do not depend on the thread count).
 public enum AttentionKernels {
     public static func forward(_ s: AttentionShape, q: AttentionOperand<Float>, k: AttentionOperand<Float>,
                                v: AttentionOperand<Float>, out: UnsafeMutablePointer<Float>,
-                               probs: UnsafeMutablePointer<Float>, mask: UnsafePointer<Float>?) {
-        if s.headDim == 2 {
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 2 * s.modelDim)
-            defer { scratch.deallocate() }
-            attentionForwardHD2(s, q: q, k: k, v: v, out: out, probs: probs, mask: mask, scratch: scratch, expInPlace: fastExpInPlace)
-        } else {
-            attentionForwardKernel(s, q: q, k: k, v: v, out: out, probs: probs, mask: mask, exp: { Foundation.expf($0) })
-        }
+                               probs: UnsafeMutablePointer<Float>, mask: UnsafePointer<Float>?, threads: Int = 1) {
+        attentionForward(s, q: q, k: k, v: v, out: out, probs: probs, mask: mask, threads: threads,
+                         exp: { Foundation.expf($0) }, expInPlace: fastExpInPlace)
     }
     public static func forward(_ s: AttentionShape, q: AttentionOperand<Double>, k: AttentionOperand<Double>,
                                v: AttentionOperand<Double>, out: UnsafeMutablePointer<Double>,
-                               probs: UnsafeMutablePointer<Double>, mask: UnsafePointer<Double>?) {
-        if s.headDim == 2 {
-            let scratch = UnsafeMutablePointer<Double>.allocate(capacity: 2 * s.modelDim)
-            defer { scratch.deallocate() }
-            attentionForwardHD2(s, q: q, k: k, v: v, out: out, probs: probs, mask: mask, scratch: scratch, expInPlace: scalarExpInPlace)
-        } else {
-            attentionForwardKernel(s, q: q, k: k, v: v, out: out, probs: probs, mask: mask, exp: { Foundation.exp($0) })
-        }
+                               probs: UnsafeMutablePointer<Double>, mask: UnsafePointer<Double>?, threads: Int = 1) {
+        attentionForward(s, q: q, k: k, v: v, out: out, probs: probs, mask: mask, threads: threads,
+                         exp: { Foundation.exp($0) }, expInPlace: scalarExpInPlace)
     }
+    /// dq/dk/dv are accumulated into (zero them first).
     public static func backward(_ s: AttentionShape, q: AttentionOperand<Float>, k: AttentionOperand<Float>,
                                 v: AttentionOperand<Float>, probs: UnsafePointer<Float>, mask: UnsafePointer<Float>?,
                                 gradOut: UnsafePointer<Float>, dq: AttentionOperand<Float>,
-                                dk: AttentionOperand<Float>, dv: AttentionOperand<Float>,
-                                scratch: UnsafeMutablePointer<Float>) {
-        if s.headDim == 2 {
-            let buf = UnsafeMutablePointer<Float>.allocate(capacity: s.keyLength * s.heads + 3 * s.heads + 2 * s.modelDim)
-            defer { buf.deallocate() }
-            attentionBackwardHD2(s, q: q, k: k, v: v, probs: probs, mask: mask, gradOut: gradOut,
-                                 dq: dq, dk: dk, dv: dv, scratch: buf)
-        } else {
-            attentionBackwardKernel(s, q: q, k: k, v: v, probs: probs, mask: mask, gradOut: gradOut,
-                                    dq: dq, dk: dk, dv: dv, scratch: scratch)
-        }
+                                dk: AttentionOperand<Float>, dv: AttentionOperand<Float>, threads: Int = 1) {
+        attentionBackward(s, q: q, k: k, v: v, probs: probs, mask: mask, gradOut: gradOut, dq: dq, dk: dk, dv: dv, threads: threads)
     }
     public static func backward(_ s: AttentionShape, q: AttentionOperand<Double>, k: AttentionOperand<Double>,
                                 v: AttentionOperand<Double>, probs: UnsafePointer<Double>, mask: UnsafePointer<Double>?,
                                 gradOut: UnsafePointer<Double>, dq: AttentionOperand<Double>,
-                                dk: AttentionOperand<Double>, dv: AttentionOperand<Double>,
-                                scratch: UnsafeMutablePointer<Double>) {
-        if s.headDim == 2 {
-            let buf = UnsafeMutablePointer<Double>.allocate(capacity: s.keyLength * s.heads + 3 * s.heads + 2 * s.modelDim)
-            defer { buf.deallocate() }
-            attentionBackwardHD2(s, q: q, k: k, v: v, probs: probs, mask: mask, gradOut: gradOut,
-                                 dq: dq, dk: dk, dv: dv, scratch: buf)
-        } else {
-            attentionBackwardKernel(s, q: q, k: k, v: v, probs: probs, mask: mask, gradOut: gradOut,
-                                    dq: dq, dk: dk, dv: dv, scratch: scratch)
-        }
+                                dk: AttentionOperand<Double>, dv: AttentionOperand<Double>, threads: Int = 1) {
+        attentionBackward(s, q: q, k: k, v: v, probs: probs, mask: mask, gradOut: gradOut, dq: dq, dk: dk, dv: dv, threads: threads)
     }
-    public static func dropoutMask(_ mask: UnsafeMutablePointer<Float>, count: Int, p: Double, rng: inout Xoshiro256) {
-        fillDropoutMask(mask, count: count, p: p, rng: &rng)
+    /// Fills a (batch, perBatch) dropout keep-mask (0 or 1/(1−p)) from `rng`.
+    public static func dropoutMask(_ mask: UnsafeMutablePointer<Float>, batch: Int, perBatch: Int, p: Double,
+                                   rng: inout Xoshiro256, threads: Int = 1) {
+        parallelDropoutMask(mask, batch: batch, perBatch: perBatch, p: p, rng: &rng, threads: threads)
     }
-    public static func dropoutMask(_ mask: UnsafeMutablePointer<Double>, count: Int, p: Double, rng: inout Xoshiro256) {
-        fillDropoutMask(mask, count: count, p: p, rng: &rng)
+    public static func dropoutMask(_ mask: UnsafeMutablePointer<Double>, batch: Int, perBatch: Int, p: Double,
+                                   rng: inout Xoshiro256, threads: Int = 1) {
+        parallelDropoutMask(mask, batch: batch, perBatch: perBatch, p: p, rng: &rng, threads: threads)
     }
 }

@@ -12,9 +12,10 @@ private func mutablePointer<S: TensorScalar, T>(_ t: Tensor<S>, as: T.Type) -> U
     t.withUnsafeMutableBufferPointer { UnsafeMutableRawPointer($0.baseAddress!) }.assumingMemoryBound(to: T.self)
 }
 
-/// Runs the fused forward for concrete Float/Double; q/k/v operands are views into `qT`, `kT`, `vT`.
+/// Runs the fused forward for concrete Float/Double; (tensor, column offset) pairs name q, k and v.
 private func fusedForward<S: TensorScalar>(_ s: AttentionShape, q: (Tensor<S>, Int), k: (Tensor<S>, Int), v: (Tensor<S>, Int),
                                            out: Tensor<S>, probs: Tensor<S>, mask: Tensor<S>?) {
+    let threads = attentionThreads(s)
     func run<T>(_: T.Type, _ body: (AttentionOperand<T>, AttentionOperand<T>, AttentionOperand<T>,
                                     UnsafeMutablePointer<T>, UnsafeMutablePointer<T>, UnsafePointer<T>?) -> Void) {
         let qo = AttentionOperand(base: mutablePointer(q.0, as: T.self), stride: q.0.shape.last!, offset: q.1)
@@ -25,9 +26,9 @@ private func fusedForward<S: TensorScalar>(_ s: AttentionShape, q: (Tensor<S>, I
     }
     withExtendedLifetime((q.0, k.0, v.0, out, probs, mask)) {
         if S.self == Float.self {
-            run(Float.self) { AttentionKernels.forward(s, q: $0, k: $1, v: $2, out: $3, probs: $4, mask: $5) }
+            run(Float.self) { AttentionKernels.forward(s, q: $0, k: $1, v: $2, out: $3, probs: $4, mask: $5, threads: threads) }
         } else if S.self == Double.self {
-            run(Double.self) { AttentionKernels.forward(s, q: $0, k: $1, v: $2, out: $3, probs: $4, mask: $5) }
+            run(Double.self) { AttentionKernels.forward(s, q: $0, k: $1, v: $2, out: $3, probs: $4, mask: $5, threads: threads) }
         } else {
             fatalError("fused attention: only Float and Double are supported, not \(S.self)")
         }
@@ -37,36 +38,42 @@ private func fusedForward<S: TensorScalar>(_ s: AttentionShape, q: (Tensor<S>, I
 private func fusedBackward<S: TensorScalar>(_ s: AttentionShape, q: (Tensor<S>, Int), k: (Tensor<S>, Int), v: (Tensor<S>, Int),
                                             probs: Tensor<S>, mask: Tensor<S>?, gradOut: Tensor<S>,
                                             dq: (Tensor<S>, Int), dk: (Tensor<S>, Int), dv: (Tensor<S>, Int)) {
-    let scratch = Tensor<S>(zeros: [max(s.keyLength, 1)])
+    let threads = attentionThreads(s)
     func op<T>(_ t: (Tensor<S>, Int), _: T.Type) -> AttentionOperand<T> {
         AttentionOperand(base: mutablePointer(t.0, as: T.self), stride: t.0.shape.last!, offset: t.1)
     }
-    withExtendedLifetime((q.0, k.0, v.0, probs, mask, gradOut, dq.0, dk.0, dv.0, scratch)) {
+    withExtendedLifetime((q.0, k.0, v.0, probs, mask, gradOut, dq.0, dk.0, dv.0)) {
         if S.self == Float.self {
             AttentionKernels.backward(s, q: op(q, Float.self), k: op(k, Float.self), v: op(v, Float.self),
                                       probs: mutablePointer(probs, as: Float.self),
                                       mask: mask.map { UnsafePointer(mutablePointer($0, as: Float.self)) },
                                       gradOut: mutablePointer(gradOut, as: Float.self),
                                       dq: op(dq, Float.self), dk: op(dk, Float.self), dv: op(dv, Float.self),
-                                      scratch: mutablePointer(scratch, as: Float.self))
+                                      threads: threads)
         } else {
             AttentionKernels.backward(s, q: op(q, Double.self), k: op(k, Double.self), v: op(v, Double.self),
                                       probs: mutablePointer(probs, as: Double.self),
                                       mask: mask.map { UnsafePointer(mutablePointer($0, as: Double.self)) },
                                       gradOut: mutablePointer(gradOut, as: Double.self),
                                       dq: op(dq, Double.self), dk: op(dk, Double.self), dv: op(dv, Double.self),
-                                      scratch: mutablePointer(scratch, as: Double.self))
+                                      threads: threads)
         }
     }
 }
 
-private func makeMask<S: TensorScalar>(_ count: Int, p: Double, rng: inout Xoshiro256, training: Bool) -> Tensor<S>? {
+/// Threads for one fused call: the BLAS thread count, 1 for small calls (dispatch overhead).
+private func attentionThreads(_ s: AttentionShape) -> Int {
+    s.weightCount * s.headDim < 16_384 ? 1 : Threads.count
+}
+
+private func makeMask<S: TensorScalar>(_ s: AttentionShape, p: Double, rng: inout Xoshiro256, training: Bool) -> Tensor<S>? {
     guard training && p > 0 else { return nil }
-    let m = Tensor<S>(zeros: [count])
+    let m = Tensor<S>(zeros: [s.weightCount])
+    let per = s.weightCount / max(s.batch, 1), threads = attentionThreads(s)
     if S.self == Float.self {
-        AttentionKernels.dropoutMask(mutablePointer(m, as: Float.self), count: count, p: p, rng: &rng)
+        AttentionKernels.dropoutMask(mutablePointer(m, as: Float.self), batch: s.batch, perBatch: per, p: p, rng: &rng, threads: threads)
     } else {
-        AttentionKernels.dropoutMask(mutablePointer(m, as: Double.self), count: count, p: p, rng: &rng)
+        AttentionKernels.dropoutMask(mutablePointer(m, as: Double.self), batch: s.batch, perBatch: per, p: p, rng: &rng, threads: threads)
     }
     return m
 }
@@ -82,7 +89,7 @@ public func fusedSelfAttention<S: TensorScalar>(_ qkv: Tensor<S>, heads: Int, dr
     let s = AttentionShape(batch: b, queryLength: l, keyLength: l, heads: heads, headDim: d / heads)
     let out = Tensor<S>(zeros: [b, l, d])
     let probs = Tensor<S>(zeros: [s.weightCount])
-    let mask: Tensor<S>? = makeMask(s.weightCount, p: p, rng: &rng, training: training)
+    let mask: Tensor<S>? = makeMask(s, p: p, rng: &rng, training: training)
     fusedForward(s, q: (qkv, 0), k: (qkv, d), v: (qkv, 2 * d), out: out, probs: probs, mask: mask)
     guard GradMode.isEnabled && qkv.requiresGrad else { return out }
     return Tensor.makeOp(output: out, inputs: [qkv]) { g in
@@ -103,7 +110,7 @@ public func fusedCrossAttention<S: TensorScalar>(query q: Tensor<S>, keyValue kv
     let s = AttentionShape(batch: b, queryLength: lq, keyLength: lk, heads: heads, headDim: d / heads)
     let out = Tensor<S>(zeros: [b, lq, d])
     let probs = Tensor<S>(zeros: [s.weightCount])
-    let mask: Tensor<S>? = makeMask(s.weightCount, p: p, rng: &rng, training: training)
+    let mask: Tensor<S>? = makeMask(s, p: p, rng: &rng, training: training)
     fusedForward(s, q: (q, 0), k: (kv, 0), v: (kv, d), out: out, probs: probs, mask: mask)
     guard GradMode.isEnabled && (q.requiresGrad || kv.requiresGrad) else { return out }
     return Tensor.makeOp(output: out, inputs: [q, kv]) { g in

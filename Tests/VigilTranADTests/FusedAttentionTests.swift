@@ -103,7 +103,7 @@ final class FusedAttentionTests: XCTestCase {
     func testDropoutMaskRateAndScale() {
         var rng = Xoshiro256(seed: 11)
         var m = [Double](repeating: 0, count: 100_000)
-        m.withUnsafeMutableBufferPointer { AttentionKernels.dropoutMask($0.baseAddress!, count: $0.count, p: 0.1, rng: &rng) }
+        m.withUnsafeMutableBufferPointer { AttentionKernels.dropoutMask($0.baseAddress!, batch: 100, perBatch: 1000, p: 0.1, rng: &rng, threads: 2) }
         let dropped = m.filter { $0 == 0 }.count
         XCTAssertEqual(Double(dropped) / 100_000, 0.1, accuracy: 0.005)
         XCTAssertTrue(m.allSatisfy { $0 == 0 || abs($0 - 1 / 0.9) < 1e-12 })
