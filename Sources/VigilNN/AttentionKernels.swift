@@ -46,13 +46,19 @@ func fillDropoutMask<T: BinaryFloatingPoint>(_ mask: UnsafeMutablePointer<T>, co
     let threshold = UInt64((p * 65536).rounded())
     let keep = T(1 / (1 - p))
     var i = 0
-    while i < count {
+    while i + 4 <= count {
+        let bits = rng.next()
+        mask[i] = (bits & 0xFFFF) >= threshold ? keep : 0
+        mask[i + 1] = ((bits >> 16) & 0xFFFF) >= threshold ? keep : 0
+        mask[i + 2] = ((bits >> 32) & 0xFFFF) >= threshold ? keep : 0
+        mask[i + 3] = (bits >> 48) >= threshold ? keep : 0
+        i += 4
+    }
+    if i < count {
         var bits = rng.next()
-        var k = 0
-        while k < 4 && i < count {
+        while i < count {
             mask[i] = (bits & 0xFFFF) >= threshold ? keep : 0
             bits >>= 16
-            k += 1
             i += 1
         }
     }
@@ -61,10 +67,11 @@ func fillDropoutMask<T: BinaryFloatingPoint>(_ mask: UnsafeMutablePointer<T>, co
 @inline(__always)
 func attentionForwardKernel<T: BinaryFloatingPoint>(
     _ s: AttentionShape, q: AttentionOperand<T>, k: AttentionOperand<T>, v: AttentionOperand<T>,
-    out: UnsafeMutablePointer<T>, probs: UnsafeMutablePointer<T>, mask: UnsafePointer<T>?,
-    exp: (T) -> T
+    out: UnsafeMutablePointer<T>, probs: UnsafeMutablePointer<T>?, mask: UnsafePointer<T>?,
+    scratch: UnsafeMutablePointer<T>, exp: (T) -> T
 ) {
-    // out: (B, Lq, H*hd) contiguous; probs: (B, H, Lq, Lk) post-softmax, pre-dropout.
+    // out: (B, Lq, H*hd) contiguous; probs: (B, H, Lq, Lk) post-softmax, pre-dropout (nil: not kept,
+    // the weights of one query live in `scratch` (Lk)).
     let (B, Lq, Lk, H, hd) = (s.batch, s.queryLength, s.keyLength, s.heads, s.headDim)
     let d = H * hd
     let scale = 1 / T(hd).squareRoot()
@@ -76,7 +83,7 @@ func attentionForwardKernel<T: BinaryFloatingPoint>(
         for h in 0..<H {
             let ho = h * hd
             for i in 0..<Lq {
-                let p = probs + ((b * H + h) * Lq + i) * Lk
+                let p = probs.map { $0 + ((b * H + h) * Lq + i) * Lk } ?? scratch
                 let qi = qb + i * q.stride + ho
                 var mx = -T.greatestFiniteMagnitude
                 if hd == 2 {
@@ -208,7 +215,7 @@ func attentionBackwardKernel<T: BinaryFloatingPoint>(
 
 /// Scratch values the head-width-2 kernels need for a shape.
 @inline(__always)
-func hd2ScratchCount(_ s: AttentionShape) -> Int { (4 * s.queryLength + 9 * s.keyLength + 8) * s.heads }
+func hd2ScratchCount(_ s: AttentionShape) -> Int { (4 * s.queryLength + 10 * s.keyLength + 8) * s.heads }
 
 /// De-interleaves rows [x0 y0 x1 y1 …] (head h at columns 2h, 2h+1) into planes a[r][h] = x_h, b[r][h] = y_h.
 @inline(__always)
@@ -223,15 +230,16 @@ func deinterleave<T>(_ src: UnsafeMutablePointer<T>, stride: Int, rows: Int, hea
 @inline(__always)
 func attentionForwardHD2<T: BinaryFloatingPoint>(
     _ s: AttentionShape, q: AttentionOperand<T>, k: AttentionOperand<T>, v: AttentionOperand<T>,
-    out: UnsafeMutablePointer<T>, probs: UnsafeMutablePointer<T>, mask: UnsafePointer<T>?,
+    out: UnsafeMutablePointer<T>, probs: UnsafeMutablePointer<T>?, mask: UnsafePointer<T>?,
     scratch: UnsafeMutablePointer<T>, expInPlace: (UnsafeMutablePointer<T>, Int) -> Void
 ) {
+    // probs nil: the (Lk, H) weights of one query are kept in scratch only (inference).
     let (B, Lq, Lk, H) = (s.batch, s.queryLength, s.keyLength, s.heads)
     let d = 2 * H
     let scale = 1 / T(2).squareRoot()
     // Head-planar copies of one batch element: Q0/Q1 (Lq, H) pre-scaled, K0/K1/V0/V1 (Lk, H).
     let Q0 = scratch, Q1 = Q0 + Lq * H, K0 = Q1 + Lq * H, K1 = K0 + Lk * H, V0 = K1 + Lk * H, V1 = V0 + Lk * H
-    let mx = V1 + Lk * H, sm = mx + H, o0 = sm + H, o1 = o0 + H
+    let mx = V1 + Lk * H, sm = mx + H, o0 = sm + H, o1 = o0 + H, pScratch = o1 + H
     for b in 0..<B {
         deinterleave(q.base + b * Lq * q.stride + q.offset, stride: q.stride, rows: Lq, heads: H, Q0, Q1)
         deinterleave(k.base + b * Lk * k.stride + k.offset, stride: k.stride, rows: Lk, heads: H, K0, K1)
@@ -239,7 +247,7 @@ func attentionForwardHD2<T: BinaryFloatingPoint>(
         for x in 0..<(Lq * H) { Q0[x] *= scale; Q1[x] *= scale }
         for i in 0..<Lq {
             let q0 = Q0 + i * H, q1 = Q1 + i * H
-            let p = probs + (b * Lq + i) * Lk * H  // (Lk, H)
+            let p = probs.map { $0 + (b * Lq + i) * Lk * H } ?? pScratch  // (Lk, H)
             for j in 0..<Lk {
                 let pj = p + j * H, k0 = K0 + j * H, k1 = K1 + j * H
                 for h in 0..<H { pj[h] = q0[h] * k0[h] + q1[h] * k1[h] }
@@ -418,7 +426,7 @@ extension AttentionOperand {
 @inline(__always)
 func attentionForward<T: BinaryFloatingPoint>(
     _ s: AttentionShape, q: AttentionOperand<T>, k: AttentionOperand<T>, v: AttentionOperand<T>,
-    out: UnsafeMutablePointer<T>, probs: UnsafeMutablePointer<T>, mask: UnsafePointer<T>?, threads: Int,
+    out: UnsafeMutablePointer<T>, probs: UnsafeMutablePointer<T>?, mask: UnsafePointer<T>?, threads: Int,
     exp: (T) -> T, expInPlace: (UnsafeMutablePointer<T>, Int) -> Void
 ) {
     let w = s.heads * s.queryLength * s.keyLength
@@ -427,13 +435,13 @@ func attentionForward<T: BinaryFloatingPoint>(
         sub.batch = nb
         let qs = q.advanced(batch: b0, rowsPerBatch: s.queryLength), ks = k.advanced(batch: b0, rowsPerBatch: s.keyLength)
         let vs = v.advanced(batch: b0, rowsPerBatch: s.keyLength)
-        let o = out + b0 * s.queryLength * s.modelDim, p = probs + b0 * w, m = mask.map { $0 + b0 * w }
+        let o = out + b0 * s.queryLength * s.modelDim, p = probs.map { $0 + b0 * w }, m = mask.map { $0 + b0 * w }
+        let scratch = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(hd2ScratchCount(s), s.keyLength))
+        defer { scratch.deallocate() }
         if s.headDim == 2 {
-            let scratch = UnsafeMutablePointer<T>.allocate(capacity: hd2ScratchCount(s))
-            defer { scratch.deallocate() }
             attentionForwardHD2(sub, q: qs, k: ks, v: vs, out: o, probs: p, mask: m, scratch: scratch, expInPlace: expInPlace)
         } else {
-            attentionForwardKernel(sub, q: qs, k: ks, v: vs, out: o, probs: p, mask: m, exp: exp)
+            attentionForwardKernel(sub, q: qs, k: ks, v: vs, out: o, probs: p, mask: m, scratch: scratch, exp: exp)
         }
     }
 }
@@ -488,13 +496,13 @@ func parallelDropoutMask<T: BinaryFloatingPoint>(_ mask: UnsafeMutablePointer<T>
 public enum AttentionKernels {
     public static func forward(_ s: AttentionShape, q: AttentionOperand<Float>, k: AttentionOperand<Float>,
                                v: AttentionOperand<Float>, out: UnsafeMutablePointer<Float>,
-                               probs: UnsafeMutablePointer<Float>, mask: UnsafePointer<Float>?, threads: Int = 1) {
+                               probs: UnsafeMutablePointer<Float>?, mask: UnsafePointer<Float>?, threads: Int = 1) {
         attentionForward(s, q: q, k: k, v: v, out: out, probs: probs, mask: mask, threads: threads,
                          exp: { Foundation.expf($0) }, expInPlace: fastExpInPlace)
     }
     public static func forward(_ s: AttentionShape, q: AttentionOperand<Double>, k: AttentionOperand<Double>,
                                v: AttentionOperand<Double>, out: UnsafeMutablePointer<Double>,
-                               probs: UnsafeMutablePointer<Double>, mask: UnsafePointer<Double>?, threads: Int = 1) {
+                               probs: UnsafeMutablePointer<Double>?, mask: UnsafePointer<Double>?, threads: Int = 1) {
         attentionForward(s, q: q, k: k, v: v, out: out, probs: probs, mask: mask, threads: threads,
                          exp: { Foundation.exp($0) }, expInPlace: scalarExpInPlace)
     }

@@ -14,15 +14,15 @@ private func mutablePointer<S: TensorScalar, T>(_ t: Tensor<S>, as: T.Type) -> U
 
 /// Runs the fused forward for concrete Float/Double; (tensor, column offset) pairs name q, k and v.
 private func fusedForward<S: TensorScalar>(_ s: AttentionShape, q: (Tensor<S>, Int), k: (Tensor<S>, Int), v: (Tensor<S>, Int),
-                                           out: Tensor<S>, probs: Tensor<S>, mask: Tensor<S>?) {
+                                           out: Tensor<S>, probs: AttentionBuffer<S>?, mask: AttentionBuffer<S>?) {
     let threads = attentionThreads(s)
     func run<T>(_: T.Type, _ body: (AttentionOperand<T>, AttentionOperand<T>, AttentionOperand<T>,
-                                    UnsafeMutablePointer<T>, UnsafeMutablePointer<T>, UnsafePointer<T>?) -> Void) {
+                                    UnsafeMutablePointer<T>, UnsafeMutablePointer<T>?, UnsafePointer<T>?) -> Void) {
         let qo = AttentionOperand(base: mutablePointer(q.0, as: T.self), stride: q.0.shape.last!, offset: q.1)
         let ko = AttentionOperand(base: mutablePointer(k.0, as: T.self), stride: k.0.shape.last!, offset: k.1)
         let vo = AttentionOperand(base: mutablePointer(v.0, as: T.self), stride: v.0.shape.last!, offset: v.1)
-        body(qo, ko, vo, mutablePointer(out, as: T.self), mutablePointer(probs, as: T.self),
-             mask.map { UnsafePointer(mutablePointer($0, as: T.self)) })
+        body(qo, ko, vo, mutablePointer(out, as: T.self), probs.map { $0.pointer(as: T.self) },
+             mask.map { UnsafePointer($0.pointer(as: T.self)) })
     }
     withExtendedLifetime((q.0, k.0, v.0, out, probs, mask)) {
         if S.self == Float.self {
@@ -36,7 +36,7 @@ private func fusedForward<S: TensorScalar>(_ s: AttentionShape, q: (Tensor<S>, I
 }
 
 private func fusedBackward<S: TensorScalar>(_ s: AttentionShape, q: (Tensor<S>, Int), k: (Tensor<S>, Int), v: (Tensor<S>, Int),
-                                            probs: Tensor<S>, mask: Tensor<S>?, gradOut: Tensor<S>,
+                                            probs: AttentionBuffer<S>, mask: AttentionBuffer<S>?, gradOut: Tensor<S>,
                                             dq: (Tensor<S>, Int), dk: (Tensor<S>, Int), dv: (Tensor<S>, Int)) {
     let threads = attentionThreads(s)
     func op<T>(_ t: (Tensor<S>, Int), _: T.Type) -> AttentionOperand<T> {
@@ -45,15 +45,15 @@ private func fusedBackward<S: TensorScalar>(_ s: AttentionShape, q: (Tensor<S>, 
     withExtendedLifetime((q.0, k.0, v.0, probs, mask, gradOut, dq.0, dk.0, dv.0)) {
         if S.self == Float.self {
             AttentionKernels.backward(s, q: op(q, Float.self), k: op(k, Float.self), v: op(v, Float.self),
-                                      probs: mutablePointer(probs, as: Float.self),
-                                      mask: mask.map { UnsafePointer(mutablePointer($0, as: Float.self)) },
+                                      probs: probs.pointer(as: Float.self),
+                                      mask: mask.map { UnsafePointer($0.pointer(as: Float.self)) },
                                       gradOut: mutablePointer(gradOut, as: Float.self),
                                       dq: op(dq, Float.self), dk: op(dk, Float.self), dv: op(dv, Float.self),
                                       threads: threads)
         } else {
             AttentionKernels.backward(s, q: op(q, Double.self), k: op(k, Double.self), v: op(v, Double.self),
-                                      probs: mutablePointer(probs, as: Double.self),
-                                      mask: mask.map { UnsafePointer(mutablePointer($0, as: Double.self)) },
+                                      probs: probs.pointer(as: Double.self),
+                                      mask: mask.map { UnsafePointer($0.pointer(as: Double.self)) },
                                       gradOut: mutablePointer(gradOut, as: Double.self),
                                       dq: op(dq, Double.self), dk: op(dk, Double.self), dv: op(dv, Double.self),
                                       threads: threads)
@@ -66,14 +66,22 @@ private func attentionThreads(_ s: AttentionShape) -> Int {
     s.weightCount * s.headDim < 16_384 ? 1 : Threads.count
 }
 
-private func makeMask<S: TensorScalar>(_ s: AttentionShape, p: Double, rng: inout Xoshiro256, training: Bool) -> Tensor<S>? {
+/// Uninitialised buffer of attention weights or dropout mask, kept alive by the backward closure.
+final class AttentionBuffer<S: TensorScalar> {
+    let base: UnsafeMutablePointer<S>
+    init(count: Int) { base = .allocate(capacity: Swift.max(count, 1)) }
+    deinit { base.deallocate() }
+    func pointer<T>(as: T.Type) -> UnsafeMutablePointer<T> { UnsafeMutableRawPointer(base).assumingMemoryBound(to: T.self) }
+}
+
+private func makeMask<S: TensorScalar>(_ s: AttentionShape, p: Double, rng: inout Xoshiro256, training: Bool) -> AttentionBuffer<S>? {
     guard training && p > 0 else { return nil }
-    let m = Tensor<S>(zeros: [s.weightCount])
+    let m = AttentionBuffer<S>(count: s.weightCount)
     let per = s.weightCount / max(s.batch, 1), threads = attentionThreads(s)
     if S.self == Float.self {
-        AttentionKernels.dropoutMask(mutablePointer(m, as: Float.self), batch: s.batch, perBatch: per, p: p, rng: &rng, threads: threads)
+        AttentionKernels.dropoutMask(m.pointer(as: Float.self), batch: s.batch, perBatch: per, p: p, rng: &rng, threads: threads)
     } else {
-        AttentionKernels.dropoutMask(mutablePointer(m, as: Double.self), batch: s.batch, perBatch: per, p: p, rng: &rng, threads: threads)
+        AttentionKernels.dropoutMask(m.pointer(as: Double.self), batch: s.batch, perBatch: per, p: p, rng: &rng, threads: threads)
     }
     return m
 }
@@ -88,10 +96,13 @@ public func fusedSelfAttention<S: TensorScalar>(_ qkv: Tensor<S>, heads: Int, dr
     let (b, l, d) = (qkv.shape[0], qkv.shape[1], qkv.shape[2] / 3)
     let s = AttentionShape(batch: b, queryLength: l, keyLength: l, heads: heads, headDim: d / heads)
     let out = Tensor<S>(zeros: [b, l, d])
-    let probs = Tensor<S>(zeros: [s.weightCount])
-    let mask: Tensor<S>? = makeMask(s, p: p, rng: &rng, training: training)
+    let mask: AttentionBuffer<S>? = makeMask(s, p: p, rng: &rng, training: training)
+    guard GradMode.isEnabled && qkv.requiresGrad else {
+        fusedForward(s, q: (qkv, 0), k: (qkv, d), v: (qkv, 2 * d), out: out, probs: nil, mask: mask)
+        return out
+    }
+    let probs = AttentionBuffer<S>(count: s.weightCount)
     fusedForward(s, q: (qkv, 0), k: (qkv, d), v: (qkv, 2 * d), out: out, probs: probs, mask: mask)
-    guard GradMode.isEnabled && qkv.requiresGrad else { return out }
     return Tensor.makeOp(output: out, inputs: [qkv]) { g in
         let dqkv = Tensor<S>(zeros: qkv.shape)
         fusedBackward(s, q: (qkv, 0), k: (qkv, d), v: (qkv, 2 * d), probs: probs, mask: mask, gradOut: g,
@@ -109,10 +120,13 @@ public func fusedCrossAttention<S: TensorScalar>(query q: Tensor<S>, keyValue kv
     let (b, lq, d, lk) = (q.shape[0], q.shape[1], q.shape[2], kv.shape[1])
     let s = AttentionShape(batch: b, queryLength: lq, keyLength: lk, heads: heads, headDim: d / heads)
     let out = Tensor<S>(zeros: [b, lq, d])
-    let probs = Tensor<S>(zeros: [s.weightCount])
-    let mask: Tensor<S>? = makeMask(s, p: p, rng: &rng, training: training)
+    let mask: AttentionBuffer<S>? = makeMask(s, p: p, rng: &rng, training: training)
+    guard GradMode.isEnabled && (q.requiresGrad || kv.requiresGrad) else {
+        fusedForward(s, q: (q, 0), k: (kv, 0), v: (kv, d), out: out, probs: nil, mask: mask)
+        return out
+    }
+    let probs = AttentionBuffer<S>(count: s.weightCount)
     fusedForward(s, q: (q, 0), k: (kv, 0), v: (kv, d), out: out, probs: probs, mask: mask)
-    guard GradMode.isEnabled && (q.requiresGrad || kv.requiresGrad) else { return out }
     return Tensor.makeOp(output: out, inputs: [q, kv]) { g in
         let dq = Tensor<S>(zeros: q.shape), dkv = Tensor<S>(zeros: kv.shape)
         fusedBackward(s, q: (q, 0), k: (kv, 0), v: (kv, d), probs: probs, mask: mask, gradOut: g,

@@ -39,9 +39,9 @@ public final class TranADEncoderLayer<Scalar: TensorScalar>: Module {
     /// x: (B, L, d) → (B, L, d).
     func forward(_ x: Tensor<Scalar>, dropout p: Double, rng: inout Xoshiro256) -> Tensor<Scalar> {
         let t = isTraining
-        var x = x + dropout(selfAttn.selfAttention(x, dropout: p, rng: &rng, training: t), p: p, rng: &rng, training: t)
+        var x = addDropout(x, selfAttn.selfAttention(x, dropout: p, rng: &rng, training: t), p: p, rng: &rng, training: t)
         let h = dropout(applyActivation(linear1(x), activation), p: p, rng: &rng, training: t)
-        x = x + dropout(linear2(h), p: p, rng: &rng, training: t)
+        x = addDropout(x, linear2(h), p: p, rng: &rng, training: t)
         return x
     }
 }
@@ -71,11 +71,11 @@ public final class TranADDecoderLayer<Scalar: TensorScalar>: Module {
     func forward(_ tgt: Tensor<Scalar>, memory: Tensor<Scalar>, dropout p: Double,
                  rng: inout Xoshiro256) -> Tensor<Scalar> {
         let t = isTraining
-        var x = tgt + dropout(selfAttn.selfAttention(tgt, dropout: p, rng: &rng, training: t), p: p, rng: &rng, training: t)
-        x = x + dropout(multiheadAttn.crossAttention(query: x, memory: memory, dropout: p, rng: &rng, training: t),
-                        p: p, rng: &rng, training: t)
+        var x = addDropout(tgt, selfAttn.selfAttention(tgt, dropout: p, rng: &rng, training: t), p: p, rng: &rng, training: t)
+        x = addDropout(x, multiheadAttn.crossAttention(query: x, memory: memory, dropout: p, rng: &rng, training: t),
+                       p: p, rng: &rng, training: t)
         let h = dropout(applyActivation(linear1(x), activation), p: p, rng: &rng, training: t)
-        x = x + dropout(linear2(h), p: p, rng: &rng, training: t)
+        x = addDropout(x, linear2(h), p: p, rng: &rng, training: t)
         return x
     }
 }
@@ -134,10 +134,10 @@ public final class TranADModel<Scalar: TensorScalar>: Module {
 
     /// Encoder of one phase: concat(window, c)·√F + pe, dropout, encoder layer. windows, c: (B, W, F).
     func encode(_ windows: Tensor<Scalar>, _ c: Tensor<Scalar>) -> Tensor<Scalar> {
-        let x = concat([windows, c], axis: 2) * Scalar(Double(features).squareRoot()) + positionalEncoding
         let p = config.dropout
-        let xd = dropout(x, p: p, rng: &dropoutRNG, training: isTraining)
-        return encoder.forward(xd, dropout: p, rng: &dropoutRNG)
+        let x = tranADEncoderInput(windows, c, pe: positionalEncoding, scale: Double(features).squareRoot(),
+                                   dropout: p, rng: &dropoutRNG, training: isTraining)
+        return encoder.forward(x, dropout: p, rng: &dropoutRNG)
     }
 
     /// Both phases. windows: (B, W, F) → x1, x2: (B, 1, F).

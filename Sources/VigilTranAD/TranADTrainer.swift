@@ -56,27 +56,69 @@ public enum TranADError: Error, CustomStringConvertible, Equatable {
 }
 
 /// Precision-specific engine: model, optimizer and schedule in one scalar type.
+///
+/// Data parallel over `workers` threads: worker 0 runs the master model, workers 1… run replicas
+/// holding copies of its weights. Each mini-batch is split into contiguous parts, every worker runs
+/// forward + backward on its part (loss scaled by part/batch so the summed gradient is the gradient of
+/// the full-batch mean), the replicas' gradients are added into the master's in worker order, AdamW
+/// steps the master and the new weights are copied to the replicas. BLAS runs single-threaded inside
+/// the workers. Results are reproducible for a fixed seed and worker count.
 final class TranADEngine<Scalar: TensorScalar> {
     let model: TranADModel<Scalar>
+    let replicas: [TranADModel<Scalar>]
     let optimizer: AdamW<Scalar>
     let scheduler: StepLR
     var epochsDone = 0
     var shuffleRNG: Xoshiro256
 
-    init(features: Int, config: TranADConfig) {
+    init(features: Int, config: TranADConfig, workers: Int) {
         model = TranADModel(features: features, config: config)
+        replicas = (1..<max(workers, 1)).map { r in
+            let m = TranADModel<Scalar>(features: features, config: config)
+            m.dropoutRNG = Xoshiro256(seed: config.seed).fork(stream: 100 + UInt64(r))
+            return m
+        }
         optimizer = AdamW(parameters: model.parameters, lr: config.learningRate, weightDecay: config.weightDecay)
         scheduler = StepLR(optimizer, stepSize: config.lrStepSize, gamma: config.lrGamma)
         shuffleRNG = Xoshiro256(seed: config.seed).fork(stream: 2)
+        syncReplicas()
     }
 
     var config: TranADConfig { model.config }
+    var workers: Int { replicas.count + 1 }
+    func worker(_ r: Int) -> TranADModel<Scalar> { r == 0 ? model : replicas[r - 1] }
+
+    /// Copies the master's weights into every replica.
+    func syncReplicas() {
+        let master = model.parameters
+        for rep in replicas {
+            for (src, dst) in zip(master, rep.parameters) {
+                src.withUnsafeBufferPointer { s in dst.withUnsafeMutableBufferPointer { d in d.baseAddress!.update(from: s.baseAddress!, count: s.count) } }
+            }
+        }
+    }
+
+    /// Runs `body(worker)` on every worker concurrently with BLAS single-threaded (inline if 1 worker).
+    func parallel(_ body: (Int) -> Void) {
+        if workers == 1 { body(0); return }
+        let blas = Threads.count
+        Threads.set(1)
+        defer { Threads.set(blas) }
+        DispatchQueue.concurrentPerform(iterations: workers, execute: body)
+    }
+
+    /// Window tensor (B, W, F) of `rows`, gathered straight into the tensor's storage.
+    func windows(_ m: TranADMatrix, _ rows: ArraySlice<Int>) -> Tensor<Scalar> {
+        let x = Tensor<Scalar>(zeros: [rows.count, config.window, m.columns])
+        x.withUnsafeMutableBufferPointer { gatherWindows(m, rows: rows, window: config.window, alignment: config.alignment, into: $0.baseAddress!) }
+        return x
+    }
 
     func trainEpoch(_ m: TranADMatrix, epochs: Int, progress: ((TranADProgress) -> Void)?) throws -> TranADEpochReport {
         let start = DispatchTime.now().uptimeNanoseconds
-        model.train()
+        for r in 0..<workers { worker(r).train() }
         let n = epochsDone + 1
-        let w = config.window, f = model.features, bs = config.batchSize
+        let bs = config.batchSize
         var order = Array(0..<m.rows)
         if config.shuffle {
             for i in stride(from: order.count - 1, to: 0, by: -1) {
@@ -86,23 +128,46 @@ final class TranADEngine<Scalar: TensorScalar> {
         let batches = (m.rows + bs - 1) / bs
         let lr = Double(optimizer.learningRate)
         var sum = 0.0
-        var buffer = [Scalar](repeating: 0, count: bs * w * f)
+        var losses = [Double](repeating: 0, count: workers)
         for bi in 0..<batches {
-            let rows = order[(bi * bs)..<min((bi + 1) * bs, m.rows)]
-            let b = rows.count
-            buffer.withUnsafeMutableBufferPointer { gatherWindows(m, rows: rows, window: w, alignment: config.alignment, into: $0.baseAddress!) }
-            let x = Tensor<Scalar>(shape: [b, w, f], scalars: Array(buffer[0..<(b * w * f)]))
-            let (x1, x2) = model(x)
-            let loss = model.loss(x1: x1, x2: x2, windows: x, epoch: n)
-            let value = Double(loss.item)
+            let lo = bi * bs, hi = min((bi + 1) * bs, m.rows)
+            let b = hi - lo
+            let nw = workers
+            losses.withUnsafeMutableBufferPointer { lossOut in
+                parallel { r in
+                    let r0 = lo + b * r / nw, r1 = lo + b * (r + 1) / nw
+                    guard r1 > r0 else { lossOut[r] = 0; return }
+                    let net = self.worker(r)
+                    net.zeroGrad()
+                    let x = self.windows(m, order[r0..<r1])
+                    let (x1, x2) = net(x)
+                    let loss = net.loss(x1: x1, x2: x2, windows: x, epoch: n) * Scalar(Double(r1 - r0) / Double(b))
+                    loss.backward()
+                    lossOut[r] = Double(loss.item)
+                }
+            }
+            let value = losses.reduce(0, +)
             guard value.isFinite else { throw TranADError.nonFiniteLoss(epoch: n, batch: bi + 1) }
-            optimizer.zeroGrad()
-            loss.backward()
+            if workers > 1 {
+                let master = model.parameters
+                for rep in replicas {
+                    for (mp, rp) in zip(master, rep.parameters) {
+                        guard let rg = rp.grad else { continue }
+                        if let mg = mp.grad {
+                            rg.withUnsafeBufferPointer { s in mg.withUnsafeMutableBufferPointer { d in for i in 0..<d.count { d[i] += s[i] } } }
+                        } else {
+                            mp.grad = rg.copy()
+                        }
+                    }
+                }
+            }
             optimizer.step()
+            syncReplicas()
             sum += value
             progress?(TranADProgress(epoch: n, epochs: epochs, batch: bi + 1, batches: batches,
                                      meanLoss: sum / Double(bi + 1), learningRate: lr))
         }
+        for r in 0..<workers { worker(r).zeroGrad() }
         scheduler.step()
         epochsDone = n
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
@@ -110,37 +175,44 @@ final class TranADEngine<Scalar: TensorScalar> {
     }
 
     /// Per-dimension scores, rows × F; row i is the score of row i's window (see the alignment).
+    /// Workers score contiguous row ranges in batches of `batchSize`.
     func score(_ m: TranADMatrix, batchSize: Int) -> TranADMatrix {
-        model.eval()
-        defer { model.train() }
         let w = config.window, f = model.features
         var out = [Double](repeating: 0, count: m.rows * f)
         let order = Array(0..<m.rows)
-        var buffer = [Scalar](repeating: 0, count: batchSize * w * f)
-        withNoGrad {
-            var start = 0
-            while start < m.rows {
-                let rows = order[start..<min(start + batchSize, m.rows)]
-                let b = rows.count
-                buffer.withUnsafeMutableBufferPointer { gatherWindows(m, rows: rows, window: w, alignment: config.alignment, into: $0.baseAddress!) }
-                let x = Tensor<Scalar>(shape: [b, w, f], scalars: Array(buffer[0..<(b * w * f)]))
-                let (x1, x2) = model(x)
-                let s1 = x1.scalars, s2 = x2.scalars
-                for r in 0..<b {
-                    let e = (r * w + w - 1) * f  // the window's last row = the scored element
-                    let o = (start + r) * f
-                    for c in 0..<f {
-                        let elem = Double(buffer[e + c])
-                        let d2 = Double(s2[r * f + c]) - elem
-                        switch config.scoring {
-                        case .phase2Only: out[o + c] = d2 * d2
-                        case .averaged:
-                            let d1 = Double(s1[r * f + c]) - elem
-                            out[o + c] = 0.5 * d1 * d1 + 0.5 * d2 * d2
-                        }
+        let nw = workers, scoring = config.scoring
+        out.withUnsafeMutableBufferPointer { outp in
+            parallel { r in
+                let net = self.worker(r)
+                net.eval()
+                defer { net.train() }
+                var start = m.rows * r / nw
+                let end = m.rows * (r + 1) / nw
+                withNoGrad {
+                    while start < end {
+                        let rows = order[start..<min(start + batchSize, end)]
+                        let b = rows.count
+                        let x = self.windows(m, rows)
+                        let (x1, x2) = net(x)
+                        x.withUnsafeBufferPointer { xs in x1.withUnsafeBufferPointer { s1 in x2.withUnsafeBufferPointer { s2 in
+                            for i in 0..<b {
+                                let e = (i * w + w - 1) * f  // the window's last row = the scored element
+                                let o = (start + i) * f
+                                for c in 0..<f {
+                                    let elem = Double(xs[e + c])
+                                    let d2 = Double(s2[i * f + c]) - elem
+                                    switch scoring {
+                                    case .phase2Only: outp[o + c] = d2 * d2
+                                    case .averaged:
+                                        let d1 = Double(s1[i * f + c]) - elem
+                                        outp[o + c] = 0.5 * d1 * d1 + 0.5 * d2 * d2
+                                    }
+                                }
+                            }
+                        } } }
+                        start += b
                     }
                 }
-                start += b
             }
         }
         return TranADMatrix(rows: m.rows, columns: f, values: out)
@@ -166,13 +238,19 @@ public final class TranADTrainer {
     private var engine32: TranADEngine<Float>?
     private var engine64: TranADEngine<Double>?
 
-    /// A fresh model with PyTorch default initialisation drawn from `config.seed`.
-    public init(features: Int, config: TranADConfig = TranADConfig()) {
+    /// Data-parallel worker threads (results are reproducible for a fixed seed and worker count).
+    public let workers: Int
+
+    /// A fresh model with PyTorch default initialisation drawn from `config.seed`, trained and scored
+    /// on `workers` threads (default: every core).
+    public init(features: Int, config: TranADConfig = TranADConfig(), workers: Int? = nil) {
         self.features = features
         self.config = config
+        self.workers = max(1, workers ?? ProcessInfo.processInfo.activeProcessorCount)
+        tuneMallocForTensorChurn()
         switch config.precision {
-        case .float32: engine32 = TranADEngine(features: features, config: config)
-        case .float64: engine64 = TranADEngine(features: features, config: config)
+        case .float32: engine32 = TranADEngine(features: features, config: config, workers: self.workers)
+        case .float64: engine64 = TranADEngine(features: features, config: config, workers: self.workers)
         }
     }
 
@@ -225,11 +303,25 @@ public final class TranADTrainer {
                 t.assign(v.map { S($0) })
             }
         }
-        if let e = engine32 { try load(e.model) } else { try load(engine64!.model) }
+        if let e = engine32 { try load(e.model); e.syncReplicas() } else { try load(engine64!.model); engine64!.syncReplicas() }
     }
 
     private func check(_ m: TranADMatrix) throws {
         guard m.rows > 0 else { throw TranADError.emptyMatrix }
         guard m.columns == features else { throw TranADError.featureMismatch(expected: features, found: m.columns) }
     }
+}
+
+#if os(Linux)
+/// glibc `int mallopt(int param, int value)` (not exported by the Glibc module map).
+@_silgen_name("mallopt") private func glibcMallopt(_ param: Int32, _ value: Int32) -> Int32
+#endif
+
+/// Keeps freed tensor buffers in the heap instead of returning them to the OS after every batch
+/// (glibc unmaps/trims large blocks by default, which costs page faults and zeroing every time).
+private func tuneMallocForTensorChurn() {
+    #if os(Linux)
+    _ = glibcMallopt(-3 /* M_MMAP_THRESHOLD */, 256 << 20)
+    _ = glibcMallopt(-1 /* M_TRIM_THRESHOLD */, 512 << 20)
+    #endif
 }

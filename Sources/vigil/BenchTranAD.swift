@@ -34,7 +34,7 @@ struct BenchTranAD: ParsableCommand {
     @Option(help: "Training batch size.")
     var batch: Int = 128
 
-    @Option(help: "BLAS threads (default: all cores).")
+    @Option(help: "Worker threads (data-parallel; BLAS runs single-threaded inside each). Default: all cores.")
     var threads: Int?
 
     @Option(help: "Seed of data and weights.")
@@ -43,7 +43,8 @@ struct BenchTranAD: ParsableCommand {
     func run() throws {
         guard let precision = TranADPrecision(rawValue: dtype) else { throw ValidationError("--dtype must be float32 or float64, got '\(dtype)'") }
         guard windows >= 1, features >= 1, batch >= 1 else { throw ValidationError("--windows, --features and --batch must be positive") }
-        if let t = threads { Threads.set(t) }
+        let workers = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        guard workers >= 1 else { throw ValidationError("--threads must be at least 1") }
         var rng = Xoshiro256(seed: seed)
         let values = (0..<(windows * features)).map { _ in rng.nextUnitDouble() }
         let matrix = TranADMatrix(rows: windows, columns: features, values: values)
@@ -52,7 +53,7 @@ struct BenchTranAD: ParsableCommand {
         config.epochs = 1
         config.batchSize = batch
         config.seed = seed
-        let trainer = TranADTrainer(features: features, config: config)
+        let trainer = TranADTrainer(features: features, config: config, workers: workers)
         let t0 = Date()
         try trainer.train(on: matrix)
         let epoch = Date().timeIntervalSince(t0)
@@ -66,11 +67,11 @@ struct BenchTranAD: ParsableCommand {
         if json {
             let r4 = { (x: Double) in (x * 10000).rounded() / 10000 }
             print("{\"epoch_seconds\": \(r4(epoch)), \"train_windows_per_second\": \((Double(windows) / epoch * 10).rounded() / 10), "
-                + "\"inference_seconds\": \(r4(inference)), \"dtype\": \"\(dtype)\", \"threads\": \(Threads.count), "
+                + "\"inference_seconds\": \(r4(inference)), \"dtype\": \"\(dtype)\", \"threads\": \(workers), "
                 + "\"peak_rss_mb\": \(peakMB.rounded())}")
         } else {
             print(String(format: "TranAD %@ F=%d windows=%d batch=%d threads=%d: epoch %.3f s (%.0f windows/s), inference %.3f s, peak RSS %.0f MB",
-                         dtype as NSString, features, windows, batch, Threads.count, epoch, Double(windows) / epoch, inference, peakMB))
+                         dtype as NSString, features, windows, batch, workers, epoch, Double(windows) / epoch, inference, peakMB))
         }
     }
 }

@@ -33,19 +33,19 @@ struct Score: ParsableCommand {
     @Option(help: "Override the checkpoint's scoring: phase2_only or averaged.")
     var scoring: String?
 
-    @Option(help: "BLAS threads (default: all cores).")
+    @Option(help: "Worker threads (default: all cores); scores do not depend on it.")
     var threads: Int?
 
     func run() throws {
-        if let t = threads { Threads.set(t) }
-        var (trainer, stats) = try TranADCheckpoint.load(path: checkpoint)
+        if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1, got \(t)") }
+        var (trainer, stats) = try TranADCheckpoint.load(path: checkpoint, workers: threads)
         if let s = scoring {
             guard let sc = TranADScoring(rawValue: s) else { throw ValidationError("--scoring must be phase2_only or averaged, got '\(s)'") }
             if sc != trainer.config.scoring {
                 var c = trainer.config
                 c.scoring = sc
                 let values = Dictionary(uniqueKeysWithValues: trainer.exportParameters().map { ($0.name, $0.values) })
-                let t = TranADTrainer(features: trainer.features, config: c)
+                let t = TranADTrainer(features: trainer.features, config: c, workers: threads)
                 try t.loadParameters(values)
                 trainer = t
             }

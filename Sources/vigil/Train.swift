@@ -80,7 +80,7 @@ struct Train: ParsableCommand {
     @Option(help: "Normalisation of the training matrix: none (default) or minmax.")
     var normalize: String = "none"
 
-    @Option(help: "BLAS threads (default: all cores).")
+    @Option(help: "Worker threads (data-parallel training; default all cores). Results are reproducible for a fixed --seed and --threads.")
     var threads: Int?
 
     func validate() throws {
@@ -110,7 +110,7 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        if let t = threads { Threads.set(t) }
+        if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1, got \(t)") }
         let config = try makeConfig()
         var matrix = try TextMatrix.read(path: train)
         var stats: MinMaxStats?
@@ -120,7 +120,7 @@ struct Train: ParsableCommand {
             stats = s
         }
         FileHandle.standardError.write("vigil train: \(matrix.rows) rows × \(matrix.columns) features from \(train); \(config.precision.rawValue), alignment \(config.alignment.rawValue), \(epochs) epochs\n".data(using: .utf8)!)
-        let trainer = TranADTrainer(features: matrix.columns, config: config)
+        let trainer = TranADTrainer(features: matrix.columns, config: config, workers: threads)
         let bar = ProgressBar()
         let reports = try trainer.train(on: matrix) { p in
             bar.update("epoch \(p.epoch)/\(p.epochs)", done: p.batch, total: p.batches,
@@ -272,9 +272,10 @@ enum TranADCheckpoint {
         try file.setAttribute("precision", string: c.precision.rawValue)
         try file.setAttribute("epochs_trained", int: trainer.history.count)
         try file.setAttribute("seed", string: String(c.seed))
+        try file.setAttribute("threads", int: trainer.workers)
     }
 
-    static func load(path: String) throws -> (trainer: TranADTrainer, normalization: MinMaxStats?) {
+    static func load(path: String, workers: Int? = nil) throws -> (trainer: TranADTrainer, normalization: MinMaxStats?) {
         let file = try HDF5File(path: path, mode: .readOnly)
         defer { file.close() }
         guard file.hasAttribute("format"), try file.stringAttribute("format") == format else {
@@ -282,7 +283,7 @@ enum TranADCheckpoint {
         }
         let features = try file.intAttribute("features")
         let config = try JSONDecoder().decode(TranADConfig.self, from: (try file.stringAttribute("config_json")).data(using: .utf8)!)
-        let trainer = TranADTrainer(features: features, config: config)
+        let trainer = TranADTrainer(features: features, config: config, workers: workers)
         var values: [String: [Double]] = [:]
         for (name, _) in trainer.namedParameterShapes where file.contains("/" + name) {
             values[name] = try file.read(Double.self, from: "/" + name).values
