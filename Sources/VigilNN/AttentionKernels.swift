@@ -248,22 +248,24 @@ func attentionForwardHD2<T: BinaryFloatingPoint>(
         for i in 0..<Lq {
             let q0 = Q0 + i * H, q1 = Q1 + i * H
             let p = probs.map { $0 + (b * Lq + i) * Lk * H } ?? pScratch  // (Lk, H)
+            // scores and their running max per head (one pass)
+            for h in 0..<H { mx[h] = -T.greatestFiniteMagnitude }
             for j in 0..<Lk {
                 let pj = p + j * H, k0 = K0 + j * H, k1 = K1 + j * H
-                for h in 0..<H { pj[h] = q0[h] * k0[h] + q1[h] * k1[h] }
+                for h in 0..<H {
+                    let sc = q0[h] * k0[h] + q1[h] * k1[h]
+                    pj[h] = sc
+                    mx[h] = sc > mx[h] ? sc : mx[h]
+                }
             }
-            for h in 0..<H { mx[h] = p[h] }
-            for j in 1..<max(Lk, 1) {
-                let pj = p + j * H
-                for h in 0..<H { mx[h] = pj[h] > mx[h] ? pj[h] : mx[h] }
-            }
+            // exp(s − max) over the contiguous (Lk, H) block (vectorised), then the per-head sums
             for j in 0..<Lk {
                 let pj = p + j * H
                 for h in 0..<H { pj[h] -= mx[h] }
             }
             expInPlace(p, Lk * H)
-            for h in 0..<H { sm[h] = p[h] }
-            for j in 1..<max(Lk, 1) {
+            for h in 0..<H { sm[h] = 0 }
+            for j in 0..<Lk {
                 let pj = p + j * H
                 for h in 0..<H { sm[h] += pj[h] }
             }
@@ -373,35 +375,33 @@ func attentionBackwardHD2<T: BinaryFloatingPoint>(
     }
 }
 
-/// exp in place over `count` Floats: Cephes-style exp (relative error ≈ 2e-7) written as a plain
-/// branch-free loop so LLVM vectorises it; inputs are clamped to [−87.3, 88.7].
+/// Float exp, Cephes-style (relative error ≈ 2e-7), branch-free so loops calling it vectorise;
+/// arguments below −87.3 are clamped (result ≈ 1e-38). Used on softmax arguments, which are ≤ 0.
 @inline(__always)
-func fastExpInPlace(_ x: UnsafeMutablePointer<Float>, _ count: Int) {
+func fastExpFloat(_ x: Float) -> Float {
     let shifter: Float = 12582912  // 1.5·2^23: adding and subtracting it rounds to the nearest integer
-    for i in 0..<count {
-        var v = x[i]
-        v = v < -87.3 ? -87.3 : v
-        v = v > 88.7 ? 88.7 : v
-        let t = v * 1.44269504088896341 + shifter
-        let n = t - shifter
-        var r = v - n * 0.693359375
-        r = r - n * -2.12194440e-4
-        var y: Float = 1.9875691500e-4
-        y = y * r + 1.3981999507e-3
-        y = y * r + 8.3334519073e-3
-        y = y * r + 4.1665795894e-2
-        y = y * r + 1.6666665459e-1
-        y = y * r + 5.0000001201e-1
-        y = y * (r * r) + r + 1
-        // n is integral and sits in the low mantissa bits of t: 2^n = bits (n + 127) << 23
-        let bits = (t.bitPattern &- shifter.bitPattern &+ 127) &<< 23
-        x[i] = y * Float(bitPattern: bits)
-    }
+    var v = x < -87.3 ? -87.3 : x
+    v = v > 88.7 ? 88.7 : v
+    let t = v * 1.44269504088896341 + shifter
+    let n = t - shifter
+    var r = v - n * 0.693359375
+    r = r - n * -2.12194440e-4
+    var y: Float = 1.9875691500e-4
+    y = y * r + 1.3981999507e-3
+    y = y * r + 8.3334519073e-3
+    y = y * r + 4.1665795894e-2
+    y = y * r + 1.6666665459e-1
+    y = y * r + 5.0000001201e-1
+    y = y * (r * r) + r + 1
+    // n is integral and sits in the low mantissa bits of t: 2^n has bits (n + 127) << 23
+    let bits = (t.bitPattern &- shifter.bitPattern &+ 127) &<< 23
+    return y * Float(bitPattern: bits)
 }
 
+/// exp in place over `count` Floats (a plain loop over `fastExpFloat`, which LLVM vectorises).
 @inline(__always)
-func scalarExpInPlace(_ x: UnsafeMutablePointer<Double>, _ count: Int) {
-    for i in 0..<count { x[i] = Foundation.exp(x[i]) }
+func fastExpInPlace(_ x: UnsafeMutablePointer<Float>, _ count: Int) {
+    for i in 0..<count { x[i] = fastExpFloat(x[i]) }
 }
 
 /// Runs `body(b0, count)` over contiguous batch chunks on up to `threads` threads (1 ⇒ inline).
@@ -504,7 +504,7 @@ public enum AttentionKernels {
                                v: AttentionOperand<Double>, out: UnsafeMutablePointer<Double>,
                                probs: UnsafeMutablePointer<Double>?, mask: UnsafePointer<Double>?, threads: Int = 1) {
         attentionForward(s, q: q, k: k, v: v, out: out, probs: probs, mask: mask, threads: threads,
-                         exp: { Foundation.exp($0) }, expInPlace: scalarExpInPlace)
+                         exp: { Foundation.exp($0) }, expInPlace: { x, n in for i in 0..<n { x[i] = Foundation.exp(x[i]) } })
     }
     /// dq/dk/dv are accumulated into (zero them first).
     public static func backward(_ s: AttentionShape, q: AttentionOperand<Float>, k: AttentionOperand<Float>,

@@ -98,12 +98,13 @@ final class TranADEngine<Scalar: TensorScalar> {
         }
     }
 
-    /// Runs `body(worker)` on every worker concurrently with BLAS single-threaded (inline if 1 worker).
+    /// Runs `body(worker)` on every worker concurrently (inline if 1 worker), BLAS single-threaded
+    /// (OpenBLAS's own threads would spin against the workers).
     func parallel(_ body: (Int) -> Void) {
-        if workers == 1 { body(0); return }
         let blas = Threads.count
-        Threads.set(1)
-        defer { Threads.set(blas) }
+        if blas != 1 { Threads.set(1) }
+        defer { if blas != 1 { Threads.set(blas) } }
+        if workers == 1 { body(0); return }
         DispatchQueue.concurrentPerform(iterations: workers, execute: body)
     }
 

@@ -15,7 +15,8 @@ struct BenchTranAD: ParsableCommand {
         (one inference pass over all windows). Measure release builds: swift build -c release.
         scripts/bench-tranad runs this next to scripts/bench_pytorch_tranad.py at the same thread count.
         Output keys: epoch_seconds, train_windows_per_second, inference_seconds, dtype, threads
-        (plus peak_rss_mb, the process's peak resident memory).
+        (plus peak_rss_mb, the process's peak resident memory, and epoch_cpu_seconds /
+        inference_cpu_seconds, the CPU time of each part, which is less sensitive to other load).
         """
     )
 
@@ -54,12 +55,12 @@ struct BenchTranAD: ParsableCommand {
         config.batchSize = batch
         config.seed = seed
         let trainer = TranADTrainer(features: features, config: config, workers: workers)
-        let t0 = Date()
+        let c0 = cpuSeconds(), t0 = Date()
         try trainer.train(on: matrix)
-        let epoch = Date().timeIntervalSince(t0)
-        let t1 = Date()
+        let epoch = Date().timeIntervalSince(t0), epochCPU = cpuSeconds() - c0
+        let c1 = cpuSeconds(), t1 = Date()
         let scores = try trainer.score(matrix)
-        let inference = Date().timeIntervalSince(t1)
+        let inference = Date().timeIntervalSince(t1), inferenceCPU = cpuSeconds() - c1
         precondition(scores.values.allSatisfy { $0.isFinite }, "bench: non-finite scores")
         var usage = rusage()
         getrusage(0 /* RUSAGE_SELF */, &usage)
@@ -68,10 +69,17 @@ struct BenchTranAD: ParsableCommand {
             let r4 = { (x: Double) in (x * 10000).rounded() / 10000 }
             print("{\"epoch_seconds\": \(r4(epoch)), \"train_windows_per_second\": \((Double(windows) / epoch * 10).rounded() / 10), "
                 + "\"inference_seconds\": \(r4(inference)), \"dtype\": \"\(dtype)\", \"threads\": \(workers), "
-                + "\"peak_rss_mb\": \(peakMB.rounded())}")
+                + "\"peak_rss_mb\": \(peakMB.rounded()), \"epoch_cpu_seconds\": \(r4(epochCPU)), \"inference_cpu_seconds\": \(r4(inferenceCPU))}")
         } else {
             print(String(format: "TranAD %@ F=%d windows=%d batch=%d threads=%d: epoch %.3f s (%.0f windows/s), inference %.3f s, peak RSS %.0f MB",
                          dtype as NSString, features, windows, batch, workers, epoch, Double(windows) / epoch, inference, peakMB))
         }
     }
+}
+
+/// User + system CPU seconds of this process so far.
+func cpuSeconds() -> Double {
+    var u = rusage()
+    getrusage(0 /* RUSAGE_SELF */, &u)
+    return Double(u.ru_utime.tv_sec) + Double(u.ru_utime.tv_usec) / 1e6 + Double(u.ru_stime.tv_sec) + Double(u.ru_stime.tv_usec) / 1e6
 }
