@@ -10,13 +10,14 @@ struct BenchTranAD: ParsableCommand {
         commandName: "tranad",
         abstract: "TranAD training-epoch and inference speed on synthetic data.",
         discussion: """
-        Builds a uniform [0, 1) matrix of --windows rows × --features columns (seeded), trains TranAD for
-        one epoch (batch --batch, AdamW, dropout 0.1, the two-phase loss) and then scores every row
-        (one inference pass over all windows). Measure release builds: swift build -c release.
+        Builds a seeded uniform [0, 1) matrix of --windows rows × --features columns, trains TranAD for one \
+        epoch (batch --batch, AdamW, dropout 0.1, the two-phase loss) and scores every row (one inference \
+        pass over all windows). Measure release builds (swift build -c release); \
         scripts/bench-tranad runs this next to scripts/bench_pytorch_tranad.py at the same thread count.
-        Output keys: epoch_seconds, train_windows_per_second, inference_seconds, dtype, threads
-        (plus peak_rss_mb, the process's peak resident memory, and epoch_cpu_seconds /
-        inference_cpu_seconds, the CPU time of each part, which is less sensitive to other load).
+
+        Output keys: epoch_seconds, train_windows_per_second, inference_seconds, dtype, threads, plus \
+        peak_rss_mb (peak resident memory) and epoch_cpu_seconds / inference_cpu_seconds (CPU time of \
+        each part, less sensitive to other load on the machine).
         """
     )
 

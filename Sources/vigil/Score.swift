@@ -9,12 +9,14 @@ struct Score: ParsableCommand {
         commandName: "score",
         abstract: "Score a matrix with a saved TranAD checkpoint.",
         discussion: """
-        Reads a text matrix (rows of comma/whitespace-separated numbers; gunzip .gz files first) with the
-        same columns the checkpoint was trained on, applies the checkpoint's min-max normalisation if it
-        has one, and writes one score per row (the mean over dimensions of the per-dimension score) to
-        --out. With --per-dimension FILE, also writes the rows × F per-dimension scores (comma-separated).
-        The score, window alignment and precision are the checkpoint's (see `vigil train --help`); for
-        alignment "reference" row i's score comes from the window ending at row i-1, as in the reference code.
+        Reads a text matrix (rows of comma/whitespace-separated numbers; gunzip .gz files first) with the \
+        columns the checkpoint was trained on, applies the checkpoint's min-max normalisation if it has \
+        one, and writes one score per row (the mean over dimensions of the per-dimension score) to --out. \
+        With --per-dimension FILE it also writes the rows × F per-dimension scores, comma-separated.
+
+        Score, window alignment and precision are the checkpoint's (see `vigil train --help`). With \
+        alignment "reference", row i's score comes from the window ending at row i-1, as in the \
+        reference code.
         """
     )
 

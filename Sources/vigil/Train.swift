@@ -10,22 +10,24 @@ struct Train: ParsableCommand {
         commandName: "train",
         abstract: "Train TranAD on a training matrix and save a checkpoint.",
         discussion: """
-        Reads a text matrix: one row per line, values separated by commas and/or whitespace (SMD's
-        machine-X-Y.txt format). Gzip'd files are not read directly: gunzip them first, e.g.
-          gunzip -c ../shared/datasets/SMD/train/machine-2-1.txt.gz > /tmp/m21-train.txt
-        TranAD expects values in [0, 1]; pass --normalize minmax to apply (x - min)/(max - min + 1e-4)
-        with the training matrix's per-column min and max (stored in the checkpoint and reapplied by
-        `vigil score`).
+        Reads a text matrix: one row per line, values separated by commas and/or whitespace (the SMD \
+        machine-X-Y.txt format). Gzip'd files are not read directly; gunzip them first:
+          gunzip -c machine-2-1.txt.gz > machine-2-1.txt
 
-        The model and every quirk of the reference (imperial-qore/TranAD) are options; defaults are the
-        reference's except --alignment, which defaults to inclusive (the window of row i ends at row i).
-        A progress bar with the running loss goes to stderr; the per-epoch losses are printed to stdout.
-        The checkpoint is HDF5: one dataset per parameter named by its PyTorch state_dict key (e.g.
-        /transformer_encoder.layers.0.self_attn.in_proj_weight), the config as root attributes
-        (format = "vigil-tranad", version, features, config_json, history_json, and one attribute per
-        option), and with --normalize the datasets /normalization/min and /normalization/max.
-        If --test is given, the test matrix is scored after training and its per-row scores are written
-        to --test-scores (default: <out>.test-scores.txt).
+        TranAD expects values in [0, 1]. --normalize minmax applies (x - min)/(max - min + 1e-4) with the \
+        training matrix's per-column min and max (stored in the checkpoint and reapplied by `vigil score`).
+
+        The model and every quirk of the reference code (imperial-qore/TranAD) are options; the defaults \
+        are the reference's except --alignment, which defaults to inclusive (the window of row i ends at \
+        row i). Progress with the running loss goes to stderr; the per-epoch losses go to stdout.
+
+        Checkpoint (HDF5): one dataset per parameter named by its PyTorch state_dict key (e.g. \
+        /transformer_encoder.layers.0.self_attn.in_proj_weight), root attributes format = "vigil-tranad", \
+        version, features, parameter_count, config_json, history_json, threads and one per option; with \
+        --normalize also /normalization/min and /normalization/max.
+
+        With --test, the test matrix is scored after training and its per-row scores (mean over \
+        dimensions) are written to --test-scores (default <out>.test-scores.txt).
         """
     )
 
