@@ -45,19 +45,21 @@ func fillDropoutMask<T: BinaryFloatingPoint>(_ mask: UnsafeMutablePointer<T>, co
                                               rng: inout Xoshiro256) {
     let threshold = UInt64((p * 65536).rounded())
     let keep = T(1 / (1 - p))
+    // branch-free: (chunk − threshold) wraps to a huge value (top bit set) exactly when chunk < threshold
+    @inline(__always) func factor(_ chunk: UInt64) -> T { keep * T(1 &- ((chunk &- threshold) >> 63)) }
     var i = 0
     while i + 4 <= count {
         let bits = rng.next()
-        mask[i] = (bits & 0xFFFF) >= threshold ? keep : 0
-        mask[i + 1] = ((bits >> 16) & 0xFFFF) >= threshold ? keep : 0
-        mask[i + 2] = ((bits >> 32) & 0xFFFF) >= threshold ? keep : 0
-        mask[i + 3] = (bits >> 48) >= threshold ? keep : 0
+        mask[i] = factor(bits & 0xFFFF)
+        mask[i + 1] = factor((bits >> 16) & 0xFFFF)
+        mask[i + 2] = factor((bits >> 32) & 0xFFFF)
+        mask[i + 3] = factor(bits >> 48)
         i += 4
     }
     if i < count {
         var bits = rng.next()
         while i < count {
-            mask[i] = (bits & 0xFFFF) >= threshold ? keep : 0
+            mask[i] = factor(bits & 0xFFFF)
             bits >>= 16
             i += 1
         }
