@@ -40,26 +40,38 @@ public struct AttentionShape: Sendable, Equatable {
 
 /// Fills `mask` (count) with dropout keep factors: 0 with probability p, else 1/(1−p).
 /// Uses 16 random bits per element (4 per xoshiro output), so p is quantised to 1/65536.
+/// Branch-free (an AND of the keep factor's bits), since the keep/drop pattern is unpredictable.
 @inline(__always)
 func fillDropoutMask<T: BinaryFloatingPoint>(_ mask: UnsafeMutablePointer<T>, count: Int, p: Double,
                                               rng: inout Xoshiro256) {
     let threshold = UInt64((p * 65536).rounded())
-    let keep = T(1 / (1 - p))
-    // branch-free: (chunk − threshold) wraps to a huge value (top bit set) exactly when chunk < threshold
-    @inline(__always) func factor(_ chunk: UInt64) -> T { keep * T(1 &- ((chunk &- threshold) >> 63)) }
+    if T.self == Float.self {
+        let keep = Float(1 / (1 - p)).bitPattern
+        let m = UnsafeMutableRawPointer(mask).assumingMemoryBound(to: UInt32.self)
+        // (chunk − threshold) >> 63 is 1 exactly when chunk < threshold (dropped); minus 1 gives all-ones when kept
+        fillBits(m, count: count, rng: &rng) { chunk in keep & UInt32(truncatingIfNeeded: ((chunk &- threshold) >> 63) &- 1) }
+    } else {
+        let keep = Double(1 / (1 - p)).bitPattern
+        let m = UnsafeMutableRawPointer(mask).assumingMemoryBound(to: UInt64.self)
+        fillBits(m, count: count, rng: &rng) { chunk in keep & (((chunk &- threshold) >> 63) &- 1) }
+    }
+}
+
+@inline(__always)
+func fillBits<U>(_ m: UnsafeMutablePointer<U>, count: Int, rng: inout Xoshiro256, _ f: (UInt64) -> U) {
     var i = 0
     while i + 4 <= count {
         let bits = rng.next()
-        mask[i] = factor(bits & 0xFFFF)
-        mask[i + 1] = factor((bits >> 16) & 0xFFFF)
-        mask[i + 2] = factor((bits >> 32) & 0xFFFF)
-        mask[i + 3] = factor(bits >> 48)
+        m[i] = f(bits & 0xFFFF)
+        m[i + 1] = f((bits >> 16) & 0xFFFF)
+        m[i + 2] = f((bits >> 32) & 0xFFFF)
+        m[i + 3] = f(bits >> 48)
         i += 4
     }
     if i < count {
         var bits = rng.next()
         while i < count {
-            mask[i] = factor(bits & 0xFFFF)
+            m[i] = f(bits & 0xFFFF)
             bits >>= 16
             i += 1
         }
