@@ -40,7 +40,7 @@ public final class Linear<Scalar: TensorScalar>: Module {
 /// Inverted dropout layer (`torch.nn.Dropout`): active only in training mode.
 ///
 /// Owns its generator (`Xoshiro256`, e.g. a `fork(stream:)` of the run seed); each training-mode call
-/// advances it by one draw per element, so the same seed reproduces the same masks.
+/// advances it by one 64-bit draw per two elements, so the same seed reproduces the same masks.
 public final class Dropout<Scalar: TensorScalar>: Module {
     public let p: Double
     public var rng: Xoshiro256
@@ -51,6 +51,9 @@ public final class Dropout<Scalar: TensorScalar>: Module {
         self.p = p
         self.rng = rng
     }
+
+    /// Dropout with its own generator `Xoshiro256(seed: seed)`.
+    public convenience init(_ p: Double, seed: UInt64) { self.init(p, rng: Xoshiro256(seed: seed)) }
 
     /// Same shape as x; identity in eval mode.
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Whether ops record their backward (`withNoGrad` turns it off for the current thread/task; nestable).
 public enum GradMode {
     @TaskLocal static var disabled: Bool = false
@@ -23,21 +25,26 @@ final class GradNode<Scalar: TensorScalar> {
     }
 }
 
-// Marks for the DFS of `backward()`; a fresh value per call. (Concurrent backward passes on different threads
-// are supported only on disjoint graphs, as with any shared leaf gradient.)
-nonisolated(unsafe) private var visitCounter: UInt64 = 0
+// Marks for the DFS of `backward()`: a fresh value per call (atomic, so backward passes may run on several
+// threads at once, on graphs that share no grad-requiring tensor).
+private let visitCounter = Atomic<UInt64>(0)
 func nextVisitMark() -> UInt64 {
-    visitCounter &+= 1
-    return visitCounter
+    visitCounter.add(1, ordering: .relaxed).newValue
 }
 
 @inline(__always)
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 func shouldRecord<S>(_ a: Tensor<S>) -> Bool { a.requiresGrad && GradMode.isEnabled }
 @inline(__always)
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 func shouldRecord<S>(_ a: Tensor<S>, _ b: Tensor<S>) -> Bool { (a.requiresGrad || b.requiresGrad) && GradMode.isEnabled }
 
 extension Tensor {
     /// Attaches a backward node to `self` (an op's fresh output) and marks it as requiring grad.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func record(_ name: String, _ inputs: [Tensor<Scalar>],
                 _ backward: @escaping (Tensor<Scalar>, Tensor<Scalar>) -> [Tensor<Scalar>?]) {
         gradNode = GradNode(name: name, inputs: inputs, backward: backward)
@@ -51,6 +58,8 @@ extension Tensor {
     /// one gradient per input, shaped like that input, or nil for inputs that need none. Do not capture
     /// `output` strongly in the closure (use `makeOp(output:inputs:backwardWithOutput:)` to get it).
     @discardableResult
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func makeOp(output: Tensor<Scalar>, inputs: [Tensor<Scalar>],
                               backward: @escaping (Tensor<Scalar>) -> [Tensor<Scalar>?]) -> Tensor<Scalar> {
         makeOp(output: output, inputs: inputs, name: "custom") { gy, _ in backward(gy) }
@@ -59,6 +68,8 @@ extension Tensor {
     /// Like `makeOp(output:inputs:backward:)`, with the op's output passed to the closure as its second
     /// argument (for backward formulas written in terms of the output, e.g. softmax or sigmoid).
     @discardableResult
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func makeOp(output: Tensor<Scalar>, inputs: [Tensor<Scalar>], name: String = "custom",
                               backwardWithOutput: @escaping (Tensor<Scalar>, Tensor<Scalar>) -> [Tensor<Scalar>?]) -> Tensor<Scalar> {
         if GradMode.isEnabled && inputs.contains(where: { $0.requiresGrad }) {
@@ -74,12 +85,16 @@ extension Tensor {
 
     /// Reverse-mode pass from this one-element tensor (seed 1): adds ∂self/∂leaf into every leaf's `grad`.
     /// The graph is kept, so calling it again accumulates again (as PyTorch with retain_graph).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func backward() {
         precondition(count == 1, "backward: needs a one-element (scalar) tensor, got shape \(shapeString(shape)); reduce it first (sum()/mean())")
         backward(seed: Tensor(repeating: 1, shape: shape))
     }
 
     /// Reverse-mode pass with an explicit output gradient `seed` (same shape as self).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func backward(seed: Tensor<Scalar>) {
         precondition(seed.shape == shape, "backward: seed shape \(shapeString(seed.shape)) differs from tensor shape \(shapeString(shape))")
         guard requiresGrad else {
@@ -133,6 +148,8 @@ extension Tensor {
     }
 
     /// grad += g (the first time: a private copy of g).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func accumulateLeafGrad(_ g: Tensor<Scalar>) {
         if let existing = grad {
             Scalar.binaryForward(.add, .flat(count), existing.data, g.data, existing.data)

@@ -2,6 +2,8 @@
 
 extension Tensor {
     /// Sums `self` (shaped like a broadcast result) down to `target` (a shape it was broadcast from).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func sumToShape(_ target: [Int]) -> Tensor<Scalar> {
         if shape == target { return self }
         let out = Tensor(zeros: target)
@@ -11,6 +13,8 @@ extension Tensor {
     }
 
     /// Broadcast copy of `self` to `target` (a shape `self` broadcasts to).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func expanded(to target: [Int]) -> Tensor<Scalar> {
         if shape == target { return self }
         let out = Tensor(uninitialized: target)
@@ -20,7 +24,26 @@ extension Tensor {
     }
 }
 
+extension Tensor {
+    /// Broadcast copy to `shape` (NumPy rules; `self` must broadcast to it). Backward sums over the
+    /// broadcast dims.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func broadcasted(to target: [Int]) -> Tensor<Scalar> {
+        let s = check { try Shapes.broadcast(shape, target, op: "broadcast") }
+        if s != target { shapeFailure(.broadcast(op: "broadcast", lhs: shape, rhs: target)) }
+        let out = shape == target ? copy() : expanded(to: target)
+        if shouldRecord(self) {
+            let src = shape
+            out.record("broadcast", [self]) { gy, _ in [gy.sumToShape(src)] }
+        }
+        return out
+    }
+}
+
 /// c = a ∘ b with broadcasting (no recording).
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 func binaryRaw<S>(_ op: BinaryKernel, _ a: Tensor<S>, _ b: Tensor<S>, _ name: String) -> Tensor<S> {
     if a.shape == b.shape {
         let out = Tensor<S>(uninitialized: a.shape)
@@ -40,6 +63,8 @@ func binaryRaw<S>(_ op: BinaryKernel, _ a: Tensor<S>, _ b: Tensor<S>, _ name: St
     return out
 }
 
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 func binaryOp<S>(_ op: BinaryKernel, _ a: Tensor<S>, _ b: Tensor<S>, _ name: String) -> Tensor<S> {
     let out = binaryRaw(op, a, b, name)
     if shouldRecord(a, b) {
@@ -76,6 +101,8 @@ func binaryOp<S>(_ op: BinaryKernel, _ a: Tensor<S>, _ b: Tensor<S>, _ name: Str
     return out
 }
 
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 func unaryOp<S>(_ op: UnaryKernel, _ x: Tensor<S>, _ p: S, _ name: String) -> Tensor<S> {
     let out = Tensor<S>(uninitialized: x.shape)
     S.unaryForward(op, x.data, out.data, x.count, p)
@@ -91,55 +118,99 @@ func unaryOp<S>(_ op: UnaryKernel, _ x: Tensor<S>, _ p: S, _ name: String) -> Te
 
 extension Tensor {
     /// a + b (NumPy broadcasting).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func + (a: Tensor, b: Tensor) -> Tensor { binaryOp(.add, a, b, "add") }
     /// a − b (NumPy broadcasting).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func - (a: Tensor, b: Tensor) -> Tensor { binaryOp(.sub, a, b, "sub") }
     /// a ⊙ b (NumPy broadcasting).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func * (a: Tensor, b: Tensor) -> Tensor { binaryOp(.mul, a, b, "mul") }
     /// a / b (NumPy broadcasting).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func / (a: Tensor, b: Tensor) -> Tensor { binaryOp(.div, a, b, "div") }
     /// −x
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static prefix func - (x: Tensor) -> Tensor { unaryOp(.neg, x, 0, "neg") }
 
     /// x + s
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func + (x: Tensor, s: Scalar) -> Tensor { unaryOp(.addScalar, x, s, "addScalar") }
     /// s + x
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func + (s: Scalar, x: Tensor) -> Tensor { unaryOp(.addScalar, x, s, "addScalar") }
     /// x − s
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func - (x: Tensor, s: Scalar) -> Tensor { unaryOp(.addScalar, x, -s, "subScalar") }
     /// s − x
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func - (s: Scalar, x: Tensor) -> Tensor { unaryOp(.rsubScalar, x, s, "rsubScalar") }
     /// x · s
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func * (x: Tensor, s: Scalar) -> Tensor { unaryOp(.mulScalar, x, s, "mulScalar") }
     /// s · x
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func * (s: Scalar, x: Tensor) -> Tensor { unaryOp(.mulScalar, x, s, "mulScalar") }
     /// x / s
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func / (x: Tensor, s: Scalar) -> Tensor { unaryOp(.divScalar, x, s, "divScalar") }
     /// s / x
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func / (s: Scalar, x: Tensor) -> Tensor { unaryOp(.rdivScalar, x, s, "rdivScalar") }
 }
 
 /// x² elementwise.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func square<S>(_ x: Tensor<S>) -> Tensor<S> { unaryOp(.square, x, 0, "square") }
 /// √x elementwise.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func sqrt<S>(_ x: Tensor<S>) -> Tensor<S> { unaryOp(.sqrt, x, 0, "sqrt") }
 /// eˣ elementwise.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func exp<S>(_ x: Tensor<S>) -> Tensor<S> { unaryOp(.exp, x, 0, "exp") }
 /// ln x elementwise.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func log<S>(_ x: Tensor<S>) -> Tensor<S> { unaryOp(.log, x, 0, "log") }
 /// σ(x) = 1/(1+e⁻ˣ) elementwise (stable for large |x|).
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func sigmoid<S>(_ x: Tensor<S>) -> Tensor<S> { unaryOp(.sigmoid, x, 0, "sigmoid") }
 /// tanh x elementwise.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func tanh<S>(_ x: Tensor<S>) -> Tensor<S> { unaryOp(.tanh, x, 0, "tanh") }
 /// max(x, 0) elementwise (gradient 0 at x = 0, as PyTorch).
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func relu<S>(_ x: Tensor<S>) -> Tensor<S> { unaryOp(.leakyReLU, x, 0, "relu") }
 /// x > 0 ? x : slope·x elementwise; slope 1 is the identity (gradient slope at x ≤ 0, as PyTorch).
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func leakyReLU<S>(_ x: Tensor<S>, slope: S = 0.01) -> Tensor<S> { unaryOp(.leakyReLU, x, slope, "leakyReLU") }
 
 /// Mean-squared-error reduction mode.
 public enum LossReduction: Sendable { case none, mean, sum }
 
 /// (a − b)² elementwise (`.none`), its mean (`.mean`, rank-0) or sum (`.sum`). Shapes must be equal.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func mseLoss<S>(_ a: Tensor<S>, _ b: Tensor<S>, reduction: LossReduction = .mean) -> Tensor<S> {
     if a.shape != b.shape {
         shapeFailure(.mismatch(op: "mseLoss", lhs: a.shape, rhs: b.shape, detail: "differ (input and target must have the same shape)"))
@@ -154,20 +225,29 @@ public func mseLoss<S>(_ a: Tensor<S>, _ b: Tensor<S>, reduction: LossReduction 
 
 /// Inverted dropout: keeps each element with probability 1 − p and scales kept ones by 1/(1 − p).
 ///
-/// The mask draws one `rng.nextUnitDouble()` per element in row-major order (kept when u ≥ p), so the
-/// same generator state gives the same mask for Float and Double. Identity (returns `x` itself, no draws)
+/// The mask takes 32-bit uniforms u from `rng.next()` (low then high half of each draw, row-major; kept when
+/// u ≥ p, i.e. ⌈n/2⌉ draws for n elements), so the same generator state gives the same mask for Float and Double. Identity (returns `x` itself, no draws)
 /// when `training == false` or `p == 0`; all zeros when p == 1.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func dropout<S>(_ x: Tensor<S>, p: Double, rng: inout Xoshiro256, training: Bool) -> Tensor<S> {
     precondition(p >= 0 && p <= 1, "dropout: probability must be in [0, 1], got \(p)")
     if !training || p == 0 { return x }
     let mask = Tensor<S>(uninitialized: x.shape)
-    let scale = p >= 1 ? S(0) : S(1 / (1 - p))
-    var tmp = [Double](repeating: 0, count: x.count)
-    let sd = Double(scale)
-    for i in 0..<x.count { tmp[i] = rng.nextUnitDouble() >= p ? sd : 0 }
-    tmp.withUnsafeBufferPointer { S.fromDoubles($0.baseAddress!, mask.data, x.count) }
     let out = Tensor<S>(uninitialized: x.shape)
-    S.binaryForward(.mul, .flat(x.count), x.data, mask.data, out.data)
+    // Each 64-bit draw decides two elements: u = bits·2⁻³² from its low half (even element) and its high half
+    // (odd element); kept iff u ≥ p  ⟺  bits ≥ ⌈p·2³²⌉. Mask and output are written in one pass.
+    let threshold = UInt64((p * 0x1p32).rounded(.up))
+    let rm = UnsafeMutableRawPointer(mask.data), ro = UnsafeMutableRawPointer(out.data), rx = UnsafeRawPointer(x.data)
+    if S.self == Float.self {
+        dropoutKernel(rx.assumingMemoryBound(to: Float.self), rm.assumingMemoryBound(to: Float.self),
+                      ro.assumingMemoryBound(to: Float.self), x.count, threshold, p >= 1 ? 0 : Float(1 / (1 - p)), &rng)
+    } else if S.self == Double.self {
+        dropoutKernel(rx.assumingMemoryBound(to: Double.self), rm.assumingMemoryBound(to: Double.self),
+                      ro.assumingMemoryBound(to: Double.self), x.count, threshold, p >= 1 ? 0 : 1 / (1 - p), &rng)
+    } else {
+        fatalError("dropout: unsupported scalar type \(S.self)")
+    }
     if shouldRecord(x) {
         out.record("dropout", [x]) { gy, _ in
             let gx = Tensor<S>(uninitialized: gy.shape)
@@ -176,4 +256,25 @@ public func dropout<S>(_ x: Tensor<S>, p: Double, rng: inout Xoshiro256, trainin
         }
     }
     return out
+}
+
+/// mask[i] = kept ? scale : 0 and y[i] = x[i]·mask[i] (see `dropout` for the draw layout).
+@inline(__always)
+func dropoutKernel<T: TensorScalar>(_ x: UnsafePointer<T>, _ m: UnsafeMutablePointer<T>, _ y: UnsafeMutablePointer<T>,
+                                    _ n: Int, _ threshold: UInt64, _ scale: T, _ rng: inout Xoshiro256) {
+    var g = rng
+    var i = 0
+    while i + 2 <= n {
+        let r = g.next()
+        let m0: T = (r & 0xFFFF_FFFF) >= threshold ? scale : 0
+        let m1: T = (r >> 32) >= threshold ? scale : 0
+        m[i] = m0; m[i + 1] = m1
+        y[i] = x[i] * m0; y[i + 1] = x[i + 1] * m1
+        i += 2
+    }
+    if i < n {
+        let m0: T = (g.next() & 0xFFFF_FFFF) >= threshold ? scale : 0
+        m[i] = m0; y[i] = x[i] * m0
+    }
+    rng = g
 }

@@ -12,10 +12,12 @@ enum Kernels {
         case .exp: for i in 0..<n { y[i] = T._exp(x[i]) }
         case .log: for i in 0..<n { y[i] = T._log(x[i]) }
         case .sigmoid:
-            // Stable: for x ≥ 0, 1/(1+e^−x); for x < 0, e^x/(1+e^x).
+            // Stable and branch-free: e = e^−|x|; σ = 1/(1+e) for x ≥ 0, e/(1+e) for x < 0.
             for i in 0..<n {
                 let v = x[i]
-                if v >= 0 { y[i] = 1 / (1 + T._exp(-v)) } else { let e = T._exp(v); y[i] = e / (1 + e) }
+                let e = T._exp(-Swift.abs(v))
+                let d = 1 / (1 + e)
+                y[i] = v >= 0 ? d : e * d
             }
         case .tanh: for i in 0..<n { y[i] = T._tanh(x[i]) }
         case .leakyReLU: for i in 0..<n { let v = x[i]; y[i] = v > 0 ? v : p * v }
@@ -90,9 +92,7 @@ enum Kernels {
             if sd == 1 {
                 for i in 0..<n3 { dp[i] += sp[i] }
             } else if sd == 0 {
-                var acc: T = 0
-                for i in 0..<n3 { acc += sp[i] }
-                dp[0] += acc
+                dp[0] += rowDot(sp, nil, n3)
             } else {
                 for i in 0..<n3 { dp[i * sd] += sp[i] }
             }
@@ -102,6 +102,18 @@ enum Kernels {
     @inline(__always)
     static func stridedCopy<T: TensorScalar>(_ plan: StridedPlan, _ src: UnsafePointer<T>, _ dst: UnsafeMutablePointer<T>) {
         let n3 = plan.n[3], ss = plan.s1[3]
+        if ss == 1 && n3 <= 4 {
+            // Short contiguous rows (e.g. head size 2 in attention transposes): fixed-size copies, no memmove calls.
+            switch n3 {
+            case 1: plan.forEachRow { o, os, _ in dst[o] = src[os] }
+            case 2: plan.forEachRow { o, os, _ in dst[o] = src[os]; dst[o + 1] = src[os + 1] }
+            case 3: plan.forEachRow { o, os, _ in dst[o] = src[os]; dst[o + 1] = src[os + 1]; dst[o + 2] = src[os + 2] }
+            default: plan.forEachRow { o, os, _ in
+                dst[o] = src[os]; dst[o + 1] = src[os + 1]; dst[o + 2] = src[os + 2]; dst[o + 3] = src[os + 3]
+            }
+            }
+            return
+        }
         plan.forEachRow { o, os, _ in
             let dp = dst + o, sp = src + os
             if ss == 1 {
@@ -115,16 +127,66 @@ enum Kernels {
         }
     }
 
+    /// max of p[0..<n] (n ≥ 1) with four independent chains (short dependency chains for short rows).
+    @inline(__always)
+    static func rowMax<T: TensorScalar>(_ p: UnsafePointer<T>, _ n: Int) -> T {
+        var m0 = p[0], m1 = p[0], m2 = p[0], m3 = p[0]
+        var j = 0
+        while j + 4 <= n {
+            let a = p[j], b = p[j + 1], c = p[j + 2], d = p[j + 3]
+            m0 = a > m0 ? a : m0; m1 = b > m1 ? b : m1; m2 = c > m2 ? c : m2; m3 = d > m3 ? d : m3
+            j += 4
+        }
+        while j < n { let a = p[j]; m0 = a > m0 ? a : m0; j += 1 }
+        let x = m0 > m1 ? m0 : m1, y = m2 > m3 ? m2 : m3
+        return x > y ? x : y
+    }
+
+    /// Σ p[j]·q[j] (or Σ p[j] when q is nil) with four partial sums.
+    @inline(__always)
+    static func rowDot<T: TensorScalar>(_ p: UnsafePointer<T>, _ q: UnsafePointer<T>?, _ n: Int) -> T {
+        var s0: T = 0, s1: T = 0, s2: T = 0, s3: T = 0
+        var j = 0
+        if let q {
+            while j + 4 <= n {
+                s0 += p[j] * q[j]; s1 += p[j + 1] * q[j + 1]; s2 += p[j + 2] * q[j + 2]; s3 += p[j + 3] * q[j + 3]
+                j += 4
+            }
+            while j < n { s0 += p[j] * q[j]; j += 1 }
+        } else {
+            while j + 4 <= n {
+                s0 += p[j]; s1 += p[j + 1]; s2 += p[j + 2]; s3 += p[j + 3]
+                j += 4
+            }
+            while j < n { s0 += p[j]; j += 1 }
+        }
+        return (s0 + s1) + (s2 + s3)
+    }
+
     @inline(__always)
     static func softmaxForward<T: TensorScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ rows: Int, _ cols: Int) {
-        for r in 0..<rows {
-            let xp = x + r * cols, yp = y + r * cols
-            var m = -T.infinity
-            for j in 0..<cols where xp[j] > m { m = xp[j] }
-            var s: T = 0
-            for j in 0..<cols { let e = T._exp(xp[j] - m); yp[j] = e; s += e }
-            let inv = 1 / s
-            for j in 0..<cols { yp[j] *= inv }
+        guard cols > 0 else { return }
+        // Blocks of rows (≈ 4096 elements, cache-resident): y = x − rowmax row by row, then one contiguous
+        // (vectorised) exp pass over the whole block — short rows such as attention's 10 keys would otherwise
+        // spend most of their time in scalar loop remainders — then normalise row by row.
+        let blockRows = Swift.max(1, 4096 / cols)
+        var r0 = 0
+        while r0 < rows {
+            let nr = Swift.min(blockRows, rows - r0)
+            let xb = x + r0 * cols, yb = y + r0 * cols
+            for r in 0..<nr {
+                let xp = xb + r * cols, yp = yb + r * cols
+                let m = rowMax(xp, cols)
+                for j in 0..<cols { yp[j] = xp[j] - m }
+            }
+            let n = nr * cols
+            for i in 0..<n { yb[i] = T._exp(yb[i]) }
+            for r in 0..<nr {
+                let yp = yb + r * cols
+                let inv = 1 / rowDot(UnsafePointer(yp), nil, cols)
+                for j in 0..<cols { yp[j] *= inv }
+            }
+            r0 += nr
         }
     }
 
@@ -133,8 +195,7 @@ enum Kernels {
                                                  _ rows: Int, _ cols: Int) {
         for r in 0..<rows {
             let yp = y + r * cols, gp = gy + r * cols, xp = gx + r * cols
-            var dot: T = 0
-            for j in 0..<cols { dot += gp[j] * yp[j] }
+            let dot = rowDot(gp, yp, cols)
             for j in 0..<cols { xp[j] = yp[j] * (gp[j] - dot) }
         }
     }

@@ -3,6 +3,8 @@
 /// Row-major GEMM c = op(x)·op(y) (+ c when accumulate): op(x) is rows×inner, op(y) inner×cols;
 /// x is stored (inner, rows) when tx, else (rows, inner); y is stored (cols, inner) when ty, else (inner, cols).
 @inline(__always)
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 func gemm<S: TensorScalar>(_ tx: Bool, _ ty: Bool, rows: Int, cols: Int, inner: Int,
                            _ x: UnsafePointer<S>, _ y: UnsafePointer<S>, _ c: UnsafeMutablePointer<S>, accumulate: Bool = false) {
     if rows == 0 || cols == 0 { return }
@@ -18,6 +20,8 @@ func gemm<S: TensorScalar>(_ tx: Bool, _ ty: Bool, rows: Int, cols: Int, inner: 
 /// Matrix product: (m, k)·(k, n) → (m, n); batched (…, m, k)·(…, k, n) → (…, m, n) with equal leading
 /// (batch) dims (one GEMM per batch item); (…, m, k)·(k, n) folds the batch into one GEMM.
 /// `transposeA`/`transposeB` use the last two dims of the operand transposed (no copy).
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func matmul<S>(_ a: Tensor<S>, _ b: Tensor<S>, transposeA: Bool = false, transposeB: Bool = false) -> Tensor<S> {
     let outShape = check { try Shapes.matmul(a.shape, b.shape, transposeA: transposeA, transposeB: transposeB) }
     let ra = a.rank
@@ -28,7 +32,7 @@ public func matmul<S>(_ a: Tensor<S>, _ b: Tensor<S>, transposeA: Bool = false, 
     let tA = transposeA, tB = transposeB
     if b.rank == 2 && (ra == 2 || !tA) {
         // Batch (if any) folds into the rows: one GEMM.
-        let rows = a.count / k
+        let rows = tA ? m : a.shape.dropLast().reduce(1, *)
         gemm(tA, tB, rows: rows, cols: n, inner: k, a.data, b.data, out.data)
         if shouldRecord(a, b) {
             let needA = a.requiresGrad, needB = b.requiresGrad
@@ -55,7 +59,7 @@ public func matmul<S>(_ a: Tensor<S>, _ b: Tensor<S>, transposeA: Bool = false, 
         shapeFailure(.rank(op: "matmul (transposeA with a 2-D right operand)", shape: a.shape, expected: "2 when the right operand is 2-D and transposeA is set"))
     }
     // Batched: equal batch dims, one GEMM per item.
-    let batch = a.count / (m * k)
+    let batch = a.shape.dropLast(2).reduce(1, *)
     let sa = m * k, sb = k * n, sc = m * n
     for i in 0..<batch {
         gemm(tA, tB, rows: m, cols: n, inner: k, a.data + i * sa, b.data + i * sb, out.data + i * sc)
@@ -90,10 +94,12 @@ public func matmul<S>(_ a: Tensor<S>, _ b: Tensor<S>, transposeA: Bool = false, 
 
 /// Affine map y = x·Wᵀ + b: x (…, in), weight (out, in) (PyTorch layout), bias (out) or nil → (…, out).
 /// All leading dims fold into one GEMM; the bias is written first and the GEMM accumulates onto it.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func linear<S>(_ x: Tensor<S>, _ weight: Tensor<S>, _ bias: Tensor<S>?) -> Tensor<S> {
     let outShape = check { try Shapes.linear(x.shape, weight.shape, bias?.shape) }
     let nOut = weight.shape[0], nIn = weight.shape[1]
-    let rows = nIn == 0 ? x.count : x.count / nIn
+    let rows = x.shape.dropLast().reduce(1, *)
     let out = Tensor<S>(uninitialized: outShape)
     if let bias {
         let bytes = nOut * MemoryLayout<S>.stride

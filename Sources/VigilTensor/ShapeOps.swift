@@ -2,6 +2,8 @@
 
 extension Tensor {
     /// Same data, new shape (one −1 allowed); a view sharing storage. Backward reshapes the gradient back.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func reshaped(_ newShape: [Int]) -> Tensor<Scalar> {
         let target = check { try Shapes.reshape(shape, to: newShape) }
         let out = Tensor(viewOf: self, shape: target)
@@ -13,6 +15,8 @@ extension Tensor {
     }
 
     /// Axes reordered: result dim i is input dim `axes[i]` (a copy). Negative axes count from the end.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func permuted(_ axes: [Int]) -> Tensor<Scalar> {
         let ax = check { try axes.map { try Shapes.axis($0, shape, op: "permute") } }
         if ax.count != rank || Set(ax).count != rank {
@@ -32,6 +36,8 @@ extension Tensor {
     }
 
     /// Swaps two axes (a copy).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func transposed(_ a: Int = -2, _ b: Int = -1) -> Tensor<Scalar> {
         let i = check { try Shapes.axis(a, shape, op: "transpose") }
         let j = check { try Shapes.axis(b, shape, op: "transpose") }
@@ -41,6 +47,8 @@ extension Tensor {
     }
 
     /// Elements `range` along `axis` (a copy). Backward scatters the gradient into zeros.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func slice(axis: Int, range: Range<Int>) -> Tensor<Scalar> {
         let ax = check { try Shapes.axis(axis, shape, op: "slice") }
         guard range.lowerBound >= 0 && range.upperBound <= shape[ax] else {
@@ -48,6 +56,7 @@ extension Tensor {
         }
         var outShape = shape
         outShape[ax] = range.count
+        // x viewed as (outer, len, inner) → out (outer, range.count, inner): one memcpy per outer index.
         let outer = shape[..<ax].reduce(1, *), inner = shape[(ax + 1)...].reduce(1, *)
         let len = shape[ax]
         let out = Tensor(uninitialized: outShape)
@@ -76,11 +85,14 @@ extension Tensor {
 
     /// Tiles the tensor `count` times along `axis` (PyTorch `repeat` with 1 elsewhere): result axis size is
     /// count·shape[axis], copies laid end to end. Backward sums the copies.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func repeated(_ count: Int, axis: Int) -> Tensor<Scalar> {
         precondition(count >= 1, "repeated: count must be ≥ 1, got \(count)")
         let ax = check { try Shapes.axis(axis, shape, op: "repeat") }
         var outShape = shape
         outShape[ax] *= count
+        // x viewed as (outer, block) → out (outer, count, block); backward sums gy (outer, count, block) over count.
         let outer = shape[..<ax].reduce(1, *), block = shape[ax...].reduce(1, *)
         let out = Tensor(uninitialized: outShape)
         let bytes = block * MemoryLayout<Scalar>.stride
@@ -103,6 +115,8 @@ extension Tensor {
     }
 
     /// Sum over `axes` (negative allowed); `keepDims` keeps them as size 1.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func sum(axes: [Int], keepDims: Bool = false) -> Tensor<Scalar> {
         let ax = Set(check { try axes.map { try Shapes.axis($0, shape, op: "sum") } })
         var kept = shape
@@ -121,6 +135,8 @@ extension Tensor {
     }
 
     /// Mean over `axes` (sum / number of reduced elements).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func mean(axes: [Int], keepDims: Bool = false) -> Tensor<Scalar> {
         let ax = Set(check { try axes.map { try Shapes.axis($0, shape, op: "mean") } })
         let n = ax.reduce(1) { $0 * shape[$1] }
@@ -128,6 +144,8 @@ extension Tensor {
     }
 
     /// Sum of all elements (rank 0; accumulated in Double).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func sum() -> Tensor<Scalar> {
         let out = Tensor(scalar: Scalar(Scalar.sumAll(data, count)))
         if shouldRecord(self) {
@@ -138,6 +156,8 @@ extension Tensor {
     }
 
     /// Mean of all elements (rank 0).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func mean() -> Tensor<Scalar> {
         let out = Tensor(scalar: Scalar(Scalar.sumAll(data, count) / Double(count)))
         if shouldRecord(self) {
@@ -149,9 +169,12 @@ extension Tensor {
 }
 
 /// Joins tensors along `axis` (all other dims equal). Backward hands each input its slice.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func concat<S>(_ tensors: [Tensor<S>], axis: Int) -> Tensor<S> {
     let outShape = check { try Shapes.concat(tensors.map(\.shape), axis: axis) }
     let ax = axis < 0 ? axis + outShape.count : axis
+    // out viewed as (outer, total, inner); input i fills the columns offsets[i] ..< offsets[i] + len_i.
     let outer = outShape[..<ax].reduce(1, *), inner = outShape[(ax + 1)...].reduce(1, *)
     let total = outShape[ax]
     let out = Tensor<S>(uninitialized: outShape)
@@ -191,6 +214,8 @@ public func concat<S>(_ tensors: [Tensor<S>], axis: Int) -> Tensor<S> {
 }
 
 /// Splits along `axis` into consecutive pieces of the given sizes (which must sum to the axis length).
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func split<S>(_ x: Tensor<S>, sizes: [Int], axis: Int) -> [Tensor<S>] {
     let ax = check { try Shapes.axis(axis, x.shape, op: "split") }
     guard sizes.reduce(0, +) == x.shape[ax], sizes.allSatisfy({ $0 >= 0 }) else {
@@ -204,6 +229,8 @@ public func split<S>(_ x: Tensor<S>, sizes: [Int], axis: Int) -> [Tensor<S>] {
 }
 
 /// Softmax over the last axis, max-subtracted: y = exp(x − max) / Σ exp(x − max).
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func softmax<S>(_ x: Tensor<S>) -> Tensor<S> {
     guard x.rank >= 1 else { shapeFailure(.rank(op: "softmax", shape: x.shape, expected: "at least 1")) }
     let cols = x.shape[x.rank - 1]

@@ -33,7 +33,8 @@ public final class Tensor<Scalar: TensorScalar> {
         }
         self.shape = shape
         self.count = c
-        self.data = UnsafeMutablePointer<Scalar>.allocate(capacity: Swift.max(c, 1))
+        self.data = BufferPool.shared.allocate(bytes: Swift.max(c, 1) * MemoryLayout<Scalar>.stride)
+            .bindMemory(to: Scalar.self, capacity: Swift.max(c, 1))
         self.base = nil
         self.requiresGrad = false
     }
@@ -48,7 +49,7 @@ public final class Tensor<Scalar: TensorScalar> {
     }
 
     deinit {
-        if base == nil { data.deallocate() }
+        if base == nil { BufferPool.shared.release(UnsafeMutableRawPointer(data), bytes: Swift.max(count, 1) * MemoryLayout<Scalar>.stride) }
     }
 
     /// Tensor of `shape` with the given row-major `scalars` (count must match).

@@ -1,6 +1,235 @@
 import ArgumentParser
+import Foundation
+import VigilTensor
 
+/// `vigil bench tensor`: GEMM throughput at TranAD's shapes, the OpenBLAS peak, and framework overhead.
 struct BenchTensor: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "tensor", abstract: "GEMM throughput at TranAD shapes and the OpenBLAS peak (not built yet)")
-    func run() throws { throw ValidationError("'tensor' is not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "tensor",
+        abstract: "GEMM throughput at TranAD shapes, the OpenBLAS peak at 1024³, and tensor-op overhead.",
+        discussion: """
+        Measures, with the OpenBLAS thread count shown:
+          - sgemm at TranAD's shapes (1280x76)·(76x228), (1280x76)·(76x76)
+            (window 10 x batch 128 rows, 76 features -> 228 outputs);
+          - the OpenBLAS peak: sgemm and dgemm at 1024x1024x1024;
+          - VigilTensor's linear forward+backward, x (10, 128, 76) -> 228,
+            against the same three raw GEMMs (framework overhead);
+          - batched matmul forward+backward at the attention shape
+            (4864, 10, 2)·(4864, 10, 2)^T (128 windows x 38 heads);
+          - a TranAD-sized transformer encoder layer (d_model 76, 38
+            heads, feed-forward 16, dropout 0.1) forward+backward from
+            VigilTensor ops, x (10, 128, 76);
+          - same-shape and bias-broadcast adds at (10, 128, 228);
+          - per-op overhead: a 4-element add (no grad) and
+            mul + sum + backward (with grad).
+        Each figure is the median of --repeats timed samples; GFLOP/s
+        counts 2·m·n·k per GEMM. Build with `swift build -c release`
+        first. Other processes share the cores: the 1-minute load average
+        is printed alongside; compare runs at similar load.
+        """
+    )
+
+    @Flag(name: .long, help: "Print one JSON object instead of a table.")
+    var json = false
+
+    @Option(name: .long, help: "Timed samples per measurement (median reported); the 1024³ GEMMs use max(3, repeats/10).")
+    var repeats = 50
+
+    @Option(name: .long, help: "OpenBLAS threads to use (default: OpenBLAS's own choice, usually the core count).")
+    var threads: Int?
+
+    func validate() throws {
+        guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1, got \(repeats)") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+    }
+
+    func run() throws {
+        if let threads { Threads.set(threads) }
+        var results: [(key: String, value: [String: Any])] = []
+        func note(_ s: String) { FileHandle.standardError.write(("bench tensor: " + s + "\n").data(using: .utf8)!) }
+
+        for (m, k, n) in [(1280, 76, 228), (1280, 76, 76)] {
+            note("sgemm \(m)×\(k)·\(k)×\(n)")
+            results.append((key: "sgemm_\(m)x\(k)x\(n)", value: gemmBench(Float.self, m: m, k: k, n: n, samples: repeats)))
+        }
+        let bigSamples = max(3, repeats / 10)
+        note("sgemm 1024³")
+        results.append((key: "peak_sgemm_1024", value: gemmBench(Float.self, m: 1024, k: 1024, n: 1024, samples: bigSamples)))
+        note("dgemm 1024³")
+        results.append((key: "peak_dgemm_1024", value: gemmBench(Double.self, m: 1024, k: 1024, n: 1024, samples: bigSamples)))
+        note("linear forward+backward")
+        results.append((key: "linear_fwd_bwd_10x128x76_to_228", value: linearBench(samples: repeats)))
+        note("batched matmul at attention shapes")
+        results.append((key: "bmm_fwd_bwd_4864x10x2_by_4864x10x2T", value: bmmBench(samples: repeats)))
+        note("encoder-layer forward+backward")
+        results.append((key: "encoder_layer_fwd_bwd_10x128x76", value: encoderBench(samples: max(3, repeats / 5))))
+        note("elementwise adds")
+        results.append((key: "add_10x128x228", value: addBench(samples: repeats)))
+        note("tiny-op overhead")
+        results.append((key: "tiny_ops_overhead", value: tinyBench(samples: repeats)))
+
+        let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.flatMap { Double($0) }
+        if json {
+            var obj: [String: Any] = ["threads": Threads.count, "repeats": repeats, "dtype_note": "sgemm = float32, dgemm = float64"]
+            if let load { obj["load_average_1min"] = load }
+            for (k, v) in results { obj[k] = v }
+            let data = try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print("OpenBLAS threads: \(Threads.count)   repeats: \(repeats)   load: \(load.map { String($0) } ?? "?")")
+            print("measurement".padding(toLength: 36, withPad: " ", startingAt: 0) + "  median µs     GFLOP/s")
+            for (k, v) in results {
+                let us = (v["median_seconds"] as? Double ?? 0) * 1e6
+                let gf = v["gflops"] as? Double
+                print(k.padding(toLength: 36, withPad: " ", startingAt: 0)
+                      + String(format: "%11.1f", us) + (gf.map { String(format: "%12.2f", $0) } ?? "           -"))
+                if let bc = v["bias_broadcast_median_seconds"] as? Double {
+                    print("  bias-broadcast add".padding(toLength: 36, withPad: " ", startingAt: 0) + String(format: "%11.1f", bc * 1e6))
+                }
+                if let r = v["recorded_mul_sum_backward_seconds"] as? Double {
+                    print("  (4)·(4) mul+sum+backward".padding(toLength: 36, withPad: " ", startingAt: 0) + String(format: "%11.2f", r * 1e6))
+                }
+                if let raw = v["raw_gemms_median_seconds"] as? Double, let ratio = v["overhead_ratio"] as? Double {
+                    print("  raw 3 GEMMs".padding(toLength: 36, withPad: " ", startingAt: 0)
+                          + String(format: "%11.1f", raw * 1e6) + String(format: "   overhead ×%.2f", ratio))
+                }
+            }
+        }
+    }
+}
+
+/// Median of timed samples (seconds per call): each sample runs `body` `inner` times.
+private func medianSeconds(samples: Int, inner: Int, _ body: () -> Void) -> Double {
+    body()   // warm-up
+    var times: [Double] = []
+    times.reserveCapacity(samples)
+    for _ in 0..<samples {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<inner { body() }
+        let t1 = DispatchTime.now().uptimeNanoseconds
+        times.append(Double(t1 - t0) * 1e-9 / Double(inner))
+    }
+    times.sort()
+    return times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
+}
+
+private func gemmBench<S: TensorScalar>(_: S.Type, m: Int, k: Int, n: Int, samples: Int) -> [String: Any] {
+    var rng = Xoshiro256(seed: 1)
+    let a = Tensor<S>(uniform: [m, k], low: -1, high: 1, rng: &rng)
+    let b = Tensor<S>(uniform: [k, n], low: -1, high: 1, rng: &rng)
+    let c = Tensor<S>(zeros: [m, n])
+    let flops = 2.0 * Double(m) * Double(n) * Double(k)
+    let inner = max(1, Int(2e8 / flops))   // ~0.1 s per sample at 2 GFLOP/s for small shapes, 1 call for 1024³
+    let t = a.withUnsafeBufferPointer { ap in
+        b.withUnsafeBufferPointer { bp in
+            c.withUnsafeMutableBufferPointer { cp in
+                medianSeconds(samples: samples, inner: min(inner, 20)) {
+                    S.gemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: ap.baseAddress!, lda: k,
+                           b: bp.baseAddress!, ldb: n, beta: 0, c: cp.baseAddress!, ldc: n)
+                }
+            }
+        }
+    }
+    return ["m": m, "k": k, "n": n, "dtype": S.dtypeName, "median_seconds": t, "gflops": flops / t / 1e9]
+}
+
+private func linearBench(samples: Int) -> [String: Any] {
+    var rng = Xoshiro256(seed: 2)
+    let x = Tensor<Float>(uniform: [10, 128, 76], low: -1, high: 1, rng: &rng)
+    let w = Tensor<Float>(uniform: [228, 76], low: -0.1, high: 0.1, rng: &rng)
+    let b = Tensor<Float>(uniform: [228], low: -0.1, high: 0.1, rng: &rng)
+    x.requiresGrad = true; w.requiresGrad = true; b.requiresGrad = true
+    let seed = Tensor<Float>(ones: [10, 128, 228])
+    let t = medianSeconds(samples: samples, inner: 10) {
+        x.zeroGrad(); w.zeroGrad(); b.zeroGrad()
+        linear(x, w, b).backward(seed: seed)
+    }
+    // The same three GEMMs on raw buffers: y = x·Wᵀ, dX = dY·W, dW = dYᵀ·x.
+    let m = 1280, k = 76, n = 228
+    let y = Tensor<Float>(zeros: [m, n]), gx = Tensor<Float>(zeros: [m, k]), gw = Tensor<Float>(zeros: [n, k])
+    let raw = x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in seed.withUnsafeBufferPointer { gp in
+        y.withUnsafeMutableBufferPointer { yp in gx.withUnsafeMutableBufferPointer { gxp in gw.withUnsafeMutableBufferPointer { gwp in
+            medianSeconds(samples: samples, inner: 10) {
+                Float.gemm(transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: xp.baseAddress!, lda: k,
+                           b: wp.baseAddress!, ldb: k, beta: 0, c: yp.baseAddress!, ldc: n)
+                Float.gemm(transA: false, transB: false, m: m, n: k, k: n, alpha: 1, a: gp.baseAddress!, lda: n,
+                           b: wp.baseAddress!, ldb: k, beta: 0, c: gxp.baseAddress!, ldc: k)
+                Float.gemm(transA: true, transB: false, m: n, n: k, k: m, alpha: 1, a: gp.baseAddress!, lda: n,
+                           b: xp.baseAddress!, ldb: k, beta: 0, c: gwp.baseAddress!, ldc: k)
+            }
+        } } }
+    } } }
+    let flops = 3 * 2.0 * Double(m * n * k)
+    return ["x_shape": [10, 128, 76], "out_features": 228, "dtype": "float32", "median_seconds": t, "gflops": flops / t / 1e9,
+            "raw_gemms_median_seconds": raw, "overhead_ratio": t / raw]
+}
+
+private func addBench(samples: Int) -> [String: Any] {
+    var rng = Xoshiro256(seed: 3)
+    let a = Tensor<Float>(uniform: [10, 128, 228], low: -1, high: 1, rng: &rng)
+    let b = Tensor<Float>(uniform: [10, 128, 228], low: -1, high: 1, rng: &rng)
+    let bias = Tensor<Float>(uniform: [228], low: -1, high: 1, rng: &rng)
+    let same = medianSeconds(samples: samples, inner: 20) { _ = a + b }
+    let bcast = medianSeconds(samples: samples, inner: 20) { _ = a + bias }
+    let bytes = Double(3 * a.count * MemoryLayout<Float>.stride)
+    return ["shape": [10, 128, 228], "median_seconds": same, "bias_broadcast_median_seconds": bcast,
+            "same_shape_gbytes_per_s": bytes / same / 1e9]
+}
+
+private func bmmBench(samples: Int) -> [String: Any] {
+    var rng = Xoshiro256(seed: 4)
+    let q = Tensor<Float>(uniform: [4864, 10, 2], low: -1, high: 1, rng: &rng)
+    let k = Tensor<Float>(uniform: [4864, 10, 2], low: -1, high: 1, rng: &rng)
+    q.requiresGrad = true; k.requiresGrad = true
+    let seed = Tensor<Float>(ones: [4864, 10, 10])
+    let fwd = medianSeconds(samples: samples, inner: 2) { _ = withNoGrad { matmul(q, k, transposeB: true) } }
+    let both = medianSeconds(samples: samples, inner: 2) {
+        q.zeroGrad(); k.zeroGrad()
+        matmul(q, k, transposeB: true).backward(seed: seed)
+    }
+    return ["batch": 4864, "m": 10, "k": 2, "n": 10, "dtype": "float32", "median_seconds": both, "forward_median_seconds": fwd,
+            "gflops": 3 * 2.0 * 4864 * 10 * 10 * 2 / both / 1e9]
+}
+
+private func tinyBench(samples: Int) -> [String: Any] {
+    let a = Tensor<Float>(shape: [4], scalars: [1, 2, 3, 4]), b = Tensor<Float>(shape: [4], scalars: [4, 3, 2, 1])
+    let add = medianSeconds(samples: samples, inner: 2000) { _ = a + b }
+    let p = Tensor<Float>(shape: [4], scalars: [1, 2, 3, 4])
+    p.requiresGrad = true
+    let rec = medianSeconds(samples: samples, inner: 1000) {
+        p.zeroGrad()
+        (p * b).sum().backward()
+    }
+    return ["median_seconds": add, "recorded_mul_sum_backward_seconds": rec]
+}
+
+/// One TranAD-style encoder layer from plain ops: self-attention (38 heads of size 2) + residual,
+/// feed-forward 76 → 16 → 76 with leaky ReLU + residual, dropout 0.1; loss = mean of squares.
+private func encoderBench(samples: Int) -> [String: Any] {
+    let W = 10, B = 128, D = 76, H = 38, dh = 2, FF = 16
+    var rng = Xoshiro256(seed: 5)
+    func param(_ shape: [Int]) -> Tensor<Float> {
+        let t = Tensor<Float>(uniform: shape, low: -0.1, high: 0.1, rng: &rng); t.requiresGrad = true; return t
+    }
+    let wIn = param([3 * D, D]), bIn = param([3 * D]), wOut = param([D, D]), bOut = param([D])
+    let w1 = param([FF, D]), b1 = param([FF]), w2 = param([D, FF]), b2 = param([D])
+    let x = Tensor<Float>(uniform: [W, B, D], low: -1, high: 1, rng: &rng)
+    var drop = Xoshiro256(seed: 6)
+    let params = [wIn, bIn, wOut, bOut, w1, b1, w2, b2]
+    func heads(_ t: Tensor<Float>) -> Tensor<Float> {          // (W, B, D) → (B·H, W, dh)
+        t.reshaped([W, B * H, dh]).transposed(0, 1)
+    }
+    let t = medianSeconds(samples: samples, inner: 1) {
+        for p in params { p.zeroGrad() }
+        let qkv = linear(x, wIn, bIn)                                  // (W, B, 3D)
+        let parts = split(qkv, sizes: [D, D, D], axis: 2)
+        let q = heads(parts[0]) / Float(dh).squareRoot(), k = heads(parts[1]), v = heads(parts[2])
+        let att = dropout(softmax(matmul(q, k, transposeB: true)), p: 0.1, rng: &drop, training: true)  // (B·H, W, W)
+        let ctx = matmul(att, v).transposed(0, 1).reshaped([W, B, D])
+        let h = x + dropout(linear(ctx, wOut, bOut), p: 0.1, rng: &drop, training: true)
+        let ff = linear(dropout(leakyReLU(linear(h, w1, b1), slope: 0.01), p: 0.1, rng: &drop, training: true), w2, b2)
+        let out = h + dropout(ff, p: 0.1, rng: &drop, training: true)
+        square(out).mean().backward()
+    }
+    return ["x_shape": [W, B, D], "heads": H, "dim_feedforward": FF, "dtype": "float32", "median_seconds": t]
 }

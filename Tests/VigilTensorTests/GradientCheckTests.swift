@@ -39,6 +39,11 @@ final class GradientCheckTests: XCTestCase {
         gradCheck([s, x]) { $0[0] - $0[1] }
     }
 
+    func testBroadcastedTo() {
+        gradCheck([rand([3, 1], 48)]) { $0[0].broadcasted(to: [2, 3, 4]) }
+        gradCheck([rand([4], 49)]) { $0[0].broadcasted(to: [3, 4]) }
+    }
+
     func testScalarOps() {
         let x = rand([2, 5], 11, low: 0.5, high: 2)
         gradCheck([x]) { $0[0] + 1.5 }
