@@ -1,0 +1,545 @@
+// Fused small-head attention kernels (forward and hand-written backward) over raw pointers.
+//
+// Layout: tokens are batch-major. A projected tensor is (B, L, C) row-major with row stride C; the
+// query/key/value of head h are the `headDim` columns starting at `offset + h*headDim` of a row.
+// This lets the packed in_proj output (B, L, 3d) be used in place (offsets 0, d, 2d) and lets the
+// backward write straight into the packed gradient, with no split/concat copies.
+//
+// Per (b, h, i):  s_j = (q_i · k_j) / sqrt(headDim),  P = softmax(s),  A = P ⊙ M  (M = dropout keep
+// mask scaled by 1/(1−p), or 1),  out_i = Σ_j A_j v_j.
+// Backward:       dA_j = dout_i · v_j,  dv_j += A_j dout_i,  dP_j = M_j dA_j,
+//                 dS_j = P_j (dP_j − Σ_k P_k dP_k),  dq_i = Σ_j dS_j k_j / √hd,  dk_j += dS_j q_i / √hd.
+import Foundation
+import VigilRandom
+
+/// Strided view of one projected operand (query, key or value) inside a (B, L, stride) buffer.
+public struct AttentionOperand<T> {
+    /// Base pointer of the (B, L, stride) buffer.
+    public var base: UnsafeMutablePointer<T>
+    /// Row stride in elements (the last dimension of the buffer).
+    public var stride: Int
+    /// First column of head 0.
+    public var offset: Int
+    public init(base: UnsafeMutablePointer<T>, stride: Int, offset: Int) {
+        self.base = base; self.stride = stride; self.offset = offset
+    }
+}
+
+/// Shape of one fused attention call: batch B, query length Lq, key length Lk, heads H, head width.
+public struct AttentionShape: Sendable, Equatable {
+    public var batch: Int, queryLength: Int, keyLength: Int, heads: Int, headDim: Int
+    public init(batch: Int, queryLength: Int, keyLength: Int, heads: Int, headDim: Int) {
+        self.batch = batch; self.queryLength = queryLength; self.keyLength = keyLength
+        self.heads = heads; self.headDim = headDim
+    }
+    /// Number of attention weights B·H·Lq·Lk.
+    public var weightCount: Int { batch * heads * queryLength * keyLength }
+    /// Model width H·headDim.
+    public var modelDim: Int { heads * headDim }
+}
+
+/// Fills `mask` (count) with dropout keep factors: 0 with probability p, else 1/(1−p).
+/// Uses 16 random bits per element (4 per xoshiro output), so p is quantised to 1/65536.
+/// Branch-free (an AND of the keep factor's bits), since the keep/drop pattern is unpredictable.
+@inline(__always)
+func fillDropoutMask<T: BinaryFloatingPoint>(_ mask: UnsafeMutablePointer<T>, count: Int, p: Double,
+                                              rng: inout Xoshiro256) {
+    let threshold = UInt64((p * 65536).rounded())
+    if T.self == Float.self {
+        let keep = Float(1 / (1 - p)).bitPattern
+        let m = UnsafeMutableRawPointer(mask).assumingMemoryBound(to: UInt32.self)
+        // (chunk − threshold) >> 63 is 1 exactly when chunk < threshold (dropped); minus 1 gives all-ones when kept
+        fillBits(m, count: count, rng: &rng) { chunk in keep & UInt32(truncatingIfNeeded: ((chunk &- threshold) >> 63) &- 1) }
+    } else {
+        let keep = Double(1 / (1 - p)).bitPattern
+        let m = UnsafeMutableRawPointer(mask).assumingMemoryBound(to: UInt64.self)
+        fillBits(m, count: count, rng: &rng) { chunk in keep & (((chunk &- threshold) >> 63) &- 1) }
+    }
+}
+
+@inline(__always)
+func fillBits<U>(_ m: UnsafeMutablePointer<U>, count: Int, rng: inout Xoshiro256, _ f: (UInt64) -> U) {
+    var i = 0
+    while i + 4 <= count {
+        let bits = rng.next()
+        m[i] = f(bits & 0xFFFF)
+        m[i + 1] = f((bits >> 16) & 0xFFFF)
+        m[i + 2] = f((bits >> 32) & 0xFFFF)
+        m[i + 3] = f(bits >> 48)
+        i += 4
+    }
+    if i < count {
+        var bits = rng.next()
+        while i < count {
+            m[i] = f(bits & 0xFFFF)
+            bits >>= 16
+            i += 1
+        }
+    }
+}
+
+@inline(__always)
+func attentionForwardKernel<T: BinaryFloatingPoint>(
+    _ s: AttentionShape, q: AttentionOperand<T>, k: AttentionOperand<T>, v: AttentionOperand<T>,
+    out: UnsafeMutablePointer<T>, probs: UnsafeMutablePointer<T>?, mask: UnsafePointer<T>?,
+    scratch: UnsafeMutablePointer<T>, exp: (T) -> T
+) {
+    // out: (B, Lq, H*hd) contiguous; probs: (B, H, Lq, Lk) post-softmax, pre-dropout (nil: not kept,
+    // the weights of one query live in `scratch` (Lk)).
+    let (B, Lq, Lk, H, hd) = (s.batch, s.queryLength, s.keyLength, s.heads, s.headDim)
+    let d = H * hd
+    let scale = 1 / T(hd).squareRoot()
+    for b in 0..<B {
+        let qb = q.base + b * Lq * q.stride + q.offset
+        let kb = k.base + b * Lk * k.stride + k.offset
+        let vb = v.base + b * Lk * v.stride + v.offset
+        let ob = out + b * Lq * d
+        for h in 0..<H {
+            let ho = h * hd
+            for i in 0..<Lq {
+                let p = probs.map { $0 + ((b * H + h) * Lq + i) * Lk } ?? scratch
+                let qi = qb + i * q.stride + ho
+                var mx = -T.greatestFiniteMagnitude
+                if hd == 2 {
+                    let q0 = qi[0] * scale, q1 = qi[1] * scale
+                    for j in 0..<Lk {
+                        let kj = kb + j * k.stride + ho
+                        let sc = q0 * kj[0] + q1 * kj[1]
+                        p[j] = sc
+                        if sc > mx { mx = sc }
+                    }
+                } else {
+                    for j in 0..<Lk {
+                        let kj = kb + j * k.stride + ho
+                        var sc: T = 0
+                        for c in 0..<hd { sc += qi[c] * kj[c] }
+                        sc *= scale
+                        p[j] = sc
+                        if sc > mx { mx = sc }
+                    }
+                }
+                var sum: T = 0
+                for j in 0..<Lk { let e = exp(p[j] - mx); p[j] = e; sum += e }
+                let inv = 1 / sum
+                for j in 0..<Lk { p[j] *= inv }
+                let oi = ob + i * d + ho
+                let m = mask.map { $0 + ((b * H + h) * Lq + i) * Lk }
+                if hd == 2 {
+                    var o0: T = 0, o1: T = 0
+                    for j in 0..<Lk {
+                        let a = m == nil ? p[j] : p[j] * m![j]
+                        let vj = vb + j * v.stride + ho
+                        o0 += a * vj[0]; o1 += a * vj[1]
+                    }
+                    oi[0] = o0; oi[1] = o1
+                } else {
+                    for c in 0..<hd { oi[c] = 0 }
+                    for j in 0..<Lk {
+                        let a = m == nil ? p[j] : p[j] * m![j]
+                        let vj = vb + j * v.stride + ho
+                        for c in 0..<hd { oi[c] += a * vj[c] }
+                    }
+                }
+            }
+        }
+    }
+}
+
+@inline(__always)
+func attentionBackwardKernel<T: BinaryFloatingPoint>(
+    _ s: AttentionShape, q: AttentionOperand<T>, k: AttentionOperand<T>, v: AttentionOperand<T>,
+    probs: UnsafePointer<T>, mask: UnsafePointer<T>?, gradOut: UnsafePointer<T>,
+    dq: AttentionOperand<T>, dk: AttentionOperand<T>, dv: AttentionOperand<T>,
+    scratch: UnsafeMutablePointer<T>
+) {
+    // dq/dk/dv must be zero-initialised by the caller (they are accumulated); scratch holds Lk values.
+    let (B, Lq, Lk, H, hd) = (s.batch, s.queryLength, s.keyLength, s.heads, s.headDim)
+    let d = H * hd
+    let scale = 1 / T(hd).squareRoot()
+    let dP = scratch
+    for b in 0..<B {
+        let qb = q.base + b * Lq * q.stride + q.offset
+        let kb = k.base + b * Lk * k.stride + k.offset
+        let vb = v.base + b * Lk * v.stride + v.offset
+        let dqb = dq.base + b * Lq * dq.stride + dq.offset
+        let dkb = dk.base + b * Lk * dk.stride + dk.offset
+        let dvb = dv.base + b * Lk * dv.stride + dv.offset
+        let gb = gradOut + b * Lq * d
+        for h in 0..<H {
+            let ho = h * hd
+            for i in 0..<Lq {
+                let p = probs + ((b * H + h) * Lq + i) * Lk
+                let m = mask.map { $0 + ((b * H + h) * Lq + i) * Lk }
+                let gi = gb + i * d + ho
+                let qi = qb + i * q.stride + ho
+                let dqi = dqb + i * dq.stride + ho
+                var dot: T = 0
+                if hd == 2 {
+                    let g0 = gi[0], g1 = gi[1]
+                    for j in 0..<Lk {
+                        let vj = vb + j * v.stride + ho
+                        let dvj = dvb + j * dv.stride + ho
+                        let mj: T = m == nil ? 1 : m![j]
+                        let a = p[j] * mj
+                        dvj[0] += a * g0; dvj[1] += a * g1
+                        let dpj = (g0 * vj[0] + g1 * vj[1]) * mj
+                        dP[j] = dpj
+                        dot += p[j] * dpj
+                    }
+                    let q0 = qi[0] * scale, q1 = qi[1] * scale
+                    var dq0: T = 0, dq1: T = 0
+                    for j in 0..<Lk {
+                        let ds = p[j] * (dP[j] - dot)
+                        let kj = kb + j * k.stride + ho
+                        let dkj = dkb + j * dk.stride + ho
+                        dq0 += ds * kj[0]; dq1 += ds * kj[1]
+                        dkj[0] += ds * q0; dkj[1] += ds * q1
+                    }
+                    dqi[0] += dq0 * scale; dqi[1] += dq1 * scale
+                } else {
+                    for j in 0..<Lk {
+                        let vj = vb + j * v.stride + ho
+                        let dvj = dvb + j * dv.stride + ho
+                        let mj: T = m == nil ? 1 : m![j]
+                        let a = p[j] * mj
+                        var ga: T = 0
+                        for c in 0..<hd { dvj[c] += a * gi[c]; ga += gi[c] * vj[c] }
+                        dP[j] = ga * mj
+                        dot += p[j] * dP[j]
+                    }
+                    for j in 0..<Lk {
+                        let ds = p[j] * (dP[j] - dot) * scale
+                        let kj = kb + j * k.stride + ho
+                        let dkj = dkb + j * dk.stride + ho
+                        for c in 0..<hd { dqi[c] += ds * kj[c]; dkj[c] += ds * qi[c] }
+                    }
+                }
+            }
+        }
+    }
+}
+
+
+// MARK: - Head-vectorised kernels for head width 2
+//
+// For head width 2 the loops run across heads instead: for a query i and key j, the H scores
+// s[j, h] = q[i, 2h]·k[j, 2h] + q[i, 2h+1]·k[j, 2h+1] come from contiguous rows, softmax over j is done
+// for all heads at once on a contiguous (Lk, H) block (vectorised exp), and the weighted sum writes the
+// contiguous output row. probs/mask are laid out (B, Lq, Lk, H) here.
+
+/// Scratch values the head-width-2 kernels need for a shape.
+@inline(__always)
+func hd2ScratchCount(_ s: AttentionShape) -> Int { (4 * s.queryLength + 10 * s.keyLength + 8) * s.heads }
+
+/// De-interleaves rows [x0 y0 x1 y1 …] (head h at columns 2h, 2h+1) into planes a[r][h] = x_h, b[r][h] = y_h.
+@inline(__always)
+func deinterleave<T>(_ src: UnsafeMutablePointer<T>, stride: Int, rows: Int, heads H: Int,
+                     _ a: UnsafeMutablePointer<T>, _ b: UnsafeMutablePointer<T>) {
+    for r in 0..<rows {
+        let x = src + r * stride, pa = a + r * H, pb = b + r * H
+        for h in 0..<H { pa[h] = x[2 * h]; pb[h] = x[2 * h + 1] }
+    }
+}
+
+@inline(__always)
+func attentionForwardHD2<T: BinaryFloatingPoint>(
+    _ s: AttentionShape, q: AttentionOperand<T>, k: AttentionOperand<T>, v: AttentionOperand<T>,
+    out: UnsafeMutablePointer<T>, probs: UnsafeMutablePointer<T>?, mask: UnsafePointer<T>?,
+    scratch: UnsafeMutablePointer<T>, expInPlace: (UnsafeMutablePointer<T>, Int) -> Void
+) {
+    // probs nil: the (Lk, H) weights of one query are kept in scratch only (inference).
+    let (B, Lq, Lk, H) = (s.batch, s.queryLength, s.keyLength, s.heads)
+    let d = 2 * H
+    let scale = 1 / T(2).squareRoot()
+    // Head-planar copies of one batch element: Q0/Q1 (Lq, H) pre-scaled, K0/K1/V0/V1 (Lk, H).
+    let Q0 = scratch, Q1 = Q0 + Lq * H, K0 = Q1 + Lq * H, K1 = K0 + Lk * H, V0 = K1 + Lk * H, V1 = V0 + Lk * H
+    let mx = V1 + Lk * H, sm = mx + H, o0 = sm + H, o1 = o0 + H, pScratch = o1 + H
+    for b in 0..<B {
+        deinterleave(q.base + b * Lq * q.stride + q.offset, stride: q.stride, rows: Lq, heads: H, Q0, Q1)
+        deinterleave(k.base + b * Lk * k.stride + k.offset, stride: k.stride, rows: Lk, heads: H, K0, K1)
+        deinterleave(v.base + b * Lk * v.stride + v.offset, stride: v.stride, rows: Lk, heads: H, V0, V1)
+        for x in 0..<(Lq * H) { Q0[x] *= scale; Q1[x] *= scale }
+        for i in 0..<Lq {
+            let q0 = Q0 + i * H, q1 = Q1 + i * H
+            let p = probs.map { $0 + (b * Lq + i) * Lk * H } ?? pScratch  // (Lk, H)
+            // scores and their running max per head (one pass)
+            for h in 0..<H { mx[h] = -T.greatestFiniteMagnitude }
+            for j in 0..<Lk {
+                let pj = p + j * H, k0 = K0 + j * H, k1 = K1 + j * H
+                for h in 0..<H {
+                    let sc = q0[h] * k0[h] + q1[h] * k1[h]
+                    pj[h] = sc
+                    mx[h] = sc > mx[h] ? sc : mx[h]
+                }
+            }
+            // exp(s − max) over the contiguous (Lk, H) block (vectorised), then the per-head sums
+            for j in 0..<Lk {
+                let pj = p + j * H
+                for h in 0..<H { pj[h] -= mx[h] }
+            }
+            expInPlace(p, Lk * H)
+            for h in 0..<H { sm[h] = 0 }
+            for j in 0..<Lk {
+                let pj = p + j * H
+                for h in 0..<H { sm[h] += pj[h] }
+            }
+            for h in 0..<H { sm[h] = 1 / sm[h]; o0[h] = 0; o1[h] = 0 }
+            if let mk = mask {
+                let m = mk + (b * Lq + i) * Lk * H
+                for j in 0..<Lk {
+                    let pj = p + j * H, mj = m + j * H, v0 = V0 + j * H, v1 = V1 + j * H
+                    for h in 0..<H {
+                        let pr = pj[h] * sm[h]
+                        pj[h] = pr
+                        let a = pr * mj[h]
+                        o0[h] += a * v0[h]; o1[h] += a * v1[h]
+                    }
+                }
+            } else {
+                for j in 0..<Lk {
+                    let pj = p + j * H, v0 = V0 + j * H, v1 = V1 + j * H
+                    for h in 0..<H {
+                        let a = pj[h] * sm[h]
+                        pj[h] = a
+                        o0[h] += a * v0[h]; o1[h] += a * v1[h]
+                    }
+                }
+            }
+            let oi = out + (b * Lq + i) * d
+            for h in 0..<H { oi[2 * h] = o0[h]; oi[2 * h + 1] = o1[h] }
+        }
+    }
+}
+
+@inline(__always)
+func attentionBackwardHD2<T: BinaryFloatingPoint>(
+    _ s: AttentionShape, q: AttentionOperand<T>, k: AttentionOperand<T>, v: AttentionOperand<T>,
+    probs: UnsafePointer<T>, mask: UnsafePointer<T>?, gradOut: UnsafePointer<T>,
+    dq: AttentionOperand<T>, dk: AttentionOperand<T>, dv: AttentionOperand<T>,
+    scratch: UnsafeMutablePointer<T>
+) {
+    let (B, Lq, Lk, H) = (s.batch, s.queryLength, s.keyLength, s.heads)
+    let d = 2 * H
+    let scale = 1 / T(2).squareRoot()
+    // Planes: Q0/Q1, G0/G1 (Lq, H); K0/K1, V0/V1, dK0/dK1, dV0/dV1, dP (Lk, H); dot, a0, a1 (H).
+    let Q0 = scratch, Q1 = Q0 + Lq * H, G0 = Q1 + Lq * H, G1 = G0 + Lq * H
+    let K0 = G1 + Lq * H, K1 = K0 + Lk * H, V0 = K1 + Lk * H, V1 = V0 + Lk * H
+    let dK0 = V1 + Lk * H, dK1 = dK0 + Lk * H, dV0 = dK1 + Lk * H, dV1 = dV0 + Lk * H, dP = dV1 + Lk * H
+    let dot = dP + Lk * H, a0 = dot + H, a1 = a0 + H
+    for b in 0..<B {
+        deinterleave(q.base + b * Lq * q.stride + q.offset, stride: q.stride, rows: Lq, heads: H, Q0, Q1)
+        deinterleave(UnsafeMutablePointer(mutating: gradOut) + b * Lq * d, stride: d, rows: Lq, heads: H, G0, G1)
+        deinterleave(k.base + b * Lk * k.stride + k.offset, stride: k.stride, rows: Lk, heads: H, K0, K1)
+        deinterleave(v.base + b * Lk * v.stride + v.offset, stride: v.stride, rows: Lk, heads: H, V0, V1)
+        for x in 0..<(Lq * H) { Q0[x] *= scale; Q1[x] *= scale }
+        for x in 0..<(Lk * H) { dK0[x] = 0; dK1[x] = 0; dV0[x] = 0; dV1[x] = 0 }
+        for i in 0..<Lq {
+            let p = probs + (b * Lq + i) * Lk * H
+            let g0 = G0 + i * H, g1 = G1 + i * H
+            for h in 0..<H { dot[h] = 0 }
+            if let mk = mask {
+                let m = mk + (b * Lq + i) * Lk * H
+                for j in 0..<Lk {
+                    let pj = p + j * H, mj = m + j * H, v0 = V0 + j * H, v1 = V1 + j * H
+                    let dv0 = dV0 + j * H, dv1 = dV1 + j * H, dpj = dP + j * H
+                    for h in 0..<H {
+                        let a = pj[h] * mj[h]
+                        dv0[h] += a * g0[h]; dv1[h] += a * g1[h]
+                        let g = (g0[h] * v0[h] + g1[h] * v1[h]) * mj[h]
+                        dpj[h] = g
+                        dot[h] += pj[h] * g
+                    }
+                }
+            } else {
+                for j in 0..<Lk {
+                    let pj = p + j * H, v0 = V0 + j * H, v1 = V1 + j * H
+                    let dv0 = dV0 + j * H, dv1 = dV1 + j * H, dpj = dP + j * H
+                    for h in 0..<H {
+                        let a = pj[h]
+                        dv0[h] += a * g0[h]; dv1[h] += a * g1[h]
+                        let g = g0[h] * v0[h] + g1[h] * v1[h]
+                        dpj[h] = g
+                        dot[h] += a * g
+                    }
+                }
+            }
+            let q0 = Q0 + i * H, q1 = Q1 + i * H
+            for h in 0..<H { a0[h] = 0; a1[h] = 0 }
+            for j in 0..<Lk {
+                let pj = p + j * H, dpj = dP + j * H, k0 = K0 + j * H, k1 = K1 + j * H
+                let dk0 = dK0 + j * H, dk1 = dK1 + j * H
+                for h in 0..<H {
+                    let ds = pj[h] * (dpj[h] - dot[h])
+                    a0[h] += ds * k0[h]; a1[h] += ds * k1[h]
+                    dk0[h] += ds * q0[h]; dk1[h] += ds * q1[h]
+                }
+            }
+            let dqi = dq.base + (b * Lq + i) * dq.stride + dq.offset
+            for h in 0..<H { dqi[2 * h] += a0[h] * scale; dqi[2 * h + 1] += a1[h] * scale }
+        }
+        for j in 0..<Lk {
+            let dkj = dk.base + (b * Lk + j) * dk.stride + dk.offset
+            let dvj = dv.base + (b * Lk + j) * dv.stride + dv.offset
+            let dk0 = dK0 + j * H, dk1 = dK1 + j * H, dv0 = dV0 + j * H, dv1 = dV1 + j * H
+            for h in 0..<H {
+                dkj[2 * h] += dk0[h]; dkj[2 * h + 1] += dk1[h]
+                dvj[2 * h] += dv0[h]; dvj[2 * h + 1] += dv1[h]
+            }
+        }
+    }
+}
+
+/// Float exp, Cephes-style (relative error ≈ 2e-7), branch-free so loops calling it vectorise;
+/// arguments below −87.3 are clamped (result ≈ 1e-38). Used on softmax arguments, which are ≤ 0.
+@inline(__always)
+func fastExpFloat(_ x: Float) -> Float {
+    let shifter: Float = 12582912  // 1.5·2^23: adding and subtracting it rounds to the nearest integer
+    var v = x < -87.3 ? -87.3 : x
+    v = v > 88.7 ? 88.7 : v
+    let t = v * 1.44269504088896341 + shifter
+    let n = t - shifter
+    var r = v - n * 0.693359375
+    r = r - n * -2.12194440e-4
+    var y: Float = 1.9875691500e-4
+    y = y * r + 1.3981999507e-3
+    y = y * r + 8.3334519073e-3
+    y = y * r + 4.1665795894e-2
+    y = y * r + 1.6666665459e-1
+    y = y * r + 5.0000001201e-1
+    y = y * (r * r) + r + 1
+    // n is integral and sits in the low mantissa bits of t: 2^n has bits (n + 127) << 23
+    let bits = (t.bitPattern &- shifter.bitPattern &+ 127) &<< 23
+    return y * Float(bitPattern: bits)
+}
+
+/// exp in place over `count` Floats (a plain loop over `fastExpFloat`, which LLVM vectorises).
+@inline(__always)
+func fastExpInPlace(_ x: UnsafeMutablePointer<Float>, _ count: Int) {
+    for i in 0..<count { x[i] = fastExpFloat(x[i]) }
+}
+
+/// Runs `body(b0, count)` over contiguous batch chunks on up to `threads` threads (1 ⇒ inline).
+@inline(__always)
+func parallelBatches(_ batch: Int, threads: Int, _ body: (Int, Int) -> Void) {
+    let n = Swift.max(1, Swift.min(threads, batch))
+    if n == 1 { body(0, batch); return }
+    DispatchQueue.concurrentPerform(iterations: n) { c in
+        let b0 = batch * c / n, b1 = batch * (c + 1) / n
+        if b1 > b0 { body(b0, b1 - b0) }
+    }
+}
+
+extension AttentionOperand {
+    /// The operand of batch elements starting at b0 (rows of length `rowsPerBatch`).
+    @inline(__always)
+    func advanced(batch b0: Int, rowsPerBatch l: Int) -> AttentionOperand {
+        AttentionOperand(base: base + b0 * l * stride, stride: stride, offset: offset)
+    }
+}
+
+@inline(__always)
+func attentionForward<T: BinaryFloatingPoint>(
+    _ s: AttentionShape, q: AttentionOperand<T>, k: AttentionOperand<T>, v: AttentionOperand<T>,
+    out: UnsafeMutablePointer<T>, probs: UnsafeMutablePointer<T>?, mask: UnsafePointer<T>?, threads: Int,
+    exp: (T) -> T, expInPlace: (UnsafeMutablePointer<T>, Int) -> Void
+) {
+    let w = s.heads * s.queryLength * s.keyLength
+    parallelBatches(s.batch, threads: threads) { b0, nb in
+        var sub = s
+        sub.batch = nb
+        let qs = q.advanced(batch: b0, rowsPerBatch: s.queryLength), ks = k.advanced(batch: b0, rowsPerBatch: s.keyLength)
+        let vs = v.advanced(batch: b0, rowsPerBatch: s.keyLength)
+        let o = out + b0 * s.queryLength * s.modelDim, p = probs.map { $0 + b0 * w }, m = mask.map { $0 + b0 * w }
+        let scratch = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(hd2ScratchCount(s), s.keyLength))
+        defer { scratch.deallocate() }
+        if s.headDim == 2 {
+            attentionForwardHD2(sub, q: qs, k: ks, v: vs, out: o, probs: p, mask: m, scratch: scratch, expInPlace: expInPlace)
+        } else {
+            attentionForwardKernel(sub, q: qs, k: ks, v: vs, out: o, probs: p, mask: m, scratch: scratch, exp: exp)
+        }
+    }
+}
+
+@inline(__always)
+func attentionBackward<T: BinaryFloatingPoint>(
+    _ s: AttentionShape, q: AttentionOperand<T>, k: AttentionOperand<T>, v: AttentionOperand<T>,
+    probs: UnsafePointer<T>, mask: UnsafePointer<T>?, gradOut: UnsafePointer<T>,
+    dq: AttentionOperand<T>, dk: AttentionOperand<T>, dv: AttentionOperand<T>, threads: Int
+) {
+    let w = s.heads * s.queryLength * s.keyLength
+    parallelBatches(s.batch, threads: threads) { b0, nb in
+        var sub = s
+        sub.batch = nb
+        let (lq, lk) = (s.queryLength, s.keyLength)
+        let p = probs + b0 * w, m = mask.map { $0 + b0 * w }, g = gradOut + b0 * lq * s.modelDim
+        let scratch = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(hd2ScratchCount(s), lk))
+        defer { scratch.deallocate() }
+        if s.headDim == 2 {
+            attentionBackwardHD2(sub, q: q.advanced(batch: b0, rowsPerBatch: lq), k: k.advanced(batch: b0, rowsPerBatch: lk),
+                                 v: v.advanced(batch: b0, rowsPerBatch: lk), probs: p, mask: m, gradOut: g,
+                                 dq: dq.advanced(batch: b0, rowsPerBatch: lq), dk: dk.advanced(batch: b0, rowsPerBatch: lk),
+                                 dv: dv.advanced(batch: b0, rowsPerBatch: lk), scratch: scratch)
+        } else {
+            attentionBackwardKernel(sub, q: q.advanced(batch: b0, rowsPerBatch: lq), k: k.advanced(batch: b0, rowsPerBatch: lk),
+                                    v: v.advanced(batch: b0, rowsPerBatch: lk), probs: p, mask: m, gradOut: g,
+                                    dq: dq.advanced(batch: b0, rowsPerBatch: lq), dk: dk.advanced(batch: b0, rowsPerBatch: lk),
+                                    dv: dv.advanced(batch: b0, rowsPerBatch: lk), scratch: scratch)
+        }
+    }
+}
+
+/// Dropout mask for `batch` elements of `perBatch` weights: chunks of 16 batch elements draw from
+/// streams forked off one draw of `rng`, so the mask depends on the seed only, not on the thread count.
+@inline(__always)
+func parallelDropoutMask<T: BinaryFloatingPoint>(_ mask: UnsafeMutablePointer<T>, batch: Int, perBatch: Int, p: Double,
+                                                  rng: inout Xoshiro256, threads: Int) {
+    let base = Xoshiro256(seed: rng.next())
+    let chunk = 16
+    let chunks = (batch + chunk - 1) / chunk
+    parallelBatches(chunks, threads: threads) { c0, nc in
+        for c in c0..<(c0 + nc) {
+            var r = base.fork(stream: UInt64(c))
+            let b0 = c * chunk, b1 = Swift.min(batch, b0 + chunk)
+            fillDropoutMask(mask + b0 * perBatch, count: (b1 - b0) * perBatch, p: p, rng: &r)
+        }
+    }
+}
+
+/// Concrete (specialised) entry points: the generic kernels above are inlined into these.
+/// Batch elements are split over `threads` threads (results do not depend on the thread count).
+public enum AttentionKernels {
+    public static func forward(_ s: AttentionShape, q: AttentionOperand<Float>, k: AttentionOperand<Float>,
+                               v: AttentionOperand<Float>, out: UnsafeMutablePointer<Float>,
+                               probs: UnsafeMutablePointer<Float>?, mask: UnsafePointer<Float>?, threads: Int = 1) {
+        attentionForward(s, q: q, k: k, v: v, out: out, probs: probs, mask: mask, threads: threads,
+                         exp: { Foundation.expf($0) }, expInPlace: fastExpInPlace)
+    }
+    public static func forward(_ s: AttentionShape, q: AttentionOperand<Double>, k: AttentionOperand<Double>,
+                               v: AttentionOperand<Double>, out: UnsafeMutablePointer<Double>,
+                               probs: UnsafeMutablePointer<Double>?, mask: UnsafePointer<Double>?, threads: Int = 1) {
+        attentionForward(s, q: q, k: k, v: v, out: out, probs: probs, mask: mask, threads: threads,
+                         exp: { Foundation.exp($0) }, expInPlace: { x, n in for i in 0..<n { x[i] = Foundation.exp(x[i]) } })
+    }
+    /// dq/dk/dv are accumulated into (zero them first).
+    public static func backward(_ s: AttentionShape, q: AttentionOperand<Float>, k: AttentionOperand<Float>,
+                                v: AttentionOperand<Float>, probs: UnsafePointer<Float>, mask: UnsafePointer<Float>?,
+                                gradOut: UnsafePointer<Float>, dq: AttentionOperand<Float>,
+                                dk: AttentionOperand<Float>, dv: AttentionOperand<Float>, threads: Int = 1) {
+        attentionBackward(s, q: q, k: k, v: v, probs: probs, mask: mask, gradOut: gradOut, dq: dq, dk: dk, dv: dv, threads: threads)
+    }
+    public static func backward(_ s: AttentionShape, q: AttentionOperand<Double>, k: AttentionOperand<Double>,
+                                v: AttentionOperand<Double>, probs: UnsafePointer<Double>, mask: UnsafePointer<Double>?,
+                                gradOut: UnsafePointer<Double>, dq: AttentionOperand<Double>,
+                                dk: AttentionOperand<Double>, dv: AttentionOperand<Double>, threads: Int = 1) {
+        attentionBackward(s, q: q, k: k, v: v, probs: probs, mask: mask, gradOut: gradOut, dq: dq, dk: dk, dv: dv, threads: threads)
+    }
+    /// Fills a (batch, perBatch) dropout keep-mask (0 or 1/(1−p)) from `rng`.
+    public static func dropoutMask(_ mask: UnsafeMutablePointer<Float>, batch: Int, perBatch: Int, p: Double,
+                                   rng: inout Xoshiro256, threads: Int = 1) {
+        parallelDropoutMask(mask, batch: batch, perBatch: perBatch, p: p, rng: &rng, threads: threads)
+    }
+    public static func dropoutMask(_ mask: UnsafeMutablePointer<Double>, batch: Int, perBatch: Int, p: Double,
+                                   rng: inout Xoshiro256, threads: Int = 1) {
+        parallelDropoutMask(mask, batch: batch, perBatch: perBatch, p: p, rng: &rng, threads: threads)
+    }
+}

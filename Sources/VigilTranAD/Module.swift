@@ -1,1 +1,0 @@
-// VigilTranAD — module placeholder; replaced by the issue that builds it.

@@ -1,0 +1,328 @@
+// Training loop and scoring for TranAD, as the reference main.py backprop() does it:
+// AdamW(lr 1e-4, wd 1e-5), StepLR(5, 0.9) stepped per epoch, batches of 128 windows in order
+// (the reference DataLoader does not shuffle; `config.shuffle` turns seeded shuffling on),
+// loss mean(w1 (x1−e)² + (1−w1)(x2−e)²), the epoch loss = mean of the batch losses.
+import Foundation
+import VigilNN
+import VigilRandom
+import VigilTensor
+
+/// Progress of a training run, reported after every batch.
+public struct TranADProgress: Sendable {
+    /// 1-based epoch and its total.
+    public var epoch: Int, epochs: Int
+    /// Batches done in this epoch and their total.
+    public var batch: Int, batches: Int
+    /// Mean of this epoch's batch losses so far.
+    public var meanLoss: Double
+    /// Learning rate of this epoch.
+    public var learningRate: Double
+}
+
+/// Summary of one finished epoch.
+public struct TranADEpochReport: Codable, Sendable, Equatable {
+    /// 1-based epoch.
+    public var epoch: Int
+    /// Mean of the epoch's batch losses (the reference's printed L1).
+    public var meanLoss: Double
+    /// Learning rate used in this epoch.
+    public var learningRate: Double
+    /// Wall-clock seconds.
+    public var seconds: Double
+}
+
+/// Errors of training, scoring and checkpoint loading, each saying what to do.
+public enum TranADError: Error, CustomStringConvertible, Equatable {
+    case featureMismatch(expected: Int, found: Int)
+    case emptyMatrix
+    case missingParameter(String)
+    case parameterSize(name: String, expected: Int, found: Int)
+    case nonFiniteLoss(epoch: Int, batch: Int)
+
+    public var description: String {
+        switch self {
+        case .featureMismatch(let e, let f):
+            return "TranAD: the model has \(e) features but the matrix has \(f) columns; score data with the same columns it was trained on"
+        case .emptyMatrix:
+            return "TranAD: the matrix has no rows; give at least one row"
+        case .missingParameter(let n):
+            return "TranAD checkpoint: parameter '\(n)' is missing; was the checkpoint written by `vigil train`?"
+        case .parameterSize(let n, let e, let f):
+            return "TranAD checkpoint: parameter '\(n)' has \(f) values, the model needs \(e); the feature count or config differs"
+        case .nonFiniteLoss(let e, let b):
+            return "TranAD: the loss became NaN/inf at epoch \(e), batch \(b); normalise the data to [0, 1] (min-max) or lower the learning rate"
+        }
+    }
+}
+
+/// Precision-specific engine: model, optimizer and schedule in one scalar type.
+///
+/// Data parallel over `workers` threads: worker 0 runs the master model, workers 1… run replicas
+/// holding copies of its weights. Each mini-batch is split into contiguous parts, every worker runs
+/// forward + backward on its part (loss scaled by part/batch so the summed gradient is the gradient of
+/// the full-batch mean), the replicas' gradients are added into the master's in worker order, AdamW
+/// steps the master and the new weights are copied to the replicas. BLAS runs single-threaded inside
+/// the workers. Results are reproducible for a fixed seed and worker count.
+final class TranADEngine<Scalar: TensorScalar> {
+    let model: TranADModel<Scalar>
+    let replicas: [TranADModel<Scalar>]
+    let optimizer: AdamW<Scalar>
+    let scheduler: StepLR
+    var epochsDone = 0
+    var shuffleRNG: Xoshiro256
+
+    init(features: Int, config: TranADConfig, workers: Int) {
+        model = TranADModel(features: features, config: config)
+        replicas = (1..<max(workers, 1)).map { r in
+            let m = TranADModel<Scalar>(features: features, config: config)
+            m.dropoutRNG = Xoshiro256(seed: config.seed).fork(stream: 100 + UInt64(r))
+            return m
+        }
+        optimizer = AdamW(parameters: model.parameters, lr: config.learningRate, weightDecay: config.weightDecay)
+        scheduler = StepLR(optimizer, stepSize: config.lrStepSize, gamma: config.lrGamma)
+        shuffleRNG = Xoshiro256(seed: config.seed).fork(stream: 2)
+        syncReplicas()
+    }
+
+    var config: TranADConfig { model.config }
+    var workers: Int { replicas.count + 1 }
+    func worker(_ r: Int) -> TranADModel<Scalar> { r == 0 ? model : replicas[r - 1] }
+
+    /// Copies the master's weights into every replica.
+    func syncReplicas() {
+        let master = model.parameters
+        for rep in replicas {
+            for (src, dst) in zip(master, rep.parameters) {
+                src.withUnsafeBufferPointer { s in dst.withUnsafeMutableBufferPointer { d in d.baseAddress!.update(from: s.baseAddress!, count: s.count) } }
+            }
+        }
+    }
+
+    /// Runs `body(worker)` on every worker concurrently (inline if 1 worker), BLAS single-threaded
+    /// (OpenBLAS's own threads would spin against the workers).
+    func parallel(_ body: (Int) -> Void) {
+        let blas = Threads.count
+        if blas != 1 { Threads.set(1) }
+        defer { if blas != 1 { Threads.set(blas) } }
+        if workers == 1 { body(0); return }
+        DispatchQueue.concurrentPerform(iterations: workers, execute: body)
+    }
+
+    /// Window tensor (B, W, F) of `rows`, gathered straight into the tensor's storage.
+    func windows(_ m: TranADMatrix, _ rows: ArraySlice<Int>) -> Tensor<Scalar> {
+        let x = Tensor<Scalar>(zeros: [rows.count, config.window, m.columns])
+        x.withUnsafeMutableBufferPointer { gatherWindows(m, rows: rows, window: config.window, alignment: config.alignment, into: $0.baseAddress!) }
+        return x
+    }
+
+    func trainEpoch(_ m: TranADMatrix, epochs: Int, progress: ((TranADProgress) -> Void)?) throws -> TranADEpochReport {
+        let start = DispatchTime.now().uptimeNanoseconds
+        for r in 0..<workers { worker(r).train() }
+        let n = epochsDone + 1
+        let bs = config.batchSize
+        var order = Array(0..<m.rows)
+        if config.shuffle {
+            for i in stride(from: order.count - 1, to: 0, by: -1) {
+                order.swapAt(i, shuffleRNG.nextInt(below: i + 1))
+            }
+        }
+        let batches = (m.rows + bs - 1) / bs
+        let lr = Double(optimizer.learningRate)
+        var sum = 0.0
+        var losses = [Double](repeating: 0, count: workers)
+        for bi in 0..<batches {
+            let lo = bi * bs, hi = min((bi + 1) * bs, m.rows)
+            let b = hi - lo
+            let nw = workers
+            losses.withUnsafeMutableBufferPointer { lossOut in
+                parallel { r in
+                    let r0 = lo + b * r / nw, r1 = lo + b * (r + 1) / nw
+                    guard r1 > r0 else { lossOut[r] = 0; return }
+                    let net = self.worker(r)
+                    net.zeroGrad()
+                    let x = self.windows(m, order[r0..<r1])
+                    let (x1, x2) = net(x)
+                    let loss = net.loss(x1: x1, x2: x2, windows: x, epoch: n) * Scalar(Double(r1 - r0) / Double(b))
+                    loss.backward()
+                    lossOut[r] = Double(loss.item)
+                }
+            }
+            let value = losses.reduce(0, +)
+            guard value.isFinite else { throw TranADError.nonFiniteLoss(epoch: n, batch: bi + 1) }
+            if workers > 1 {
+                let master = model.parameters
+                for rep in replicas {
+                    for (mp, rp) in zip(master, rep.parameters) {
+                        guard let rg = rp.grad else { continue }
+                        if let mg = mp.grad {
+                            rg.withUnsafeBufferPointer { s in mg.withUnsafeMutableBufferPointer { d in for i in 0..<d.count { d[i] += s[i] } } }
+                        } else {
+                            mp.grad = rg.copy()
+                        }
+                    }
+                }
+            }
+            optimizer.step()
+            syncReplicas()
+            sum += value
+            progress?(TranADProgress(epoch: n, epochs: epochs, batch: bi + 1, batches: batches,
+                                     meanLoss: sum / Double(bi + 1), learningRate: lr))
+        }
+        for r in 0..<workers { worker(r).zeroGrad() }
+        scheduler.step()
+        epochsDone = n
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return TranADEpochReport(epoch: n, meanLoss: sum / Double(batches), learningRate: lr, seconds: seconds)
+    }
+
+    /// Per-dimension scores, rows × F; row i is the score of row i's window (see the alignment).
+    /// Workers score contiguous row ranges in batches of `batchSize`.
+    func score(_ m: TranADMatrix, batchSize: Int) -> TranADMatrix {
+        let w = config.window, f = model.features
+        var out = [Double](repeating: 0, count: m.rows * f)
+        let order = Array(0..<m.rows)
+        let nw = workers, scoring = config.scoring
+        out.withUnsafeMutableBufferPointer { outp in
+            parallel { r in
+                let net = self.worker(r)
+                net.eval()
+                defer { net.train() }
+                var start = m.rows * r / nw
+                let end = m.rows * (r + 1) / nw
+                withNoGrad {
+                    while start < end {
+                        let rows = order[start..<min(start + batchSize, end)]
+                        let b = rows.count
+                        let x = self.windows(m, rows)
+                        let (x1, x2) = net(x)
+                        x.withUnsafeBufferPointer { xs in x1.withUnsafeBufferPointer { s1 in x2.withUnsafeBufferPointer { s2 in
+                            for i in 0..<b {
+                                let e = (i * w + w - 1) * f  // the window's last row = the scored element
+                                let o = (start + i) * f
+                                for c in 0..<f {
+                                    let elem = Double(xs[e + c])
+                                    let d2 = Double(s2[i * f + c]) - elem
+                                    switch scoring {
+                                    case .phase2Only: outp[o + c] = d2 * d2
+                                    case .averaged:
+                                        let d1 = Double(s1[i * f + c]) - elem
+                                        outp[o + c] = 0.5 * d1 * d1 + 0.5 * d2 * d2
+                                    }
+                                }
+                            }
+                        } } }
+                        start += b
+                    }
+                }
+            }
+        }
+        return TranADMatrix(rows: m.rows, columns: f, values: out)
+    }
+}
+
+/// Trains TranAD and scores matrices with it, in Float32 or Float64 per `config.precision`.
+///
+///     let trainer = TranADTrainer(features: 38, config: TranADConfig())
+///     let epochs = try trainer.train(on: train) { p in ... }        // [TranADEpochReport]
+///     let perDimension = try trainer.score(test)                      // rows × 38, Double
+///     let perRow = perDimension.rowMeans                               // the 1-D score
+public final class TranADTrainer {
+    /// Number of features F (columns of every matrix).
+    public let features: Int
+    /// The run's configuration (alignment, weighting, scoring, precision, seed, …).
+    public let config: TranADConfig
+    /// Reports of the epochs trained so far.
+    public private(set) var history: [TranADEpochReport] = []
+    /// Windows per inference batch in `score` (does not change the scores).
+    public var scoreBatchSize = 1024
+
+    private var engine32: TranADEngine<Float>?
+    private var engine64: TranADEngine<Double>?
+
+    /// Data-parallel worker threads (results are reproducible for a fixed seed and worker count).
+    public let workers: Int
+
+    /// A fresh model with PyTorch default initialisation drawn from `config.seed`, trained and scored
+    /// on `workers` threads (default: every core).
+    public init(features: Int, config: TranADConfig = TranADConfig(), workers: Int? = nil) {
+        self.features = features
+        self.config = config
+        self.workers = max(1, workers ?? ProcessInfo.processInfo.activeProcessorCount)
+        tuneMallocForTensorChurn()
+        switch config.precision {
+        case .float32: engine32 = TranADEngine(features: features, config: config, workers: self.workers)
+        case .float64: engine64 = TranADEngine(features: features, config: config, workers: self.workers)
+        }
+    }
+
+    /// Trains `config.epochs` more epochs on `matrix` (rows × F, ideally min-max normalised to [0, 1]).
+    /// `progress` is called after every batch. Returns the reports of these epochs.
+    @discardableResult
+    public func train(on matrix: TranADMatrix, progress: ((TranADProgress) -> Void)? = nil) throws -> [TranADEpochReport] {
+        try check(matrix)
+        var reports: [TranADEpochReport] = []
+        let total = history.count + config.epochs
+        for _ in 0..<config.epochs {
+            let r: TranADEpochReport
+            if let e = engine32 { r = try e.trainEpoch(matrix, epochs: total, progress: progress) }
+            else { r = try engine64!.trainEpoch(matrix, epochs: total, progress: progress) }
+            reports.append(r)
+            history.append(r)
+        }
+        return reports
+    }
+
+    /// Per-dimension anomaly scores (rows × F, Double) per `config.scoring`; row i is scored from the
+    /// window of row i under `config.alignment` (for `reference` that window reconstructs row i−1).
+    public func score(_ matrix: TranADMatrix) throws -> TranADMatrix {
+        try check(matrix)
+        if let e = engine32 { return e.score(matrix, batchSize: scoreBatchSize) }
+        return engine64!.score(matrix, batchSize: scoreBatchSize)
+    }
+
+    /// Number of trainable parameters (127,538 at F = 38).
+    public var parameterCount: Int { namedParameterShapes.reduce(0) { $0 + $1.shape.reduce(1, *) } }
+
+    /// Parameter names (reference state_dict order) and shapes.
+    public var namedParameterShapes: [(name: String, shape: [Int])] {
+        if let e = engine32 { return e.model.namedParameters.map { ($0.name, $0.tensor.shape) } }
+        return engine64!.model.namedParameters.map { ($0.name, $0.tensor.shape) }
+    }
+
+    /// All parameters as Doubles in state_dict order (for checkpoints).
+    public func exportParameters() -> [(name: String, shape: [Int], values: [Double])] {
+        if let e = engine32 { return e.model.namedParameters.map { ($0.name, $0.tensor.shape, $0.tensor.scalars.map(Double.init)) } }
+        return engine64!.model.namedParameters.map { ($0.name, $0.tensor.shape, $0.tensor.scalars) }
+    }
+
+    /// Replaces every parameter by name (all must be present with the right size).
+    public func loadParameters(_ values: [String: [Double]]) throws {
+        func load<S: TensorScalar>(_ model: TranADModel<S>) throws {
+            for (name, t) in model.namedParameters {
+                guard let v = values[name] else { throw TranADError.missingParameter(name) }
+                guard v.count == t.count else { throw TranADError.parameterSize(name: name, expected: t.count, found: v.count) }
+                t.assign(v.map { S($0) })
+            }
+        }
+        if let e = engine32 { try load(e.model); e.syncReplicas() } else { try load(engine64!.model); engine64!.syncReplicas() }
+    }
+
+    private func check(_ m: TranADMatrix) throws {
+        guard m.rows > 0 else { throw TranADError.emptyMatrix }
+        guard m.columns == features else { throw TranADError.featureMismatch(expected: features, found: m.columns) }
+    }
+}
+
+#if os(Linux)
+/// glibc `int mallopt(int param, int value)` (not exported by the Glibc module map).
+@_silgen_name("mallopt") private func glibcMallopt(_ param: Int32, _ value: Int32) -> Int32
+#endif
+
+/// Keeps freed tensor buffers in the heap instead of returning them to the OS after every batch
+/// (glibc unmaps/trims large blocks by default, which costs page faults and zeroing every time).
+private func tuneMallocForTensorChurn() {
+    #if os(Linux)
+    _ = glibcMallopt(-3 /* M_MMAP_THRESHOLD */, 256 << 20)
+    _ = glibcMallopt(-1 /* M_TRIM_THRESHOLD */, 512 << 20)
+    #endif
+}

@@ -1,0 +1,111 @@
+import Foundation
+import VigilNN
+import VigilRandom
+import VigilTensor
+import XCTest
+
+/// Gradient checks of the fused attention ops (Float64) against central finite differences, with and
+/// without a (fixed-seed) dropout mask, and the forward against a naive per-head implementation.
+final class FusedAttentionTests: XCTestCase {
+    func randomTensor(_ shape: [Int], _ rng: inout Xoshiro256) -> Tensor<Double> {
+        let n = shape.reduce(1, *)
+        let t = Tensor<Double>(shape: shape, scalars: (0..<n).map { _ in rng.nextUnitDouble() * 2 - 1 })
+        t.requiresGrad = true
+        return t
+    }
+
+    /// Weighted sum ⟨out, r⟩ as a scalar loss.
+    func objective(_ out: Tensor<Double>, _ r: Tensor<Double>) -> Tensor<Double> { (out * r).sum() }
+
+    func checkGradient(inputs: [Tensor<Double>], seed: UInt64, forward: ([Tensor<Double>], inout Xoshiro256) -> Tensor<Double>,
+                       file: StaticString = #filePath, line: UInt = #line) {
+        var rr = Xoshiro256(seed: 999)
+        var rng = Xoshiro256(seed: seed)
+        let probe = forward(inputs, &rng)
+        let r = Tensor<Double>(shape: probe.shape, scalars: (0..<probe.count).map { _ in rr.nextUnitDouble() - 0.5 })
+        for t in inputs { t.zeroGrad() }
+        rng = Xoshiro256(seed: seed)
+        objective(forward(inputs, &rng), r).backward()
+        let h = 1e-6
+        for (n, t) in inputs.enumerated() {
+            let analytic = t.grad!.scalars
+            for i in 0..<t.count {
+                let orig = t.scalars[i]
+                t.withUnsafeMutableBufferPointer { $0[i] = orig + h }
+                var r1 = Xoshiro256(seed: seed)
+                let fp = withNoGrad { objective(forward(inputs, &r1), r).item }
+                t.withUnsafeMutableBufferPointer { $0[i] = orig - h }
+                var r2 = Xoshiro256(seed: seed)
+                let fm = withNoGrad { objective(forward(inputs, &r2), r).item }
+                t.withUnsafeMutableBufferPointer { $0[i] = orig }
+                let numeric = (fp - fm) / (2 * h)
+                XCTAssertEqual(analytic[i], numeric, accuracy: 1e-7 * max(1, abs(numeric)),
+                               "input \(n) element \(i)", file: file, line: line)
+            }
+        }
+    }
+
+    func testSelfAttentionGradientHeadDim2() {
+        var rng = Xoshiro256(seed: 1)
+        let qkv = randomTensor([2, 4, 3 * 6], &rng)  // B=2, L=4, d=6, 3 heads of width 2
+        checkGradient(inputs: [qkv], seed: 5) { x, r in fusedSelfAttention(x[0], heads: 3, dropout: 0, rng: &r, training: false) }
+    }
+
+    func testSelfAttentionGradientWithDropoutMask() {
+        var rng = Xoshiro256(seed: 2)
+        let qkv = randomTensor([2, 5, 3 * 4], &rng)
+        checkGradient(inputs: [qkv], seed: 6) { x, r in fusedSelfAttention(x[0], heads: 2, dropout: 0.3, rng: &r, training: true) }
+    }
+
+    func testCrossAttentionGradientGeneralHeadDim() {
+        var rng = Xoshiro256(seed: 3)
+        let q = randomTensor([3, 2, 6], &rng)   // B=3, Lq=2, d=6 with 2 heads of width 3 (general path)
+        let kv = randomTensor([3, 4, 12], &rng)
+        checkGradient(inputs: [q, kv], seed: 7) { x, r in
+            fusedCrossAttention(query: x[0], keyValue: x[1], heads: 2, dropout: 0, rng: &r, training: false)
+        }
+    }
+
+    func testCrossAttentionGradientHeadDim2WithDropout() {
+        var rng = Xoshiro256(seed: 4)
+        let q = randomTensor([2, 1, 4], &rng)
+        let kv = randomTensor([2, 3, 8], &rng)
+        checkGradient(inputs: [q, kv], seed: 8) { x, r in
+            fusedCrossAttention(query: x[0], keyValue: x[1], heads: 2, dropout: 0.25, rng: &r, training: true)
+        }
+    }
+
+    func testForwardMatchesNaiveAttention() {
+        var rng = Xoshiro256(seed: 9)
+        let (b, l, h, hd) = (2, 3, 2, 2)
+        let d = h * hd
+        let qkv = randomTensor([b, l, 3 * d], &rng)
+        var r = Xoshiro256(seed: 0)
+        let out = withNoGrad { fusedSelfAttention(qkv, heads: h, rng: &r) }.scalars
+        let x = qkv.scalars
+        for bi in 0..<b { for hi in 0..<h { for i in 0..<l {
+            var s = [Double](repeating: 0, count: l)
+            for j in 0..<l {
+                for c in 0..<hd { s[j] += x[(bi * l + i) * 3 * d + hi * hd + c] * x[(bi * l + j) * 3 * d + d + hi * hd + c] }
+                s[j] /= Double(hd).squareRoot()
+            }
+            let m = s.max()!
+            let e = s.map { exp($0 - m) }
+            let z = e.reduce(0, +)
+            for c in 0..<hd {
+                var o = 0.0
+                for j in 0..<l { o += e[j] / z * x[(bi * l + j) * 3 * d + 2 * d + hi * hd + c] }
+                XCTAssertEqual(out[(bi * l + i) * d + hi * hd + c], o, accuracy: 1e-14)
+            }
+        } } }
+    }
+
+    func testDropoutMaskRateAndScale() {
+        var rng = Xoshiro256(seed: 11)
+        var m = [Double](repeating: 0, count: 100_000)
+        m.withUnsafeMutableBufferPointer { AttentionKernels.dropoutMask($0.baseAddress!, batch: 100, perBatch: 1000, p: 0.1, rng: &rng, threads: 2) }
+        let dropped = m.filter { $0 == 0 }.count
+        XCTAssertEqual(Double(dropped) / 100_000, 0.1, accuracy: 0.005)
+        XCTAssertTrue(m.allSatisfy { $0 == 0 || abs($0 - 1 / 0.9) < 1e-12 })
+    }
+}
