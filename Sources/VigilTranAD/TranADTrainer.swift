@@ -234,7 +234,7 @@ public final class TranADTrainer {
     /// Reports of the epochs trained so far.
     public private(set) var history: [TranADEpochReport] = []
     /// Windows per inference batch in `score` (does not change the scores).
-    public var scoreBatchSize = 1024
+    public var scoreBatchSize = 256
 
     private var engine32: TranADEngine<Float>?
     private var engine64: TranADEngine<Double>?
