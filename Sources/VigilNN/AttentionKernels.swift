@@ -278,30 +278,45 @@ func attentionForwardHD2<T: BinaryFloatingPoint>(
                 for h in 0..<H { pj[h] -= mx[h] }
             }
             expInPlace(p, Lk * H)
-            for h in 0..<H { sm[h] = 0 }
-            for j in 0..<Lk {
-                let pj = p + j * H
-                for h in 0..<H { sm[h] += pj[h] }
-            }
-            for h in 0..<H { sm[h] = 1 / sm[h]; o0[h] = 0; o1[h] = 0 }
-            if let mk = mask {
-                let m = mk + (b * Lq + i) * Lk * H
-                for j in 0..<Lk {
-                    let pj = p + j * H, mj = m + j * H, v0 = V0 + j * H, v1 = V1 + j * H
-                    for h in 0..<H {
-                        let pr = pj[h] * sm[h]
-                        pj[h] = pr
-                        let a = pr * mj[h]
-                        o0[h] += a * v0[h]; o1[h] += a * v1[h]
-                    }
-                }
-            } else {
+            if probs == nil && mask == nil {
+                // inference: one pass for the sums and the unnormalised weighted values, then scale
+                for h in 0..<H { sm[h] = 0; o0[h] = 0; o1[h] = 0 }
                 for j in 0..<Lk {
                     let pj = p + j * H, v0 = V0 + j * H, v1 = V1 + j * H
                     for h in 0..<H {
-                        let a = pj[h] * sm[h]
-                        pj[h] = a
-                        o0[h] += a * v0[h]; o1[h] += a * v1[h]
+                        let e = pj[h]
+                        sm[h] += e
+                        o0[h] += e * v0[h]; o1[h] += e * v1[h]
+                    }
+                }
+                for h in 0..<H { let inv = 1 / sm[h]; o0[h] *= inv; o1[h] *= inv }
+            } else {
+                // training: normalise in the weighting pass and keep P (pre-dropout) for the backward
+                for h in 0..<H { sm[h] = 0 }
+                for j in 0..<Lk {
+                    let pj = p + j * H
+                    for h in 0..<H { sm[h] += pj[h] }
+                }
+                for h in 0..<H { sm[h] = 1 / sm[h]; o0[h] = 0; o1[h] = 0 }
+                if let mk = mask {
+                    let m = mk + (b * Lq + i) * Lk * H
+                    for j in 0..<Lk {
+                        let pj = p + j * H, mj = m + j * H, v0 = V0 + j * H, v1 = V1 + j * H
+                        for h in 0..<H {
+                            let pr = pj[h] * sm[h]
+                            pj[h] = pr
+                            let a = pr * mj[h]
+                            o0[h] += a * v0[h]; o1[h] += a * v1[h]
+                        }
+                    }
+                } else {
+                    for j in 0..<Lk {
+                        let pj = p + j * H, v0 = V0 + j * H, v1 = V1 + j * H
+                        for h in 0..<H {
+                            let a = pj[h] * sm[h]
+                            pj[h] = a
+                            o0[h] += a * v0[h]; o1[h] += a * v1[h]
+                        }
                     }
                 }
             }
