@@ -132,10 +132,11 @@ public final class TranADModel<Scalar: TensorScalar>: Module {
          ("transformer_decoder2.layers.0", decoder2), ("fcn.0", fcn)]
     }
 
-    /// Encoder of one phase: concat(window, c)·√F + pe, dropout, encoder layer. windows, c: (B, W, F).
-    func encode(_ windows: Tensor<Scalar>, _ c: Tensor<Scalar>) -> Tensor<Scalar> {
+    /// Encoder of one phase: concat(window, c)·√F + pe, dropout, encoder layer; c = 0 (x1 nil) or
+    /// (x1 − window)² (phase 2). windows: (B, W, F), x1: (B, 1, F) → memory (B, W, 2F).
+    func encode(_ windows: Tensor<Scalar>, focus x1: Tensor<Scalar>?) -> Tensor<Scalar> {
         let p = config.dropout
-        let x = tranADEncoderInput(windows, c, pe: positionalEncoding, scale: Double(features).squareRoot(),
+        let x = tranADEncoderInput(windows, x1: x1, pe: positionalEncoding, scale: Double(features).squareRoot(),
                                    dropout: p, rng: &dropoutRNG, training: isTraining)
         return encoder.forward(x, dropout: p, rng: &dropoutRNG)
     }
@@ -144,14 +145,13 @@ public final class TranADModel<Scalar: TensorScalar>: Module {
     public func callAsFunction(_ windows: Tensor<Scalar>) -> (x1: Tensor<Scalar>, x2: Tensor<Scalar>) {
         precondition(windows.shape.count == 3 && windows.shape[2] == features && windows.shape[1] == config.window,
                      "TranADModel: windows must be (B, \(config.window), \(features)), got \(windows.shape)")
-        let b = windows.shape[0], w = windows.shape[1]
+        let w = windows.shape[1]
         let p = config.dropout
         let elem = windows.slice(axis: 1, range: (w - 1)..<w)  // (B, 1, F)
         let tgt = concat([elem, elem], axis: 2)  // (B, 1, 2F)
-        let memory1 = encode(windows, Tensor<Scalar>(zeros: [b, w, features]))
+        let memory1 = encode(windows, focus: nil)  // phase 1: c = 0
         let x1 = sigmoid(fcn(decoder1.forward(tgt, memory: memory1, dropout: p, rng: &dropoutRNG)))
-        let c = square(x1 - windows)  // (B, W, F), x1 broadcast over the W positions
-        let memory2 = encode(windows, c)
+        let memory2 = encode(windows, focus: x1)  // phase 2: c = (x1 − window)², x1 broadcast over W
         let x2 = sigmoid(fcn(decoder2.forward(tgt, memory: memory2, dropout: p, rng: &dropoutRNG)))
         return (x1, x2)
     }

@@ -137,9 +137,9 @@ final class TranADEngine<Scalar: TensorScalar> {
             losses.withUnsafeMutableBufferPointer { lossOut in
                 parallel { r in
                     let r0 = lo + b * r / nw, r1 = lo + b * (r + 1) / nw
-                    guard r1 > r0 else { lossOut[r] = 0; return }
                     let net = self.worker(r)
-                    net.zeroGrad()
+                    net.zeroGrad()  // also for a worker without rows, so no stale gradient is summed
+                    guard r1 > r0 else { lossOut[r] = 0; return }
                     let x = self.windows(m, order[r0..<r1])
                     let (x1, x2) = net(x)
                     let loss = net.loss(x1: x1, x2: x2, windows: x, epoch: n) * Scalar(Double(r1 - r0) / Double(b))
@@ -234,7 +234,7 @@ public final class TranADTrainer {
     /// Reports of the epochs trained so far.
     public private(set) var history: [TranADEpochReport] = []
     /// Windows per inference batch in `score` (does not change the scores).
-    public var scoreBatchSize = 1024
+    public var scoreBatchSize = 256
 
     private var engine32: TranADEngine<Float>?
     private var engine64: TranADEngine<Double>?

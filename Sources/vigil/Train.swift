@@ -187,6 +187,7 @@ enum TextMatrixError: Error, CustomStringConvertible {
 }
 
 /// Reads a text matrix: rows of numbers separated by commas and/or whitespace; blank lines skipped.
+/// Parses bytes with strtod (the C locale's '.' decimal point), one pass, no per-line strings.
 enum TextMatrix {
     static func read(path: String) throws -> TranADMatrix {
         let data: Data
@@ -194,20 +195,43 @@ enum TextMatrix {
             throw TextMatrixError.unreadable(path: path, reason: error.localizedDescription)
         }
         if data.count >= 2 && data[data.startIndex] == 0x1f && data[data.startIndex + 1] == 0x8b { throw TextMatrixError.gzip(path: path) }
-        guard let text = String(data: data, encoding: .utf8) else { throw TextMatrixError.unreadable(path: path, reason: "not UTF-8 text") }
+        var bytes = [UInt8](data)
+        bytes.append(0)
         var values: [Double] = []
-        var columns = -1, rows = 0, lineNo = 0
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            lineNo += 1
-            let tokens = line.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\t" || $0 == "\r" })
-            if tokens.isEmpty { continue }
-            if columns < 0 { columns = tokens.count }
-            guard tokens.count == columns else { throw TextMatrixError.ragged(path: path, line: lineNo, expected: columns, found: tokens.count) }
-            for t in tokens {
-                guard let v = Double(t) else { throw TextMatrixError.badValue(path: path, line: lineNo, token: String(t)) }
-                values.append(v)
+        values.reserveCapacity(bytes.count / 4)
+        var columns = -1, rows = 0, line = 1
+        try bytes.withUnsafeMutableBufferPointer { buf in
+            let base = UnsafeMutableRawPointer(buf.baseAddress!).assumingMemoryBound(to: CChar.self)
+            let n = buf.count - 1
+            var i = 0, inLine = 0
+            func isSep(_ c: UInt8) -> Bool { c == 44 || c == 32 || c == 9 || c == 13 }
+            func endLine() throws {
+                if inLine > 0 {
+                    if columns < 0 { columns = inLine }
+                    guard inLine == columns else { throw TextMatrixError.ragged(path: path, line: line, expected: columns, found: inLine) }
+                    rows += 1
+                }
+                inLine = 0
+                line += 1
             }
-            rows += 1
+            while i < n {
+                let c = buf[i]
+                if c == 10 { try endLine(); i += 1; continue }
+                if isSep(c) { i += 1; continue }
+                var end: UnsafeMutablePointer<CChar>? = nil
+                let v = strtod(base + i, &end)
+                let consumed = end.map { $0 - (base + i) } ?? 0
+                let next = i + consumed
+                guard consumed > 0, next >= n || buf[next] == 10 || isSep(buf[next]) else {
+                    var j = i
+                    while j < n && buf[j] != 10 && !isSep(buf[j]) { j += 1 }
+                    throw TextMatrixError.badValue(path: path, line: line, token: String(decoding: buf[i..<j], as: UTF8.self))
+                }
+                values.append(v)
+                inLine += 1
+                i = next
+            }
+            try endLine()
         }
         guard rows > 0 else { throw TextMatrixError.empty(path: path) }
         return TranADMatrix(rows: rows, columns: columns, values: values)

@@ -1,5 +1,5 @@
 import Foundation
-import VigilNN
+@testable import VigilNN
 import VigilRandom
 import VigilTensor
 import XCTest
@@ -107,5 +107,24 @@ final class FusedAttentionTests: XCTestCase {
         let dropped = m.filter { $0 == 0 }.count
         XCTAssertEqual(Double(dropped) / 100_000, 0.1, accuracy: 0.005)
         XCTAssertTrue(m.allSatisfy { $0 == 0 || abs($0 - 1 / 0.9) < 1e-12 })
+    }
+}
+
+/// Accuracy of the softmax exp kernels against Foundation's exp.
+final class FastExpTests: XCTestCase {
+    func testFloatAndDoubleExpAccuracy() {
+        var worstF = 0.0, worstD = 0.0
+        var x = -80.0
+        while x <= 0.5 {
+            let ef = Double(fastExpFloat(Float(x))), rf = Foundation.exp(Double(Float(x)))
+            worstF = max(worstF, abs(ef - rf) / rf)
+            let ed = fastExpDouble(x), rd = Foundation.exp(x)
+            worstD = max(worstD, abs(ed - rd) / rd)
+            x += 0.000917
+        }
+        XCTAssertLessThan(worstF, 3e-7)
+        XCTAssertLessThan(worstD, 1e-15)
+        XCTAssertEqual(fastExpDouble(0), 1)
+        XCTAssertGreaterThan(fastExpFloat(-200), 0)  // clamped, no garbage from the exponent bits
     }
 }

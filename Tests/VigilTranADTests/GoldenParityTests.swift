@@ -79,6 +79,9 @@ final class GoldenParityTests: XCTestCase {
         var x = [Double](repeating: 0, count: W * B * F)
         for w in 0..<W { for b in 0..<B { for f in 0..<F { x[(b * W + w) * F + f] = wv[(w * B + b) * F + f] } } }
         let windows = Tensor<Double>(shape: [B, W, F], scalars: x)
+        let (e1, e2) = withNoGrad { model(windows) }  // inference path (no stored attention weights)
+        assertClose(e1.scalars, g.array("output.x1").values, "\(name) x1 (no grad)")
+        assertClose(e2.scalars, g.array("output.x2").values, "\(name) x2 (no grad)")
         let (x1, x2) = model(windows)
         assertClose(x1.scalars, g.array("output.x1").values, "\(name) x1")
         assertClose(x2.scalars, g.array("output.x2").values, "\(name) x2")

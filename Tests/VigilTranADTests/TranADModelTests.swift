@@ -148,6 +148,13 @@ final class TranADTrainingModeTests: XCTestCase {
         for (a, b) in zip(one.exportParameters(), three.exportParameters()) {
             for (x, y) in zip(a.values, b.values) { XCTAssertEqual(x, y, accuracy: 1e-10, a.name) }
         }
+        // a last batch smaller than the worker count (61 = 2·30 + 1 rows): idle workers add nothing
+        let m61 = TranADMatrix(rows: 61, columns: f, values: Array(values[0..<(61 * f)]))
+        let oneB = TranADTrainer(features: f, config: c, workers: 1), threeB = TranADTrainer(features: f, config: c, workers: 3)
+        try oneB.train(on: m61); try threeB.train(on: m61)
+        for (a, b) in zip(oneB.exportParameters(), threeB.exportParameters()) {
+            for (x, y) in zip(a.values, b.values) { XCTAssertEqual(x, y, accuracy: 1e-10, a.name) }
+        }
         let s1 = try one.score(m), s3 = try three.score(m)
         for (x, y) in zip(s1.values, s3.values) { XCTAssertEqual(x, y, accuracy: 1e-12) }
         // with dropout, a fixed worker count is reproducible
