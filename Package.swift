@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "VigilNN", dependencies: ["VigilTensor"]),
         .target(name: "VigilHDF5", dependencies: ["CHDF5"]),
         .target(name: "VigilData", dependencies: ["VigilHDF5", "CZlib"]),
-        .target(name: "VigilTranAD", dependencies: ["VigilNN", "VigilTensor"]),
+        .target(name: "VigilTranAD", dependencies: ["VigilNN", "VigilTensor", "VigilHDF5"]),
         .target(name: "VigilIsolationForest", dependencies: ["VigilHDF5", "VigilRandom"]),
         .target(name: "VigilScores", dependencies: ["VigilData", "VigilHDF5", "VigilTranAD", "VigilIsolationForest"]),
         .target(name: "VigilThresholds", dependencies: []),

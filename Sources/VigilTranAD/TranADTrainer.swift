@@ -38,6 +38,7 @@ public enum TranADError: Error, CustomStringConvertible, Equatable {
     case missingParameter(String)
     case parameterSize(name: String, expected: Int, found: Int)
     case nonFiniteLoss(epoch: Int, batch: Int)
+    case notACheckpoint(path: String)
 
     public var description: String {
         switch self {
@@ -49,6 +50,8 @@ public enum TranADError: Error, CustomStringConvertible, Equatable {
             return "TranAD checkpoint: parameter '\(n)' is missing; was the checkpoint written by `vigil train`?"
         case .parameterSize(let n, let e, let f):
             return "TranAD checkpoint: parameter '\(n)' has \(f) values, the model needs \(e); the feature count or config differs"
+        case .notACheckpoint(let p):
+            return "\(p) is not a vigil TranAD checkpoint (no format = \"\(TranADCheckpoint.format)\" attribute); write one with `vigil train` or `vigil evaluate`"
         case .nonFiniteLoss(let e, let b):
             return "TranAD: the loss became NaN/inf at epoch \(e), batch \(b); normalise the data to [0, 1] (min-max) or lower the learning rate"
         }

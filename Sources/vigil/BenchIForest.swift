@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VigilData
 import VigilIsolationForest
 import VigilRandom
 
@@ -76,7 +77,7 @@ struct BenchIForest: ParsableCommand {
             return
         }
         let x = syntheticSeries(rows: rows, cols: features, seed: dataSeed)
-        if let path = dumpData { try writeNpy(x, to: path) }
+        if let path = dumpData { try NpyWriter.write(x.values, shape: [x.rows, x.cols], to: path) }
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let p = threads ?? cores
         var fitTimes: [Double] = [], scoreTimes: [Double] = [], serialTimes: [Double] = []
@@ -114,8 +115,9 @@ struct BenchIForest: ParsableCommand {
     }
 
     func runTrainTest(train: String, test: String, out: String, engineering eng: FeatureEngineering) throws {
-        let xTrain = try readRows(train)
-        let xTest = try readRows(test)
+        let rawTrain = try MatrixFile.read(train), rawTest = try MatrixFile.read(test)
+        let xTrain = try FeatureMatrix(rows: rawTrain.rows, cols: rawTrain.cols, values: rawTrain.values)
+        let xTest = try FeatureMatrix(rows: rawTest.rows, cols: rawTest.cols, values: rawTest.values)
         FileHandle.standardError.write("train \(xTrain.rows)×\(xTrain.cols), test \(xTest.rows)×\(xTest.cols)\n".data(using: .utf8)!)
         let t0 = DispatchTime.now()
         let det = try IsolationForestDetector(fitting: xTrain, engineering: eng, configuration: forestConfig(), parallelism: threads)
@@ -159,66 +161,6 @@ func syntheticSeries(rows: Int, cols: Int, seed: UInt64) -> FeatureMatrix<Double
         }
     }
     return try! FeatureMatrix(rows: rows, cols: cols, values: v)
-}
-
-/// Writes a (rows, cols) float64 matrix as a NumPy .npy (format 1.0, little-endian, C order).
-func writeNpy(_ x: FeatureMatrix<Double>, to path: String) throws {
-    var header = "{'descr': '<f8', 'fortran_order': False, 'shape': (\(x.rows), \(x.cols)), }"
-    let total = 10 + header.utf8.count + 1
-    header += String(repeating: " ", count: (64 - total % 64) % 64) + "\n"
-    var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
-    let len = UInt16(header.utf8.count)
-    data.append(contentsOf: [UInt8(len & 0xff), UInt8(len >> 8)])
-    data.append(contentsOf: Array(header.utf8))
-    x.values.withUnsafeBytes { data.append(contentsOf: $0) }   // little-endian hosts (x86-64, arm64)
-    guard FileManager.default.createFile(atPath: path, contents: data) else {
-        throw IForestCLIError("cannot write \(path): check the directory exists and is writable")
-    }
-}
-
-/// Reads comma-separated numeric rows (blank lines skipped); errors name the file, line and column count.
-func readRows(_ path: String) throws -> FeatureMatrix<Double> {
-    guard var data = FileManager.default.contents(atPath: path) else {
-        throw IForestCLIError("cannot read \(path) (gunzip .gz files first)")
-    }
-    data.append(0)   // strtod needs a terminator
-    var values: [Double] = []
-    var cols = -1, rows = 0, lineNo = 1, n = 0
-    try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-        let base = raw.baseAddress!.assumingMemoryBound(to: CChar.self)
-        var p = base
-        let endAll = base + raw.count - 1
-        func endLine() throws {
-            if n > 0 {
-                if cols < 0 { cols = n } else if n != cols {
-                    throw IForestCLIError("\(path) line \(lineNo): expected \(cols) columns, found \(n)")
-                }
-                rows += 1
-            }
-            n = 0
-        }
-        while p < endAll {
-            let c = p.pointee
-            if c == 10 { try endLine(); lineNo += 1; p += 1; continue }
-            if c == 13 || c == 32 || c == 9 { p += 1; continue }
-            var end: UnsafeMutablePointer<CChar>? = nil
-            let v = strtod(p, &end)
-            guard let e = end, UnsafePointer(e) > p else {
-                throw IForestCLIError("\(path) line \(lineNo): '\(String(cString: p).prefix(20))' is not a number")
-            }
-            values.append(v)
-            n += 1
-            p = UnsafePointer(e)
-            while p < endAll && (p.pointee == 32 || p.pointee == 13 || p.pointee == 9) { p += 1 }
-            if p < endAll && p.pointee == 44 { p += 1 }   // ','
-            else if p < endAll && p.pointee != 10 {
-                throw IForestCLIError("\(path) line \(lineNo): unexpected character '\(Character(UnicodeScalar(UInt8(bitPattern: p.pointee))))'")
-            }
-        }
-        try endLine()
-    }
-    guard rows > 0 else { throw IForestCLIError("\(path): no rows") }
-    return try FeatureMatrix(rows: rows, cols: cols, values: values)
 }
 
 /// A bench iforest failure (unreadable or malformed input file, unwritable output); the message says what to fix.

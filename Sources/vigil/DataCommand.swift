@@ -30,7 +30,6 @@ private func requireSMD(_ dataset: String) throws {
     }
 }
 
-private func printErr(_ s: String) { FileHandle.standardError.write((s + "\n").data(using: .utf8)!) }
 
 /// `vigil data download smd`.
 struct DataDownload: ParsableCommand {

@@ -106,8 +106,11 @@ struct Evaluate: ParsableCommand {
                 c.scoring = TranADScoring(rawValue: scoring)!
                 c.seed = seed
                 let d = TranADDetector(config: c, workers: threads)
-                let bar = EpochProgressLine(label: "tranad")
-                d.batchProgress = { bar.update($0) }
+                let bar = ProgressBar()
+                d.batchProgress = { p in
+                    bar.update("tranad epoch \(p.epoch)/\(p.epochs)", done: p.batch, total: p.batches,
+                               suffix: String(format: "loss %.6f", p.meanLoss), finished: p.batch == p.batches)
+                }
                 detectors.append(d)
             default:
                 detectors.append(IsolationForestAnomalyDetector(configuration: .init(nEstimators: trees, seed: seed)))
@@ -142,24 +145,5 @@ struct Evaluate: ParsableCommand {
         let (ds, status) = try loader.loadWithStatus(name)
         printErr("\(name): \(ds.train.rows) train rows, \(ds.test.rows) test rows, \(ds.dimensions) dims (cache: \(status))")
         return ds
-    }
-}
-
-/// One-line progress for TranAD training on stderr: epoch, batch bar, running loss.
-final class EpochProgressLine {
-    let label: String
-    private var lastDraw = Date.distantPast
-    init(label: String) { self.label = label }
-
-    func update(_ p: TranADProgress) {
-        let done = p.batch == p.batches
-        guard done || Date().timeIntervalSince(lastDraw) > 0.1 else { return }
-        lastDraw = Date()
-        let width = 30
-        let filled = p.batches > 0 ? width * p.batch / p.batches : width
-        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-        var line = String(format: "\r%@ epoch %d/%d [%@] %d/%d loss %.6f", label, p.epoch, p.epochs, bar, p.batch, p.batches, p.meanLoss)
-        if done { line += "\n" }
-        FileHandle.standardError.write(Data(line.utf8))
     }
 }

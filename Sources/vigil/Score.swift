@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VigilData
 import VigilTensor
 import VigilTranAD
 
@@ -9,7 +10,7 @@ struct Score: ParsableCommand {
         commandName: "score",
         abstract: "Score a matrix with a saved TranAD checkpoint.",
         discussion: """
-        Reads a text matrix (rows of comma/whitespace-separated numbers; gunzip .gz files first) with the \
+        Reads a matrix (text with comma- or whitespace-separated rows, plain or .gz, or .npy) with the \
         columns the checkpoint was trained on, applies the checkpoint's min-max normalisation if it has \
         one, and writes one score per row (the mean over dimensions of the per-dimension score) to --out. \
         With --per-dimension FILE it also writes the rows × F per-dimension scores, comma-separated.
@@ -40,7 +41,7 @@ struct Score: ParsableCommand {
 
     func run() throws {
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1, got \(t)") }
-        var (trainer, stats) = try TranADCheckpoint.load(path: checkpoint, workers: threads)
+        var (trainer, normMin, normMax) = try TranADCheckpoint.load(path: checkpoint, workers: threads)
         if let s = scoring {
             guard let sc = TranADScoring(rawValue: s) else { throw ValidationError("--scoring must be phase2_only or averaged, got '\(s)'") }
             if sc != trainer.config.scoring {
@@ -52,11 +53,12 @@ struct Score: ParsableCommand {
                 trainer = t
             }
         }
-        var m = try TextMatrix.read(path: input)
-        guard m.columns == trainer.features else {
-            throw ValidationError("\(input) has \(m.columns) columns but the checkpoint was trained on \(trainer.features)")
+        var raw = try MatrixFile.read(input)
+        guard raw.cols == trainer.features else {
+            throw ValidationError("\(input) has \(raw.cols) columns but the checkpoint was trained on \(trainer.features)")
         }
-        if let s = stats { m = s.apply(m) }
+        if let lo = normMin, let hi = normMax { raw = MinMaxNormalizer(min: lo, max: hi).apply(raw) }
+        let m = TranADMatrix(rows: raw.rows, columns: raw.cols, values: raw.values)
         let start = Date()
         let scores = try trainer.score(m)
         try writeColumn(scores.rowMeans, to: out)

@@ -1,5 +1,6 @@
 import Foundation
 import VigilData
+import VigilHDF5
 import VigilMetrics
 import VigilScores
 import VigilThresholds
@@ -55,7 +56,7 @@ final class EvaluationRunnerTests: XCTestCase {
         XCTAssertEqual(iforest.metrics.map(\.thresholdSelection.readsTestLabels), [false, false, false, true])
 
         // Stored scores reload identically; per-dimension scores exist for TranAD only.
-        let f = try VigilHDF5.HDF5File(path: out + "/scores/tranad.h5", mode: .readOnly)
+        let f = try HDF5File(path: out + "/scores/tranad.h5", mode: .readOnly)
         let test = try ScoreSet(from: f, group: "test")
         XCTAssertEqual(test.rows, 300)
         XCTAssertEqual(test.dims, 3)
@@ -65,7 +66,7 @@ final class EvaluationRunnerTests: XCTestCase {
         let state = try JSONDecoder().decode(ScorerState.self, from: stateData)
         XCTAssertEqual(state.threshold.method, "pot_train")
         XCTAssertFalse(state.threshold.readsTestScores)
-        let stored = try VigilHDF5.HDF5File(path: out + "/scores/iforest.h5", mode: .readOnly)
+        let stored = try HDF5File(path: out + "/scores/iforest.h5", mode: .readOnly)
         let pot = try POT.calibrate(trainScores: try ScoreSet(from: stored, group: "train").aggregate, parameters: POTParameters())
         XCTAssertEqual(state.threshold.value, pot.threshold, accuracy: 1e-12)
 
