@@ -13,14 +13,14 @@ struct Evaluate: ParsableCommand {
         commandName: "evaluate",
         abstract: "Train TranAD and an Isolation Forest on an SMD machine (or a CSV/.npy directory), evaluate, report and export.",
         discussion: """
-        Steps: install the machine if it is missing (from --mirror or the network, verified against the manifest),
-        load it (min-max scaled with training statistics, HDF5 cache), fit each model on the training rows, score
+        Steps: install the machine if it is missing (from --mirror or the network, verified against the manifest), \
+        load it (min-max scaled with training statistics, HDF5 cache), fit each model on the training rows, score \
         train and test, calibrate thresholds, compute every metric, and write into --out:
           report.md, report.json          metrics per model and threshold method
           scores/<model>.h5               train and test scores (aggregate and per dimension) for re-evaluation
           export/<model>/                 checkpoint.h5|model.h5, scorer_state.json, norm_params.npy
-        Threshold methods: pot_train and percentile_train_P are deployable (training scores only; pot_train is
-        exported); pot_stream_reference_static is the TranAD protocol (streams TEST scores); best_f1_ORACLE_* reads
+        Threshold methods: pot_train and percentile_train_P are deployable (training scores only; pot_train is \
+        exported); pot_stream_reference_static is the TranAD protocol (streams TEST scores); best_f1_ORACLE_* reads \
         TEST LABELS and is an upper bound, never a result.
         """
     )
