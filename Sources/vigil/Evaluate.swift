@@ -43,23 +43,11 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Output directory (default results/<dataset>).")
     var out: String?
 
-    @Option(help: "TranAD epochs.")
-    var epochs: Int = 5
-
-    @Option(help: "TranAD precision: float32 or float64.")
-    var dtype: String = "float32"
-
-    @Option(help: "TranAD window alignment: inclusive (row i's window ends at row i) or reference (ends at i-1).")
-    var alignment: String = "inclusive"
-
-    @Option(help: "TranAD score: phase2_only (reference) or averaged (paper Eq. 13).")
-    var scoring: String = "phase2_only"
+    @OptionGroup(title: "TranAD model and training (--seed also seeds the Isolation Forest)")
+    var tranad: TranADOptions
 
     @Option(help: "Isolation Forest trees.")
     var trees: Int = 100
-
-    @Option(help: "Seed for every model.")
-    var seed: UInt64 = 0
 
     @Option(help: "Worker threads (default: all cores). Same seed and threads give the same numbers.")
     var threads: Int?
@@ -81,10 +69,8 @@ struct Evaluate: ParsableCommand {
         if let m = machine, !SMD.allMachines.contains(m) {
             throw ValidationError("unknown SMD machine '\(m)'; valid names: \(SMD.allMachines.joined(separator: ", "))")
         }
-        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
-        guard TranADPrecision(rawValue: dtype) != nil else { throw ValidationError("--dtype must be float32 or float64") }
-        guard TranADWindowAlignment(rawValue: alignment) != nil else { throw ValidationError("--alignment must be inclusive or reference") }
-        guard TranADScoring(rawValue: scoring) != nil else { throw ValidationError("--scoring must be phase2_only or averaged") }
+        guard trees >= 1 else { throw ValidationError("--trees must be at least 1") }
+        if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1, got \(t)") }
         guard (0...100).contains(percentile) else { throw ValidationError("--percentile must be in 0...100") }
         for m in modelList where !["tranad", "iforest"].contains(m) {
             throw ValidationError("unknown model '\(m)'; choose from tranad, iforest")
@@ -99,13 +85,7 @@ struct Evaluate: ParsableCommand {
         for m in modelList {
             switch m {
             case "tranad":
-                var c = TranADConfig()
-                c.epochs = epochs
-                c.precision = TranADPrecision(rawValue: dtype)!
-                c.alignment = TranADWindowAlignment(rawValue: alignment)!
-                c.scoring = TranADScoring(rawValue: scoring)!
-                c.seed = seed
-                let d = TranADDetector(config: c, workers: threads)
+                let d = TranADDetector(config: try tranad.makeConfig(), workers: threads)
                 let bar = ProgressBar()
                 d.batchProgress = { p in
                     bar.update("tranad epoch \(p.epoch)/\(p.epochs)", done: p.batch, total: p.batches,
@@ -113,7 +93,7 @@ struct Evaluate: ParsableCommand {
                 }
                 detectors.append(d)
             default:
-                detectors.append(IsolationForestAnomalyDetector(configuration: .init(nEstimators: trees, seed: seed)))
+                detectors.append(IsolationForestAnomalyDetector(configuration: .init(nEstimators: trees, seed: tranad.seed)))
             }
         }
         let plan = EvaluationPlan(pot: POTParameters(q: potQ, level: potLevel, scale: potScale), percentile: percentile)
@@ -139,7 +119,7 @@ struct Evaluate: ParsableCommand {
             guard report.complete.contains(name) else {
                 let reason = report.unavailable.first.map { $0.reason.description }
                     ?? report.failures.first.map { "\($0.path): \($0.error.description)" } ?? "unknown reason"
-                throw ValidationError("\(name) could not be installed: \(reason)")
+                throw CLIError("\(name) could not be installed: \(reason)")
             }
         }
         let (ds, status) = try loader.loadWithStatus(name)

@@ -55,7 +55,7 @@ struct Score: ParsableCommand {
         }
         var raw = try MatrixFile.read(input)
         guard raw.cols == trainer.features else {
-            throw ValidationError("\(input) has \(raw.cols) columns but the checkpoint was trained on \(trainer.features)")
+            throw CLIError("\(input) has \(raw.cols) columns but the checkpoint was trained on \(trainer.features)")
         }
         if let lo = normMin, let hi = normMax { raw = MinMaxNormalizer(min: lo, max: hi).apply(raw) }
         let m = TranADMatrix(rows: raw.rows, columns: raw.cols, values: raw.values)

@@ -28,3 +28,9 @@ final class ProgressBar {
     }
 }
 
+
+/// A failure while running a command (bad file content, unavailable data): printed as `Error: …` without usage.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
