@@ -83,7 +83,7 @@ public enum Exporter {
                              readsTestLabels: threshold.readsTestLabels, pot: pot),
             dataset: dataset.name, datasetSHA256: dataset.sourceSHA256)
         let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try enc.encode(state).write(to: URL(fileURLWithPath: dir + "/scorer_state.json"), options: .atomic)
         return [modelFile, "scorer_state.json", "norm_params.npy"].map { dir + "/" + $0 }
     }

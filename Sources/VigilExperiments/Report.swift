@@ -71,7 +71,7 @@ public struct EvaluationReport: Codable, Sendable {
     /// Pretty, key-sorted JSON.
     public func jsonData() throws -> Data {
         let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return try enc.encode(self)
     }
 
