@@ -461,6 +461,102 @@ func fastExpInPlace(_ x: UnsafeMutablePointer<Float>, _ count: Int) {
     for i in 0..<count { x[i] = fastExpFloat(x[i]) }
 }
 
+// MARK: - Inference kernel for Float, head width 2: heads in SIMD lanes, softmax in registers
+//
+// No attention weights are kept (no tape, no dropout), so per (query i, group of 8 heads) the scores
+// s_j = q_i·k_j/√2 (j < Lk), their max, e_j = exp(s_j − max), Σ e_j and Σ e_j v_j are computed in
+// SIMD8 lanes (one head per lane) with only an Lk×8 stack of scores in memory; out = Σ e_j v_j / Σ e_j.
+
+/// exp on 8 lanes: `fastExpFloat` written on SIMD8 (the same operations, so the same results).
+@inline(__always)
+func fastExp8(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    let shifter = SIMD8<Float>(repeating: 12582912)
+    var v = x.replacing(with: -87.3, where: x .< -87.3)
+    v = v.replacing(with: 88.7, where: v .> 88.7)
+    let t = v * 1.44269504088896341 + shifter
+    let n = t - shifter
+    var r = v - n * 0.693359375
+    r = r - n * -2.12194440e-4
+    var y = SIMD8<Float>(repeating: 1.9875691500e-4)
+    y = y * r + 1.3981999507e-3
+    y = y * r + 8.3334519073e-3
+    y = y * r + 4.1665795894e-2
+    y = y * r + 1.6666665459e-1
+    y = y * r + 5.0000001201e-1
+    y = y * (r * r) + r + 1
+    let tb = unsafeBitCast(t, to: SIMD8<UInt32>.self)
+    let bits = (tb &- SIMD8(repeating: shifter[0].bitPattern) &+ 127) &<< 23
+    return y * unsafeBitCast(bits, to: SIMD8<Float>.self)
+}
+
+/// Head-planar scratch of one batch element for `attentionInferenceHD2Float`: Q0/Q1 (Lq, Hp),
+/// K0/K1/V0/V1 (Lk, Hp) with Hp = H rounded up to 8 (pad lanes stay 0), and Lk·8 scores.
+@inline(__always)
+func inferenceHD2ScratchCount(_ s: AttentionShape) -> Int {
+    let hp = (s.heads + 7) / 8 * 8
+    return (2 * s.queryLength + 4 * s.keyLength) * hp + 8 * s.keyLength + 16
+}
+
+/// Float inference attention for head width 2 (probs and mask absent). `scratch` must be zeroed
+/// (`inferenceHD2ScratchCount` values) before the first call; only the H real lanes are rewritten.
+@inline(__always)
+func attentionInferenceHD2Float(_ s: AttentionShape, q: AttentionOperand<Float>, k: AttentionOperand<Float>,
+                                v: AttentionOperand<Float>, out: UnsafeMutablePointer<Float>,
+                                scratch: UnsafeMutablePointer<Float>) {
+    let (B, Lq, Lk, H) = (s.batch, s.queryLength, s.keyLength, s.heads)
+    let hp = (H + 7) / 8 * 8
+    let d = 2 * H
+    let scale = 1 / Float(2).squareRoot()
+    let Q0 = scratch, Q1 = Q0 + Lq * hp, K0 = Q1 + Lq * hp, K1 = K0 + Lk * hp, V0 = K1 + Lk * hp, V1 = V0 + Lk * hp
+    let S = V1 + Lk * hp  // (Lk, 8) scores of one query and head group
+    let lanes = UnsafeMutablePointer<Float>(S + 8 * Lk)  // 16: the two output planes of a group
+    @inline(__always) func load(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+    }
+    @inline(__always) func store(_ x: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: x, as: SIMD8<Float>.self)
+    }
+    for b in 0..<B {
+        deinterleave(q.base + b * Lq * q.stride + q.offset, stride: q.stride, rows: Lq, heads: H, hp: hp, Q0, Q1)
+        deinterleave(k.base + b * Lk * k.stride + k.offset, stride: k.stride, rows: Lk, heads: H, hp: hp, K0, K1)
+        deinterleave(v.base + b * Lk * v.stride + v.offset, stride: v.stride, rows: Lk, heads: H, hp: hp, V0, V1)
+        for g in stride(from: 0, to: hp, by: 8) {
+            let nl = Swift.min(8, H - g)
+            for i in 0..<Lq {
+                let q0 = load(Q0 + i * hp + g) * scale, q1 = load(Q1 + i * hp + g) * scale
+                var mx = SIMD8<Float>(repeating: -Float.greatestFiniteMagnitude)
+                for j in 0..<Lk {
+                    let sc = q0 * load(K0 + j * hp + g) + q1 * load(K1 + j * hp + g)
+                    store(sc, S + 8 * j)
+                    mx = mx.replacing(with: sc, where: sc .> mx)
+                }
+                var sum = SIMD8<Float>(), o0 = SIMD8<Float>(), o1 = SIMD8<Float>()
+                for j in 0..<Lk {
+                    let e = fastExp8(load(S + 8 * j) - mx)
+                    sum += e
+                    o0 += e * load(V0 + j * hp + g)
+                    o1 += e * load(V1 + j * hp + g)
+                }
+                let inv = 1 / sum
+                store(o0 * inv, lanes)
+                store(o1 * inv, lanes + 8)
+                let oi = out + (b * Lq + i) * d + 2 * g
+                for l in 0..<nl { oi[2 * l] = lanes[l]; oi[2 * l + 1] = lanes[8 + l] }
+            }
+        }
+    }
+}
+
+/// De-interleaves rows into planes with row stride `hp` (≥ heads).
+@inline(__always)
+func deinterleave<T>(_ src: UnsafeMutablePointer<T>, stride: Int, rows: Int, heads H: Int, hp: Int,
+                     _ a: UnsafeMutablePointer<T>, _ b: UnsafeMutablePointer<T>) {
+    for r in 0..<rows {
+        let x = src + r * stride, pa = a + r * hp, pb = b + r * hp
+        for h in 0..<H { pa[h] = x[2 * h]; pb[h] = x[2 * h + 1] }
+    }
+}
+
 /// Runs `body(b0, count)` over contiguous batch chunks on up to `threads` threads (1 ⇒ inline).
 @inline(__always)
 func parallelBatches(_ batch: Int, threads: Int, _ body: (Int, Int) -> Void) {
@@ -554,6 +650,22 @@ public enum AttentionKernels {
     public static func forward(_ s: AttentionShape, q: AttentionOperand<Float>, k: AttentionOperand<Float>,
                                v: AttentionOperand<Float>, out: UnsafeMutablePointer<Float>,
                                probs: UnsafeMutablePointer<Float>?, mask: UnsafePointer<Float>?, threads: Int = 1) {
+        if s.headDim == 2 && probs == nil && mask == nil {
+            // inference: register-resident softmax, heads in SIMD8 lanes
+            parallelBatches(s.batch, threads: threads) { b0, nb in
+                var sub = s
+                sub.batch = nb
+                let n = inferenceHD2ScratchCount(s)
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: n)
+                scratch.initialize(repeating: 0, count: n)
+                defer { scratch.deallocate() }
+                attentionInferenceHD2Float(sub, q: q.advanced(batch: b0, rowsPerBatch: s.queryLength),
+                                           k: k.advanced(batch: b0, rowsPerBatch: s.keyLength),
+                                           v: v.advanced(batch: b0, rowsPerBatch: s.keyLength),
+                                           out: out + b0 * s.queryLength * s.modelDim, scratch: scratch)
+            }
+            return
+        }
         attentionForward(s, q: q, k: k, v: v, out: out, probs: probs, mask: mask, threads: threads,
                          exp: { Foundation.expf($0) }, expInPlace: fastExpInPlace)
     }
