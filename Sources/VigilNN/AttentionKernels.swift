@@ -547,6 +547,86 @@ func attentionInferenceHD2Float(_ s: AttentionShape, q: AttentionOperand<Float>,
     }
 }
 
+/// Float inference attention for head width 2 on head-planar operands: a row holds plane 0
+/// (component 0 of heads 0..<hp) at `offset` and plane 1 at `offset + hp`; hp is a multiple of 8 and
+/// pad heads are zero. Output rows (stride `outStride`) get the two planes of Σ_j softmax_j · v_j.
+/// `scores` holds 8·Lk values.
+@inline(__always)
+func attentionPlanarFloat(_ s: AttentionShape, hp: Int, q: AttentionOperand<Float>, k: AttentionOperand<Float>,
+                          v: AttentionOperand<Float>, out: UnsafeMutablePointer<Float>, outStride: Int,
+                          scores S: UnsafeMutablePointer<Float>) {
+    let (B, Lq, Lk) = (s.batch, s.queryLength, s.keyLength)
+    let scale = 1 / Float(2).squareRoot()
+    @inline(__always) func load(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+    }
+    @inline(__always) func store(_ x: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: x, as: SIMD8<Float>.self)
+    }
+    for b in 0..<B {
+        let kb = k.base + b * Lk * k.stride + k.offset, vb = v.base + b * Lk * v.stride + v.offset
+        for i in 0..<Lq {
+            let qi = q.base + (b * Lq + i) * q.stride + q.offset, oi = out + (b * Lq + i) * outStride
+            for g in stride(from: 0, to: hp, by: 8) {
+                let q0 = load(qi + g) * scale, q1 = load(qi + hp + g) * scale
+                var mx = SIMD8<Float>(repeating: -Float.greatestFiniteMagnitude)
+                for j in 0..<Lk {
+                    let kj = kb + j * k.stride + g
+                    let sc = q0 * load(kj) + q1 * load(kj + hp)
+                    store(sc, S + 8 * j)
+                    mx = mx.replacing(with: sc, where: sc .> mx)
+                }
+                var sum = SIMD8<Float>(), o0 = SIMD8<Float>(), o1 = SIMD8<Float>()
+                for j in 0..<Lk {
+                    let e = fastExp8(load(S + 8 * j) - mx)
+                    let vj = vb + j * v.stride + g
+                    sum += e
+                    o0 += e * load(vj)
+                    o1 += e * load(vj + hp)
+                }
+                let inv = 1 / sum
+                store(o0 * inv, oi + g)
+                store(o1 * inv, oi + hp + g)
+            }
+        }
+    }
+}
+
+/// Scalar twin of `attentionPlanarFloat` (any hp ≥ heads), the operation order of `attentionForwardHD2`'s
+/// inference branch. `scores` holds Lk values.
+@inline(__always)
+func attentionPlanarScalar<T: BinaryFloatingPoint>(_ s: AttentionShape, hp: Int, q: AttentionOperand<T>, k: AttentionOperand<T>,
+                                                   v: AttentionOperand<T>, out: UnsafeMutablePointer<T>, outStride: Int,
+                                                   scores p: UnsafeMutablePointer<T>, exp: (T) -> T) {
+    let (B, Lq, Lk) = (s.batch, s.queryLength, s.keyLength)
+    let scale = 1 / T(2).squareRoot()
+    for b in 0..<B {
+        let kb = k.base + b * Lk * k.stride + k.offset, vb = v.base + b * Lk * v.stride + v.offset
+        for i in 0..<Lq {
+            let qi = q.base + (b * Lq + i) * q.stride + q.offset, oi = out + (b * Lq + i) * outStride
+            for h in 0..<hp {
+                let q0 = qi[h] * scale, q1 = qi[hp + h] * scale
+                var mx = -T.greatestFiniteMagnitude
+                for j in 0..<Lk {
+                    let kj = kb + j * k.stride + h
+                    let sc = q0 * kj[0] + q1 * kj[hp]
+                    p[j] = sc
+                    mx = sc > mx ? sc : mx
+                }
+                var sum: T = 0, o0: T = 0, o1: T = 0
+                for j in 0..<Lk {
+                    let e = exp(p[j] - mx)
+                    let vj = vb + j * v.stride + h
+                    sum += e
+                    o0 += e * vj[0]; o1 += e * vj[hp]
+                }
+                let inv = 1 / sum
+                oi[h] = o0 * inv; oi[hp + h] = o1 * inv
+            }
+        }
+    }
+}
+
 /// De-interleaves rows into planes with row stride `hp` (≥ heads).
 @inline(__always)
 func deinterleave<T>(_ src: UnsafeMutablePointer<T>, stride: Int, rows: Int, heads H: Int, hp: Int,
@@ -674,6 +754,24 @@ public enum AttentionKernels {
                                probs: UnsafeMutablePointer<Double>?, mask: UnsafePointer<Double>?, threads: Int = 1) {
         attentionForward(s, q: q, k: k, v: v, out: out, probs: probs, mask: mask, threads: threads,
                          exp: { Foundation.exp($0) }, expInPlace: { x, n in for i in 0..<n { x[i] = fastExpDouble(x[i]) } })
+    }
+    /// Inference attention (no weights kept, no dropout) for head width 2 on head-planar rows: plane c
+    /// (component c of heads 0..<hp) of a q/k/v row starts at `offset + c·hp`; output rows (stride
+    /// `outStride`) get both planes. hp: heads padded to a multiple of 8, pad heads zero. Single-threaded.
+    public static func planarInference(_ s: AttentionShape, hp: Int, q: AttentionOperand<Float>, k: AttentionOperand<Float>,
+                                       v: AttentionOperand<Float>, out: UnsafeMutablePointer<Float>, outStride: Int) {
+        precondition(s.headDim == 2 && hp % 8 == 0 && hp >= s.heads, "planarInference: head width 2, hp a multiple of 8 ≥ heads")
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 8 * s.keyLength) { S in
+            attentionPlanarFloat(s, hp: hp, q: q, k: k, v: v, out: out, outStride: outStride, scores: S.baseAddress!)
+        }
+    }
+    public static func planarInference(_ s: AttentionShape, hp: Int, q: AttentionOperand<Double>, k: AttentionOperand<Double>,
+                                       v: AttentionOperand<Double>, out: UnsafeMutablePointer<Double>, outStride: Int) {
+        precondition(s.headDim == 2 && hp >= s.heads, "planarInference: head width 2, hp ≥ heads")
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: s.keyLength) { S in
+            attentionPlanarScalar(s, hp: hp, q: q, k: k, v: v, out: out, outStride: outStride, scores: S.baseAddress!,
+                                  exp: fastExpDouble)
+        }
     }
     /// dq/dk/dv are accumulated into (zero them first).
     public static func backward(_ s: AttentionShape, q: AttentionOperand<Float>, k: AttentionOperand<Float>,

@@ -185,37 +185,36 @@ final class TranADEngine<Scalar: TensorScalar> {
         var out = [Double](repeating: 0, count: m.rows * f)
         let order = Array(0..<m.rows)
         let nw = workers, scoring = config.scoring
+        let bs = max(1, min(batchSize, (m.rows + nw - 1) / nw))
+        let engine = TranADInference(model)  // eval-mode forward with prepared weights, shared by all workers
         out.withUnsafeMutableBufferPointer { outp in
             parallel { r in
-                let net = self.worker(r)
-                net.eval()
-                defer { net.train() }
+                let ws = TranADInference<Scalar>.Workspace(engine, capacity: bs)
+                let x = UnsafeMutablePointer<Scalar>.allocate(capacity: bs * w * f)
+                let s1 = UnsafeMutablePointer<Scalar>.allocate(capacity: bs * f), s2 = UnsafeMutablePointer<Scalar>.allocate(capacity: bs * f)
+                defer { x.deallocate(); s1.deallocate(); s2.deallocate() }
                 var start = m.rows * r / nw
                 let end = m.rows * (r + 1) / nw
-                withNoGrad {
-                    while start < end {
-                        let rows = order[start..<min(start + batchSize, end)]
-                        let b = rows.count
-                        let x = self.windows(m, rows)
-                        let (x1, x2) = net(x)
-                        x.withUnsafeBufferPointer { xs in x1.withUnsafeBufferPointer { s1 in x2.withUnsafeBufferPointer { s2 in
-                            for i in 0..<b {
-                                let e = (i * w + w - 1) * f  // the window's last row = the scored element
-                                let o = (start + i) * f
-                                for c in 0..<f {
-                                    let elem = Double(xs[e + c])
-                                    let d2 = Double(s2[i * f + c]) - elem
-                                    switch scoring {
-                                    case .phase2Only: outp[o + c] = d2 * d2
-                                    case .averaged:
-                                        let d1 = Double(s1[i * f + c]) - elem
-                                        outp[o + c] = 0.5 * d1 * d1 + 0.5 * d2 * d2
-                                    }
-                                }
+                while start < end {
+                    let rows = order[start..<min(start + bs, end)]
+                    let b = rows.count
+                    gatherWindows(m, rows: rows, window: w, alignment: self.config.alignment, into: x)
+                    engine.forward(x, b: b, ws, x1: s1, x2: s2)
+                    for i in 0..<b {
+                        let e = (i * w + w - 1) * f  // the window's last row = the scored element
+                        let o = (start + i) * f
+                        for c in 0..<f {
+                            let elem = Double(x[e + c])
+                            let d2 = Double(s2[i * f + c]) - elem
+                            switch scoring {
+                            case .phase2Only: outp[o + c] = d2 * d2
+                            case .averaged:
+                                let d1 = Double(s1[i * f + c]) - elem
+                                outp[o + c] = 0.5 * d1 * d1 + 0.5 * d2 * d2
                             }
-                        } } }
-                        start += b
+                        }
                     }
+                    start += b
                 }
             }
         }
