@@ -8,9 +8,12 @@
 //   8 heads per SIMD load, with no de-interleaving.
 // - Phase 1's encoder input is concat(window·√F + pe_left, pe_right): the right half is the same for
 //   every window, so its in_proj contribution pe_right·W[:, F:]ᵀ + b is one (W, 3·2hp) table and the
-//   GEMM runs over the F left columns only.
+//   GEMM runs over the F left columns only. The left half window·√F + pe_left is the same in both
+//   phases, so its product L = left·W[:, :F]ᵀ is kept: phase 1 uses L + table, phase 2 uses
+//   L + b + right₂·W[:, F:]ᵀ (a K = F GEMM for the focus-score half only).
 // - Decoder self-attention has one token (the target): softmax over one key is exactly 1, so its output
-//   is out_proj(v) and only the v rows of in_proj are applied.
+//   is out_proj(v); with the target [e, e] it is folded into one (d, F) matrix
+//   Wo·(Wv[:, :F] + Wv[:, F:]) and bias Wo·bv + bo (computed once in Double).
 import VigilNN
 import VigilTensor
 
@@ -24,12 +27,13 @@ final class TranADInference<S: TensorScalar> {
     struct Encoder {
         var wqkv: [S], bqkv: [S]          // (3dp, d), (3dp), planar rows
         var wLeft: [S]                     // (3dp, F): the window columns of wqkv
+        var wRight: [S]                    // (3dp, F): the focus-score columns of wqkv
         var phase1Bias: [S]                // (W, 3dp): pe_right·W[:, F:]ᵀ + b per position
         var wo: [S], bo: [S]               // (d, dp) planar columns, (d)
         var w1: [S], b1: [S], w2: [S], b2: [S]
     }
     struct Decoder {
-        var wv: [S], bv: [S], wso: [S], bso: [S]   // self-attention: v rows (d, d), out_proj (d, d)
+        var wself: [S], bself: [S]                 // self-attention folded: (d, F), (d)
         var wq: [S], bq: [S]                       // (dp, d) planar
         var wkv: [S], bkv: [S]                     // (2dp, d) planar
         var wco: [S], bco: [S]                     // (d, dp) planar columns
@@ -71,15 +75,16 @@ final class TranADInference<S: TensorScalar> {
         let inW = ea.inProjWeight.scalars, inB = ea.inProjBias.scalars
         let (wqkv, bqkv) = planarRows(inW, inB, parts: 3, first: 0)
         var wLeft = [S](repeating: 0, count: 3 * dp * f), p1 = [S](repeating: 0, count: w * 3 * dp)
+        var wRight = wLeft
         for r in 0..<(3 * dp) {
-            for c in 0..<f { wLeft[r * f + c] = wqkv[r * d + c] }
+            for c in 0..<f { wLeft[r * f + c] = wqkv[r * d + c]; wRight[r * f + c] = wqkv[r * d + f + c] }
             for t in 0..<w {
                 var acc = Double(bqkv[r])
                 for c in f..<d { acc += Double(pe[t * d + c]) * Double(wqkv[r * d + c]) }
                 p1[t * 3 * dp + r] = S(acc)
             }
         }
-        enc = Encoder(wqkv: wqkv, bqkv: bqkv, wLeft: wLeft, phase1Bias: p1,
+        enc = Encoder(wqkv: wqkv, bqkv: bqkv, wLeft: wLeft, wRight: wRight, phase1Bias: p1,
                       wo: planarColumns(ea.outProj.weight.scalars), bo: ea.outProj.bias!.scalars,
                       w1: m.encoder.linear1.weight.scalars, b1: m.encoder.linear1.bias!.scalars,
                       w2: m.encoder.linear2.weight.scalars, b2: m.encoder.linear2.bias!.scalars)
@@ -88,8 +93,20 @@ final class TranADInference<S: TensorScalar> {
             let cw = l.multiheadAttn.inProjWeight.scalars, cb = l.multiheadAttn.inProjBias.scalars
             let (wq, bq) = planarRows(cw, cb, parts: 1, first: 0)
             let (wkv, bkv) = planarRows(cw, cb, parts: 2, first: 1)
-            return Decoder(wv: Array(sw[(2 * d * d)...]), bv: Array(sb[(2 * d)...]),
-                           wso: l.selfAttn.outProj.weight.scalars, bso: l.selfAttn.outProj.bias!.scalars,
+            // T1 = T + Wo·(Wv·T + bv) + bo with T = [e, e]: T + M·e + c, M = Wo·(Wv[:, :F] + Wv[:, F:]), c = Wo·bv + bo
+            let wo = l.selfAttn.outProj.weight.scalars, bo = l.selfAttn.outProj.bias!.scalars
+            var ws = [S](repeating: 0, count: d * f), bs = [S](repeating: 0, count: d)
+            for r in 0..<d {
+                var cb = Double(bo[r])
+                for k in 0..<d { cb += Double(wo[r * d + k]) * Double(sb[2 * d + k]) }
+                bs[r] = S(cb)
+                for c in 0..<f {
+                    var acc = 0.0
+                    for k in 0..<d { acc += Double(wo[r * d + k]) * (Double(sw[(2 * d + k) * d + c]) + Double(sw[(2 * d + k) * d + f + c])) }
+                    ws[r * f + c] = S(acc)
+                }
+            }
+            return Decoder(wself: ws, bself: bs,
                            wq: wq, bq: bq, wkv: wkv, bkv: bkv,
                            wco: planarColumns(l.multiheadAttn.outProj.weight.scalars), bco: l.multiheadAttn.outProj.bias!.scalars,
                            w1: l.linear1.weight.scalars, b1: l.linear1.bias!.scalars,
@@ -101,8 +118,8 @@ final class TranADInference<S: TensorScalar> {
     /// Per-worker buffers for batches of up to `capacity` windows.
     final class Workspace {
         let capacity: Int
-        let x, qkv, att, x1, hid, mem: UnsafeMutablePointer<S>       // encoder, (B·W, ·)
-        let t, v, t1, q, kv, ad, t2, hd, t3, o1: UnsafeMutablePointer<S>  // decoder, (B, ·) except kv
+        let x, qkv, left, att, x1, hid, mem: UnsafeMutablePointer<S>  // encoder, (B·W, ·)
+        let t, t1, q, kv, ad, t2, hd, t3: UnsafeMutablePointer<S>  // decoder, (B, ·) except kv
         private var all: [UnsafeMutablePointer<S>] = []
         init(_ e: TranADInference, capacity b: Int) {
             capacity = b
@@ -110,24 +127,39 @@ final class TranADInference<S: TensorScalar> {
             func alloc(_ n: Int) -> UnsafeMutablePointer<S> {
                 let p = UnsafeMutablePointer<S>.allocate(capacity: Swift.max(n, 1)); p.initialize(repeating: 0, count: Swift.max(n, 1)); return p
             }
-            x = alloc(r * e.d); qkv = alloc(r * 3 * e.dp); att = alloc(r * e.dp); x1 = alloc(r * e.d)
+            x = alloc(r * e.d); qkv = alloc(r * 3 * e.dp); left = alloc(r * 3 * e.dp); att = alloc(r * e.dp); x1 = alloc(r * e.d)
             hid = alloc(r * e.ff); mem = alloc(r * e.d)
-            t = alloc(b * e.d); v = alloc(b * e.d); t1 = alloc(b * e.d); q = alloc(b * e.dp); kv = alloc(r * 2 * e.dp)
-            ad = alloc(b * e.dp); t2 = alloc(b * e.d); hd = alloc(b * e.ff); t3 = alloc(b * e.d); o1 = alloc(b * e.f)
-            all = [x, qkv, att, x1, hid, mem, t, v, t1, q, kv, ad, t2, hd, t3, o1]
+            t = alloc(b * e.d); t1 = alloc(b * e.d); q = alloc(b * e.dp); kv = alloc(r * 2 * e.dp)
+            ad = alloc(b * e.dp); t2 = alloc(b * e.d); hd = alloc(b * e.ff); t3 = alloc(b * e.d)
+            all = [x, qkv, left, att, x1, hid, mem, t, t1, q, kv, ad, t2, hd, t3]
         }
         deinit { for p in all { p.deallocate() } }
     }
 
-    /// c (m, n) = a (m, k; row stride lda) · wᵀ (w: (n, k)) + β·c, then + bias per row (if given).
+    /// c (m, n) = [residual +] [bias per row +] a (m, k; row stride lda) · wᵀ (w: (n, k)): c is first set to
+    /// residual + bias in one pass (or left as is with `keep`), then the GEMM accumulates into it.
     @inline(__always)
     private func mm(_ a: UnsafePointer<S>, lda: Int, m: Int, k: Int, _ wt: [S], n: Int, _ c: UnsafeMutablePointer<S>,
-                    bias: [S]?, accumulate: Bool) {
+                    bias: [S]?, residual: UnsafePointer<S>? = nil, keep: Bool = false) {
+        if !keep {
+            if let bias {
+                bias.withUnsafeBufferPointer { bp in
+                    let b = bp.baseAddress!
+                    if let residual {
+                        for r in 0..<m { let row = c + r * n, x = residual + r * n; for j in 0..<n { row[j] = x[j] + b[j] } }
+                    } else {
+                        for r in 0..<m { (c + r * n).update(from: b, count: n) }
+                    }
+                }
+            } else if let residual {
+                c.update(from: residual, count: m * n)
+            }
+        }
+        let beta: S = keep || bias != nil || residual != nil ? 1 : 0
         wt.withUnsafeBufferPointer { wp in
             S.gemm(transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: wp.baseAddress!, ldb: k,
-                   beta: accumulate ? 1 : 0, c: c, ldc: n)
+                   beta: beta, c: c, ldc: n)
         }
-        if let bias { bias.withUnsafeBufferPointer { bp in for r in 0..<m { let row = c + r * n; for j in 0..<n { row[j] += bp[j] } } } }
     }
 
     @inline(__always)
@@ -175,48 +207,46 @@ final class TranADInference<S: TensorScalar> {
                 }
             }
         }
-        // qkv (B·W, 3dp) planar
+        // qkv (B·W, 3dp) planar; left (B·W, 3dp) = (window·√F + pe_left)·W[:, :F]ᵀ, computed in phase 1
+        let n3 = 3 * dp
         if x1 == nil {
+            mm(ws.x, lda: d, m: rows, k: f, enc.wLeft, n: n3, ws.left, bias: nil)
             enc.phase1Bias.withUnsafeBufferPointer { pb in
-                for bi in 0..<b { (ws.qkv + bi * w * 3 * dp).update(from: pb.baseAddress!, count: w * 3 * dp) }
+                for r in 0..<rows {
+                    let o = ws.qkv + r * n3, l = ws.left + r * n3, t = pb.baseAddress! + (r % w) * n3
+                    for j in 0..<n3 { o[j] = l[j] + t[j] }
+                }
             }
-            mm(ws.x, lda: d, m: rows, k: f, enc.wLeft, n: 3 * dp, ws.qkv, bias: nil, accumulate: true)
         } else {
-            mm(ws.x, lda: d, m: rows, k: d, enc.wqkv, n: 3 * dp, ws.qkv, bias: enc.bqkv, accumulate: false)
+            mm(ws.x + f, lda: d, m: rows, k: f, enc.wRight, n: n3, ws.qkv, bias: enc.bqkv, residual: ws.left)
         }
         let s = AttentionShape(batch: b, queryLength: w, keyLength: w, heads: h, headDim: 2)
         attention(s, q: AttentionOperand(base: ws.qkv, stride: 3 * dp, offset: 0),
                   k: AttentionOperand(base: ws.qkv, stride: 3 * dp, offset: dp),
                   v: AttentionOperand(base: ws.qkv, stride: 3 * dp, offset: 2 * dp), out: ws.att)
-        ws.x1.update(from: ws.x, count: rows * d)
-        mm(ws.att, lda: dp, m: rows, k: dp, enc.wo, n: d, ws.x1, bias: enc.bo, accumulate: true)
-        mm(ws.x1, lda: d, m: rows, k: d, enc.w1, n: ff, ws.hid, bias: enc.b1, accumulate: false)
+        mm(ws.att, lda: dp, m: rows, k: dp, enc.wo, n: d, ws.x1, bias: enc.bo, residual: ws.x)
+        mm(ws.x1, lda: d, m: rows, k: d, enc.w1, n: ff, ws.hid, bias: enc.b1)
         activate(ws.hid, rows * ff)
-        ws.mem.update(from: ws.x1, count: rows * d)
-        mm(ws.hid, lda: ff, m: rows, k: ff, enc.w2, n: d, ws.mem, bias: enc.b2, accumulate: true)
+        mm(ws.hid, lda: ff, m: rows, k: ff, enc.w2, n: d, ws.mem, bias: enc.b2, residual: ws.x1)
     }
 
     /// Decoder `k` on ws.mem and head: out (B, F) = sigmoid(fcn(decoder(tgt, mem))).
     private func decode(_ l: Decoder, b: Int, _ ws: Workspace, out: UnsafeMutablePointer<S>) {
-        let (d, w, dp) = (self.d, self.w, self.dp)
-        // self-attention over the single target token: softmax = 1, output = out_proj(v)
-        mm(ws.t, lda: d, m: b, k: d, l.wv, n: d, ws.v, bias: l.bv, accumulate: false)
-        ws.t1.update(from: ws.t, count: b * d)
-        mm(ws.v, lda: d, m: b, k: d, l.wso, n: d, ws.t1, bias: l.bso, accumulate: true)
+        let (d, f, w, dp) = (self.d, self.f, self.w, self.dp)
+        // self-attention over the single target token [e, e]: softmax = 1, folded out_proj(v) on e
+        mm(ws.t, lda: d, m: b, k: f, l.wself, n: d, ws.t1, bias: l.bself, residual: ws.t)
         // cross-attention on the memory
-        mm(ws.t1, lda: d, m: b, k: d, l.wq, n: dp, ws.q, bias: l.bq, accumulate: false)
-        mm(ws.mem, lda: d, m: b * w, k: d, l.wkv, n: 2 * dp, ws.kv, bias: l.bkv, accumulate: false)
+        mm(ws.t1, lda: d, m: b, k: d, l.wq, n: dp, ws.q, bias: l.bq)
+        mm(ws.mem, lda: d, m: b * w, k: d, l.wkv, n: 2 * dp, ws.kv, bias: l.bkv)
         let s = AttentionShape(batch: b, queryLength: 1, keyLength: w, heads: h, headDim: 2)
         attention(s, q: AttentionOperand(base: ws.q, stride: dp, offset: 0),
                   k: AttentionOperand(base: ws.kv, stride: 2 * dp, offset: 0),
                   v: AttentionOperand(base: ws.kv, stride: 2 * dp, offset: dp), out: ws.ad)
-        ws.t2.update(from: ws.t1, count: b * d)
-        mm(ws.ad, lda: dp, m: b, k: dp, l.wco, n: d, ws.t2, bias: l.bco, accumulate: true)
-        mm(ws.t2, lda: d, m: b, k: d, l.w1, n: ff, ws.hd, bias: l.b1, accumulate: false)
+        mm(ws.ad, lda: dp, m: b, k: dp, l.wco, n: d, ws.t2, bias: l.bco, residual: ws.t1)
+        mm(ws.t2, lda: d, m: b, k: d, l.w1, n: ff, ws.hd, bias: l.b1)
         activate(ws.hd, b * ff)
-        ws.t3.update(from: ws.t2, count: b * d)
-        mm(ws.hd, lda: ff, m: b, k: ff, l.w2, n: d, ws.t3, bias: l.b2, accumulate: true)
-        mm(ws.t3, lda: d, m: b, k: d, wf, n: f, out, bias: bf, accumulate: false)
+        mm(ws.hd, lda: ff, m: b, k: ff, l.w2, n: d, ws.t3, bias: l.b2, residual: ws.t2)
+        mm(ws.t3, lda: d, m: b, k: d, wf, n: f, out, bias: bf)
         S.unaryForward(.sigmoid, out, out, b * f, 0)
     }
 

@@ -235,8 +235,9 @@ public final class TranADTrainer {
     public let config: TranADConfig
     /// Reports of the epochs trained so far.
     public private(set) var history: [TranADEpochReport] = []
-    /// Windows per inference batch in `score` (does not change the scores).
-    public var scoreBatchSize = 256
+    /// Windows per inference batch in `score` (does not change the scores); 64 keeps a worker's
+    /// buffers in L2 (measured faster than 128–1024 at F = 38).
+    public var scoreBatchSize = 64
 
     private var engine32: TranADEngine<Float>?
     private var engine64: TranADEngine<Double>?
