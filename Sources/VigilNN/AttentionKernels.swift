@@ -489,6 +489,29 @@ func fastExp8(_ x: SIMD8<Float>) -> SIMD8<Float> {
     return y * unsafeBitCast(bits, to: SIMD8<Float>.self)
 }
 
+/// 2^t on 8 lanes for t ≤ 0 (softmax arguments in log2 units), t clamped at −125:
+/// n = round(t), f = t − n ∈ [−½, ½], 2^f by its degree-7 Taylor polynomial in f·ln2 (truncation
+/// < 5e-9), and n added to the exponent bits. Relative error ≈ 1.5e-7 (a few float ulp).
+@inline(__always)
+func fastExp2Nonpositive8(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    let shifter = SIMD8<Float>(repeating: 12582912)  // 1.5·2^23: t + shifter holds round(t) in its low bits
+    let t = x.replacing(with: -125, where: x .< -125)
+    let u = t + shifter
+    let f = t - (u - shifter)
+    // Σ_k (f ln2)^k / k!, k ≤ 7, Horner in f
+    var p = SIMD8<Float>(repeating: 1.5252733804e-5)
+    p = p * f + 1.5403530393e-4
+    p = p * f + 1.3333558146e-3
+    p = p * f + 9.6181291076e-3
+    p = p * f + 5.5504108665e-2
+    p = p * f + 2.4022650696e-1
+    p = p * f + 6.9314718056e-1
+    p = p * f + 1
+    // (bits of u) << 23 = n << 23 (the shifter's own bits shift out); add to p's exponent
+    let nBits = unsafeBitCast(u, to: SIMD8<UInt32>.self) &<< 23
+    return unsafeBitCast(unsafeBitCast(p, to: SIMD8<UInt32>.self) &+ nBits, to: SIMD8<Float>.self)
+}
+
 /// Head-planar scratch of one batch element for `attentionInferenceHD2Float`: Q0/Q1 (Lq, Hp),
 /// K0/K1/V0/V1 (Lk, Hp) with Hp = H rounded up to 8 (pad lanes stay 0), and Lk·8 scores.
 @inline(__always)
@@ -556,7 +579,8 @@ func attentionPlanarFloat(_ s: AttentionShape, hp: Int, q: AttentionOperand<Floa
                           v: AttentionOperand<Float>, out: UnsafeMutablePointer<Float>, outStride: Int,
                           scores S: UnsafeMutablePointer<Float>) {
     let (B, Lq, Lk) = (s.batch, s.queryLength, s.keyLength)
-    let scale = 1 / Float(2).squareRoot()
+    // scores in log2 units: s·log2(e), so e^(s − max) = 2^(s' − max')
+    let scale = Float(1.4426950408889634 / 2.0.squareRoot())
     @inline(__always) func load(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
         UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
     }
@@ -578,7 +602,7 @@ func attentionPlanarFloat(_ s: AttentionShape, hp: Int, q: AttentionOperand<Floa
                 }
                 var sum = SIMD8<Float>(), o0 = SIMD8<Float>(), o1 = SIMD8<Float>()
                 for j in 0..<Lk {
-                    let e = fastExp8(load(S + 8 * j) - mx)
+                    let e = fastExp2Nonpositive8(load(S + 8 * j) - mx)
                     let vj = vb + j * v.stride + g
                     sum += e
                     o0 += e * load(vj)
