@@ -612,6 +612,76 @@ func attentionPlanarFloat(_ s: AttentionShape, hp: Int, q: AttentionOperand<Floa
     }
 }
 
+/// `fastExpDouble` on 4 lanes (the same operations, so the same results).
+@inline(__always)
+func fastExpDouble4(_ x: SIMD4<Double>) -> SIMD4<Double> {
+    let shifter = SIMD4<Double>(repeating: 6755399441055744)
+    var v = x.replacing(with: -708, where: x .< -708)
+    v = v.replacing(with: 709, where: v .> 709)
+    let t = v * 1.4426950408889634 + shifter
+    let n = t - shifter
+    var r = v - n * 6.93147180369123816490e-01
+    r = r - n * 1.90821492927058770002e-10
+    var y = SIMD4<Double>(repeating: 1.0 / 479001600)
+    y = y * r + 1.0 / 39916800
+    y = y * r + 1.0 / 3628800
+    y = y * r + 1.0 / 362880
+    y = y * r + 1.0 / 40320
+    y = y * r + 1.0 / 5040
+    y = y * r + 1.0 / 720
+    y = y * r + 1.0 / 120
+    y = y * r + 1.0 / 24
+    y = y * r + 1.0 / 6
+    y = y * r + 0.5
+    y = y * r + 1
+    y = y * r + 1
+    let bits = (unsafeBitCast(t, to: SIMD4<UInt64>.self) &- SIMD4(repeating: shifter[0].bitPattern) &+ 1023) &<< 52
+    return y * unsafeBitCast(bits, to: SIMD4<Double>.self)
+}
+
+/// Double twin of `attentionPlanarFloat`: 4 heads per SIMD4 (hp a multiple of 4), `fastExpDouble4`,
+/// the operation order of `attentionForwardHD2`'s inference branch. `scores` holds 4·Lk values.
+@inline(__always)
+func attentionPlanarDouble(_ s: AttentionShape, hp: Int, q: AttentionOperand<Double>, k: AttentionOperand<Double>,
+                           v: AttentionOperand<Double>, out: UnsafeMutablePointer<Double>, outStride: Int,
+                           scores S: UnsafeMutablePointer<Double>) {
+    let (B, Lq, Lk) = (s.batch, s.queryLength, s.keyLength)
+    let scale = 1 / Double(2).squareRoot()
+    @inline(__always) func load(_ p: UnsafeMutablePointer<Double>) -> SIMD4<Double> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Double>.self)
+    }
+    @inline(__always) func store(_ x: SIMD4<Double>, _ p: UnsafeMutablePointer<Double>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: x, as: SIMD4<Double>.self)
+    }
+    for b in 0..<B {
+        let kb = k.base + b * Lk * k.stride + k.offset, vb = v.base + b * Lk * v.stride + v.offset
+        for i in 0..<Lq {
+            let qi = q.base + (b * Lq + i) * q.stride + q.offset, oi = out + (b * Lq + i) * outStride
+            for g in stride(from: 0, to: hp, by: 4) {
+                let q0 = load(qi + g) * scale, q1 = load(qi + hp + g) * scale
+                var mx = SIMD4<Double>(repeating: -Double.greatestFiniteMagnitude)
+                for j in 0..<Lk {
+                    let kj = kb + j * k.stride + g
+                    let sc = q0 * load(kj) + q1 * load(kj + hp)
+                    store(sc, S + 4 * j)
+                    mx = mx.replacing(with: sc, where: sc .> mx)
+                }
+                var sum = SIMD4<Double>(), o0 = SIMD4<Double>(), o1 = SIMD4<Double>()
+                for j in 0..<Lk {
+                    let e = fastExpDouble4(load(S + 4 * j) - mx)
+                    let vj = vb + j * v.stride + g
+                    sum += e
+                    o0 += e * load(vj)
+                    o1 += e * load(vj + hp)
+                }
+                let inv = 1 / sum
+                store(o0 * inv, oi + g)
+                store(o1 * inv, oi + hp + g)
+            }
+        }
+    }
+}
+
 /// Scalar twin of `attentionPlanarFloat` (any hp ≥ heads), the operation order of `attentionForwardHD2`'s
 /// inference branch. `scores` holds Lk values.
 @inline(__always)
@@ -788,9 +858,15 @@ public enum AttentionKernels {
     public static func planarInference(_ s: AttentionShape, hp: Int, q: AttentionOperand<Double>, k: AttentionOperand<Double>,
                                        v: AttentionOperand<Double>, out: UnsafeMutablePointer<Double>, outStride: Int) {
         precondition(s.headDim == 2 && hp >= s.heads, "planarInference: head width 2, hp ≥ heads")
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: s.keyLength) { S in
-            attentionPlanarScalar(s, hp: hp, q: q, k: k, v: v, out: out, outStride: outStride, scores: S.baseAddress!,
-                                  exp: fastExpDouble)
+        if hp % 4 == 0 {
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: 4 * s.keyLength) { S in
+                attentionPlanarDouble(s, hp: hp, q: q, k: k, v: v, out: out, outStride: outStride, scores: S.baseAddress!)
+            }
+        } else {
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: s.keyLength) { S in
+                attentionPlanarScalar(s, hp: hp, q: q, k: k, v: v, out: out, outStride: outStride, scores: S.baseAddress!,
+                                      exp: fastExpDouble)
+            }
         }
     }
     /// dq/dk/dv are accumulated into (zero them first).
