@@ -14,6 +14,9 @@
 // - Decoder self-attention has one token (the target): softmax over one key is exactly 1, so its output
 //   is out_proj(v); with the target [e, e] it is folded into one (d, F) matrix
 //   Wo·(Wv[:, :F] + Wv[:, F:]) and bias Wo·bv + bo (computed once in Double).
+// - With the reference activation (identity) the encoder's feed-forward is linear and its output is
+//   used only by the decoders' k/v projection: mem = x1·(I + W2·W1)ᵀ + W2·b1 + b2, so each decoder
+//   applies Wkv·(I + W2·W1) (and the folded bias) to x1 directly and the encoder FF is skipped.
 import VigilNN
 import VigilTensor
 
@@ -41,6 +44,8 @@ final class TranADInference<S: TensorScalar> {
     }
     let enc: Encoder
     let dec: [Decoder]
+    /// Encoder FF folded into the decoders' k/v projection (identity activation).
+    let foldEncoderFF: Bool
     let wf: [S], bf: [S]
     let pe: [S]  // (W, d)
     let scale: S
@@ -88,11 +93,42 @@ final class TranADInference<S: TensorScalar> {
                       wo: planarColumns(ea.outProj.weight.scalars), bo: ea.outProj.bias!.scalars,
                       w1: m.encoder.linear1.weight.scalars, b1: m.encoder.linear1.bias!.scalars,
                       w2: m.encoder.linear2.weight.scalars, b2: m.encoder.linear2.bias!.scalars)
+        foldEncoderFF = m.config.activation == .referenceIdentity
+        let fold = foldEncoderFF
+        let (ew1, eb1, ew2, eb2) = (enc.w1, enc.b1, enc.w2, enc.b2)
         dec = [m.decoder1, m.decoder2].map { l in
             let sw = l.selfAttn.inProjWeight.scalars, sb = l.selfAttn.inProjBias.scalars
             let cw = l.multiheadAttn.inProjWeight.scalars, cb = l.multiheadAttn.inProjBias.scalars
             let (wq, bq) = planarRows(cw, cb, parts: 1, first: 0)
-            let (wkv, bkv) = planarRows(cw, cb, parts: 2, first: 1)
+            var (wkv, bkv) = planarRows(cw, cb, parts: 2, first: 1)
+            if fold {
+                // Wkv·(I + W2·W1) and bkv + Wkv·(W2·b1 + b2), in Double; W1: (ff, d), W2: (d, ff)
+                let nff = ew1.count / d
+                var a = [Double](repeating: 0, count: d * d)  // I + W2·W1
+                var c = [Double](repeating: 0, count: d)      // W2·b1 + b2
+                for r in 0..<d {
+                    a[r * d + r] = 1
+                    var cr = Double(eb2[r])
+                    for u in 0..<nff {
+                        let w2ru = Double(ew2[r * nff + u])
+                        cr += w2ru * Double(eb1[u])
+                        for col in 0..<d { a[r * d + col] += w2ru * Double(ew1[u * d + col]) }
+                    }
+                    c[r] = cr
+                }
+                var fw = [S](repeating: 0, count: wkv.count), fb = bkv
+                for r in 0..<(2 * dp) {
+                    var br = Double(bkv[r])
+                    for kk in 0..<d { br += Double(wkv[r * d + kk]) * c[kk] }
+                    fb[r] = S(br)
+                    for col in 0..<d {
+                        var acc = 0.0
+                        for kk in 0..<d { acc += Double(wkv[r * d + kk]) * a[kk * d + col] }
+                        fw[r * d + col] = S(acc)
+                    }
+                }
+                wkv = fw; bkv = fb
+            }
             // T1 = T + Wo·(Wv·T + bv) + bo with T = [e, e]: T + M·e + c, M = Wo·(Wv[:, :F] + Wv[:, F:]), c = Wo·bv + bo
             let wo = l.selfAttn.outProj.weight.scalars, bo = l.selfAttn.outProj.bias!.scalars
             var ws = [S](repeating: 0, count: d * f), bs = [S](repeating: 0, count: d)
@@ -187,7 +223,7 @@ final class TranADInference<S: TensorScalar> {
         }
     }
 
-    /// Encoder of one phase into ws.mem (B·W, d). focus nil: phase 1 (c = 0), else x1 (B, F).
+    /// Encoder of one phase into ws.mem (B·W, d), or only to ws.x1 with `foldEncoderFF`. focus nil: phase 1 (c = 0), else x1 (B, F).
     private func encode(_ xs: UnsafePointer<S>, b: Int, focus x1: UnsafePointer<S>?, _ ws: Workspace) {
         let (f, d, w, dp) = (self.f, self.d, self.w, self.dp)
         let rows = b * w
@@ -225,6 +261,7 @@ final class TranADInference<S: TensorScalar> {
                   k: AttentionOperand(base: ws.qkv, stride: 3 * dp, offset: dp),
                   v: AttentionOperand(base: ws.qkv, stride: 3 * dp, offset: 2 * dp), out: ws.att)
         mm(ws.att, lda: dp, m: rows, k: dp, enc.wo, n: d, ws.x1, bias: enc.bo, residual: ws.x)
+        if foldEncoderFF { return }  // the decoders apply the folded FF with their k/v projection
         mm(ws.x1, lda: d, m: rows, k: d, enc.w1, n: ff, ws.hid, bias: enc.b1)
         activate(ws.hid, rows * ff)
         mm(ws.hid, lda: ff, m: rows, k: ff, enc.w2, n: d, ws.mem, bias: enc.b2, residual: ws.x1)
@@ -237,7 +274,7 @@ final class TranADInference<S: TensorScalar> {
         mm(ws.t, lda: d, m: b, k: f, l.wself, n: d, ws.t1, bias: l.bself, residual: ws.t)
         // cross-attention on the memory
         mm(ws.t1, lda: d, m: b, k: d, l.wq, n: dp, ws.q, bias: l.bq)
-        mm(ws.mem, lda: d, m: b * w, k: d, l.wkv, n: 2 * dp, ws.kv, bias: l.bkv)
+        mm(foldEncoderFF ? ws.x1 : ws.mem, lda: d, m: b * w, k: d, l.wkv, n: 2 * dp, ws.kv, bias: l.bkv)
         let s = AttentionShape(batch: b, queryLength: 1, keyLength: w, heads: h, headDim: 2)
         attention(s, q: AttentionOperand(base: ws.q, stride: dp, offset: 0),
                   k: AttentionOperand(base: ws.kv, stride: 2 * dp, offset: 0),
