@@ -179,7 +179,8 @@ final class TranADEngine<Scalar: TensorScalar> {
     }
 
     /// Per-dimension scores, rows × F; row i is the score of row i's window (see the alignment).
-    /// Workers score contiguous row ranges in batches of `batchSize`.
+    /// Rows are cut into batches of `batchSize` (independent of the worker count); workers take
+    /// contiguous runs of batches and run `TranADInference` on them.
     func score(_ m: TranADMatrix, batchSize: Int) -> TranADMatrix {
         let w = config.window, f = model.features
         var out = [Double](repeating: 0, count: m.rows * f)
@@ -193,8 +194,11 @@ final class TranADEngine<Scalar: TensorScalar> {
                 let x = UnsafeMutablePointer<Scalar>.allocate(capacity: bs * w * f)
                 let s1 = UnsafeMutablePointer<Scalar>.allocate(capacity: bs * f), s2 = UnsafeMutablePointer<Scalar>.allocate(capacity: bs * f)
                 defer { x.deallocate(); s1.deallocate(); s2.deallocate() }
-                var start = m.rows * r / nw
-                let end = m.rows * (r + 1) / nw
+                // batches are fixed chunks of the row range (worker r takes a contiguous run of them),
+                // so every batch, and thus every score, is the same for any worker count
+                let chunks = (m.rows + bs - 1) / bs
+                var start = min(m.rows, chunks * r / nw * bs)
+                let end = min(m.rows, chunks * (r + 1) / nw * bs)
                 while start < end {
                     let rows = order[start..<min(start + bs, end)]
                     let b = rows.count

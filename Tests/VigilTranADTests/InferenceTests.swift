@@ -50,6 +50,23 @@ final class TranADInferenceTests: XCTestCase {
         check(Double.self, features: 16, window: 10, batch: 2, activation: .leakyReLU001, tolerance: 1e-12)
     }
 
+    func testFloatScoresDoNotDependOnWorkerCount() throws {
+        let rows = 45, f = 6
+        let m = TranADMatrix(rows: rows, columns: f, values: (0..<(rows * f)).map { 0.5 + 0.4 * sin(Double($0) * 0.37) })
+        var c = TranADConfig()
+        c.window = 4
+        var scores: [[Double]] = []
+        for workers in [1, 2, 3] {
+            let t = TranADTrainer(features: f, config: c, workers: workers)
+            t.scoreBatchSize = 8  // 45 rows: a short last batch, and worker splits inside the batch grid
+            scores.append(try t.score(m).values)
+        }
+        XCTAssertEqual(scores[0], scores[1])
+        XCTAssertEqual(scores[0], scores[2])
+        XCTAssertTrue(scores[0].allSatisfy { $0.isFinite && $0 >= 0 })
+        XCTAssertGreaterThan(Set(scores[0]).count, rows * f / 2)
+    }
+
     func testFloatMatchesModuleForward() {
         check(Float.self, features: 38, window: 10, batch: 5, activation: .referenceIdentity, tolerance: 2e-6)
         check(Float.self, features: 3, window: 5, batch: 9, activation: .relu, tolerance: 2e-6)
