@@ -183,10 +183,10 @@ final class TranADEngine<Scalar: TensorScalar> {
     /// contiguous runs of batches and run `TranADInference` on them.
     func score(_ m: TranADMatrix, batchSize: Int) -> TranADMatrix {
         let w = config.window, f = model.features
-        var out = [Double](repeating: 0, count: m.rows * f)
+        var out = [Double](unsafeUninitializedCapacity: m.rows * f) { _, n in n = m.rows * f }  // every entry is written below
         let order = Array(0..<m.rows)
         let nw = workers, scoring = config.scoring
-        let bs = max(1, min(batchSize, (m.rows + nw - 1) / nw))
+        let bs = max(1, min(batchSize, m.rows))  // not a function of the worker count (see below)
         let engine = TranADInference(model)  // eval-mode forward with prepared weights, shared by all workers
         out.withUnsafeMutableBufferPointer { outp in
             parallel { r in

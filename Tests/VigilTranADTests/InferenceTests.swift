@@ -55,16 +55,19 @@ final class TranADInferenceTests: XCTestCase {
         let m = TranADMatrix(rows: rows, columns: f, values: (0..<(rows * f)).map { 0.5 + 0.4 * sin(Double($0) * 0.37) })
         var c = TranADConfig()
         c.window = 4
-        var scores: [[Double]] = []
-        for workers in [1, 2, 3] {
-            let t = TranADTrainer(features: f, config: c, workers: workers)
-            t.scoreBatchSize = 8  // 45 rows: a short last batch, and worker splits inside the batch grid
-            scores.append(try t.score(m).values)
+        // batch 8: a short last batch and worker splits on the batch grid; 32: fewer batches than 3 workers
+        for batch in [8, 32] {
+            var scores: [[Double]] = []
+            for workers in [1, 2, 3] {
+                let t = TranADTrainer(features: f, config: c, workers: workers)
+                t.scoreBatchSize = batch
+                scores.append(try t.score(m).values)
+            }
+            XCTAssertEqual(scores[0], scores[1], "batch \(batch)")
+            XCTAssertEqual(scores[0], scores[2], "batch \(batch)")
+            XCTAssertTrue(scores[0].allSatisfy { $0.isFinite && $0 >= 0 })
+            XCTAssertGreaterThan(Set(scores[0]).count, rows * f / 2)
         }
-        XCTAssertEqual(scores[0], scores[1])
-        XCTAssertEqual(scores[0], scores[2])
-        XCTAssertTrue(scores[0].allSatisfy { $0.isFinite && $0 >= 0 })
-        XCTAssertGreaterThan(Set(scores[0]).count, rows * f / 2)
     }
 
     func testFloatMatchesModuleForward() {
