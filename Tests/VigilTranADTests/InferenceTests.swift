@@ -41,7 +41,7 @@ final class TranADInferenceTests: XCTestCase {
             }
         }
         // the outputs are real model outputs, not constants
-        XCTAssertGreaterThan(Set(x2.map { Double($0) }).count, b * f / 2)
+        XCTAssertGreaterThan(Set(x2.map { Double($0) }).count, (b * f) / 2)
     }
 
     func testDoubleMatchesModuleForward() {
@@ -74,5 +74,6 @@ final class TranADInferenceTests: XCTestCase {
         check(Float.self, features: 38, window: 10, batch: 5, activation: .referenceIdentity, tolerance: 2e-6)
         check(Float.self, features: 3, window: 5, batch: 9, activation: .relu, tolerance: 2e-6)
         check(Float.self, features: 13, window: 7, batch: 4, activation: .leakyReLU001, tolerance: 2e-6)
+        check(Float.self, features: 1, window: 1, batch: 6, activation: .referenceIdentity, tolerance: 2e-6)
     }
 }
