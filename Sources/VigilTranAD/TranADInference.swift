@@ -173,25 +173,23 @@ final class TranADInference<S: TensorScalar> {
     }
 
     /// c (m, n) = [residual +] [bias per row +] a (m, k; row stride lda) · wᵀ (w: (n, k)): c is first set to
-    /// residual + bias in one pass (or left as is with `keep`), then the GEMM accumulates into it.
+    /// residual + bias in one pass, then the GEMM accumulates into it (β = 0 when there is neither).
     @inline(__always)
     private func mm(_ a: UnsafePointer<S>, lda: Int, m: Int, k: Int, _ wt: [S], n: Int, _ c: UnsafeMutablePointer<S>,
-                    bias: [S]?, residual: UnsafePointer<S>? = nil, keep: Bool = false) {
-        if !keep {
-            if let bias {
-                bias.withUnsafeBufferPointer { bp in
-                    let b = bp.baseAddress!
-                    if let residual {
-                        for r in 0..<m { let row = c + r * n, x = residual + r * n; for j in 0..<n { row[j] = x[j] + b[j] } }
-                    } else {
-                        for r in 0..<m { (c + r * n).update(from: b, count: n) }
-                    }
+                    bias: [S]?, residual: UnsafePointer<S>? = nil) {
+        if let bias {
+            bias.withUnsafeBufferPointer { bp in
+                let b = bp.baseAddress!
+                if let residual {
+                    for r in 0..<m { let row = c + r * n, x = residual + r * n; for j in 0..<n { row[j] = x[j] + b[j] } }
+                } else {
+                    for r in 0..<m { (c + r * n).update(from: b, count: n) }
                 }
-            } else if let residual {
-                c.update(from: residual, count: m * n)
             }
+        } else if let residual {
+            c.update(from: residual, count: m * n)
         }
-        let beta: S = keep || bias != nil || residual != nil ? 1 : 0
+        let beta: S = bias != nil || residual != nil ? 1 : 0
         wt.withUnsafeBufferPointer { wp in
             S.gemm(transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: wp.baseAddress!, ldb: k,
                    beta: beta, c: c, ldc: n)
