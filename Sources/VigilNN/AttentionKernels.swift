@@ -461,6 +461,272 @@ func fastExpInPlace(_ x: UnsafeMutablePointer<Float>, _ count: Int) {
     for i in 0..<count { x[i] = fastExpFloat(x[i]) }
 }
 
+// MARK: - Inference kernel for Float, head width 2: heads in SIMD lanes, softmax in registers
+//
+// No attention weights are kept (no tape, no dropout), so per (query i, group of 8 heads) the scores
+// s_j = q_i·k_j/√2 (j < Lk), their max, e_j = exp(s_j − max), Σ e_j and Σ e_j v_j are computed in
+// SIMD8 lanes (one head per lane) with only an Lk×8 stack of scores in memory; out = Σ e_j v_j / Σ e_j.
+
+/// exp on 8 lanes: `fastExpFloat` written on SIMD8 (the same operations, so the same results).
+@inline(__always)
+func fastExp8(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    let shifter = SIMD8<Float>(repeating: 12582912)
+    var v = x.replacing(with: -87.3, where: x .< -87.3)
+    v = v.replacing(with: 88.7, where: v .> 88.7)
+    let t = v * 1.44269504088896341 + shifter
+    let n = t - shifter
+    var r = v - n * 0.693359375
+    r = r - n * -2.12194440e-4
+    var y = SIMD8<Float>(repeating: 1.9875691500e-4)
+    y = y * r + 1.3981999507e-3
+    y = y * r + 8.3334519073e-3
+    y = y * r + 4.1665795894e-2
+    y = y * r + 1.6666665459e-1
+    y = y * r + 5.0000001201e-1
+    y = y * (r * r) + r + 1
+    let tb = unsafeBitCast(t, to: SIMD8<UInt32>.self)
+    let bits = (tb &- SIMD8(repeating: shifter[0].bitPattern) &+ 127) &<< 23
+    return y * unsafeBitCast(bits, to: SIMD8<Float>.self)
+}
+
+/// 2^t on 8 lanes for t ≤ 0 (softmax arguments in log2 units), t clamped at −125:
+/// n = round(t), f = t − n ∈ [−½, ½], 2^f by its degree-7 Taylor polynomial in f·ln2 (truncation
+/// < 5e-9), and n added to the exponent bits. Relative error ≈ 1.5e-7 (a few float ulp).
+@inline(__always)
+func fastExp2Nonpositive8(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    let shifter = SIMD8<Float>(repeating: 12582912)  // 1.5·2^23: t + shifter holds round(t) in its low bits
+    let t = x.replacing(with: -125, where: x .< -125)
+    let u = t + shifter
+    let f = t - (u - shifter)
+    // Σ_k c_k f^k, c_k = ln2^k / k!, k ≤ 7, by Estrin's scheme (short dependency chains)
+    let f2 = f * f, f4 = f2 * f2
+    let p01 = f * 6.9314718056e-1 + 1, p23 = f * 5.5504108665e-2 + 2.4022650696e-1
+    let p45 = f * 1.3333558146e-3 + 9.6181291076e-3, p67 = f * 1.5252733804e-5 + 1.5403530393e-4
+    let p = (p01 + f2 * p23) + f4 * (p45 + f2 * p67)
+    // (bits of u) << 23 = n << 23 (the shifter's own bits shift out); add to p's exponent
+    let nBits = unsafeBitCast(u, to: SIMD8<UInt32>.self) &<< 23
+    return unsafeBitCast(unsafeBitCast(p, to: SIMD8<UInt32>.self) &+ nBits, to: SIMD8<Float>.self)
+}
+
+/// Head-planar scratch of one batch element for `attentionInferenceHD2Float`: Q0/Q1 (Lq, Hp),
+/// K0/K1/V0/V1 (Lk, Hp) with Hp = H rounded up to 8 (pad lanes stay 0), and Lk·8 scores.
+@inline(__always)
+func inferenceHD2ScratchCount(_ s: AttentionShape) -> Int {
+    let hp = (s.heads + 7) / 8 * 8
+    return (2 * s.queryLength + 4 * s.keyLength) * hp + 8 * s.keyLength + 16
+}
+
+/// Float inference attention for head width 2 (probs and mask absent). `scratch` must be zeroed
+/// (`inferenceHD2ScratchCount` values) before the first call; only the H real lanes are rewritten.
+@inline(__always)
+func attentionInferenceHD2Float(_ s: AttentionShape, q: AttentionOperand<Float>, k: AttentionOperand<Float>,
+                                v: AttentionOperand<Float>, out: UnsafeMutablePointer<Float>,
+                                scratch: UnsafeMutablePointer<Float>) {
+    let (B, Lq, Lk, H) = (s.batch, s.queryLength, s.keyLength, s.heads)
+    let hp = (H + 7) / 8 * 8
+    let d = 2 * H
+    let scale = 1 / Float(2).squareRoot()
+    let Q0 = scratch, Q1 = Q0 + Lq * hp, K0 = Q1 + Lq * hp, K1 = K0 + Lk * hp, V0 = K1 + Lk * hp, V1 = V0 + Lk * hp
+    let S = V1 + Lk * hp  // (Lk, 8) scores of one query and head group
+    let lanes = UnsafeMutablePointer<Float>(S + 8 * Lk)  // 16: the two output planes of a group
+    @inline(__always) func load(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+    }
+    @inline(__always) func store(_ x: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: x, as: SIMD8<Float>.self)
+    }
+    for b in 0..<B {
+        deinterleave(q.base + b * Lq * q.stride + q.offset, stride: q.stride, rows: Lq, heads: H, hp: hp, Q0, Q1)
+        deinterleave(k.base + b * Lk * k.stride + k.offset, stride: k.stride, rows: Lk, heads: H, hp: hp, K0, K1)
+        deinterleave(v.base + b * Lk * v.stride + v.offset, stride: v.stride, rows: Lk, heads: H, hp: hp, V0, V1)
+        for g in stride(from: 0, to: hp, by: 8) {
+            let nl = Swift.min(8, H - g)
+            for i in 0..<Lq {
+                let q0 = load(Q0 + i * hp + g) * scale, q1 = load(Q1 + i * hp + g) * scale
+                var mx = SIMD8<Float>(repeating: -Float.greatestFiniteMagnitude)
+                for j in 0..<Lk {
+                    let sc = q0 * load(K0 + j * hp + g) + q1 * load(K1 + j * hp + g)
+                    store(sc, S + 8 * j)
+                    mx = mx.replacing(with: sc, where: sc .> mx)
+                }
+                var sum = SIMD8<Float>(), o0 = SIMD8<Float>(), o1 = SIMD8<Float>()
+                for j in 0..<Lk {
+                    let e = fastExp8(load(S + 8 * j) - mx)
+                    sum += e
+                    o0 += e * load(V0 + j * hp + g)
+                    o1 += e * load(V1 + j * hp + g)
+                }
+                let inv = 1 / sum
+                store(o0 * inv, lanes)
+                store(o1 * inv, lanes + 8)
+                let oi = out + (b * Lq + i) * d + 2 * g
+                for l in 0..<nl { oi[2 * l] = lanes[l]; oi[2 * l + 1] = lanes[8 + l] }
+            }
+        }
+    }
+}
+
+/// Float inference attention for head width 2 on head-planar operands: a row holds plane 0
+/// (component 0 of heads 0..<hp) at `offset` and plane 1 at `offset + hp`; hp is a multiple of 8 and
+/// pad heads are zero. Output rows (stride `outStride`) get the two planes of Σ_j softmax_j · v_j.
+/// `scores` holds 8·Lk values.
+@inline(__always)
+func attentionPlanarFloat(_ s: AttentionShape, hp: Int, q: AttentionOperand<Float>, k: AttentionOperand<Float>,
+                          v: AttentionOperand<Float>, out: UnsafeMutablePointer<Float>, outStride: Int,
+                          scores S: UnsafeMutablePointer<Float>) {
+    let (B, Lq, Lk) = (s.batch, s.queryLength, s.keyLength)
+    // scores in log2 units: s·log2(e), so e^(s − max) = 2^(s' − max')
+    let scale = Float(1.4426950408889634 / 2.0.squareRoot())
+    @inline(__always) func load(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+    }
+    @inline(__always) func store(_ x: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: x, as: SIMD8<Float>.self)
+    }
+    for b in 0..<B {
+        let kb = k.base + b * Lk * k.stride + k.offset, vb = v.base + b * Lk * v.stride + v.offset
+        for i in 0..<Lq {
+            let qi = q.base + (b * Lq + i) * q.stride + q.offset, oi = out + (b * Lq + i) * outStride
+            for g in stride(from: 0, to: hp, by: 8) {
+                let q0 = load(qi + g) * scale, q1 = load(qi + hp + g) * scale
+                var mx = SIMD8<Float>(repeating: -Float.greatestFiniteMagnitude)
+                for j in 0..<Lk {
+                    let kj = kb + j * k.stride + g
+                    let sc = q0 * load(kj) + q1 * load(kj + hp)
+                    store(sc, S + 8 * j)
+                    mx = mx.replacing(with: sc, where: sc .> mx)
+                }
+                var sum = SIMD8<Float>(), o0 = SIMD8<Float>(), o1 = SIMD8<Float>()
+                for j in 0..<Lk {
+                    let e = fastExp2Nonpositive8(load(S + 8 * j) - mx)
+                    let vj = vb + j * v.stride + g
+                    sum += e
+                    o0 += e * load(vj)
+                    o1 += e * load(vj + hp)
+                }
+                let inv = 1 / sum
+                store(o0 * inv, oi + g)
+                store(o1 * inv, oi + hp + g)
+            }
+        }
+    }
+}
+
+/// `fastExpDouble` on 4 lanes (the same operations, so the same results).
+@inline(__always)
+func fastExpDouble4(_ x: SIMD4<Double>) -> SIMD4<Double> {
+    let shifter = SIMD4<Double>(repeating: 6755399441055744)
+    var v = x.replacing(with: -708, where: x .< -708)
+    v = v.replacing(with: 709, where: v .> 709)
+    let t = v * 1.4426950408889634 + shifter
+    let n = t - shifter
+    var r = v - n * 6.93147180369123816490e-01
+    r = r - n * 1.90821492927058770002e-10
+    var y = SIMD4<Double>(repeating: 1.0 / 479001600)
+    y = y * r + 1.0 / 39916800
+    y = y * r + 1.0 / 3628800
+    y = y * r + 1.0 / 362880
+    y = y * r + 1.0 / 40320
+    y = y * r + 1.0 / 5040
+    y = y * r + 1.0 / 720
+    y = y * r + 1.0 / 120
+    y = y * r + 1.0 / 24
+    y = y * r + 1.0 / 6
+    y = y * r + 0.5
+    y = y * r + 1
+    y = y * r + 1
+    let bits = (unsafeBitCast(t, to: SIMD4<UInt64>.self) &- SIMD4(repeating: shifter[0].bitPattern) &+ 1023) &<< 52
+    return y * unsafeBitCast(bits, to: SIMD4<Double>.self)
+}
+
+/// Double twin of `attentionPlanarFloat`: 4 heads per SIMD4 (hp a multiple of 4), `fastExpDouble4`,
+/// the operation order of `attentionForwardHD2`'s inference branch. `scores` holds 4·Lk values.
+@inline(__always)
+func attentionPlanarDouble(_ s: AttentionShape, hp: Int, q: AttentionOperand<Double>, k: AttentionOperand<Double>,
+                           v: AttentionOperand<Double>, out: UnsafeMutablePointer<Double>, outStride: Int,
+                           scores S: UnsafeMutablePointer<Double>) {
+    let (B, Lq, Lk) = (s.batch, s.queryLength, s.keyLength)
+    let scale = 1 / Double(2).squareRoot()
+    @inline(__always) func load(_ p: UnsafeMutablePointer<Double>) -> SIMD4<Double> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Double>.self)
+    }
+    @inline(__always) func store(_ x: SIMD4<Double>, _ p: UnsafeMutablePointer<Double>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: x, as: SIMD4<Double>.self)
+    }
+    for b in 0..<B {
+        let kb = k.base + b * Lk * k.stride + k.offset, vb = v.base + b * Lk * v.stride + v.offset
+        for i in 0..<Lq {
+            let qi = q.base + (b * Lq + i) * q.stride + q.offset, oi = out + (b * Lq + i) * outStride
+            for g in stride(from: 0, to: hp, by: 4) {
+                let q0 = load(qi + g) * scale, q1 = load(qi + hp + g) * scale
+                var mx = SIMD4<Double>(repeating: -Double.greatestFiniteMagnitude)
+                for j in 0..<Lk {
+                    let kj = kb + j * k.stride + g
+                    let sc = q0 * load(kj) + q1 * load(kj + hp)
+                    store(sc, S + 4 * j)
+                    mx = mx.replacing(with: sc, where: sc .> mx)
+                }
+                var sum = SIMD4<Double>(), o0 = SIMD4<Double>(), o1 = SIMD4<Double>()
+                for j in 0..<Lk {
+                    let e = fastExpDouble4(load(S + 4 * j) - mx)
+                    let vj = vb + j * v.stride + g
+                    sum += e
+                    o0 += e * load(vj)
+                    o1 += e * load(vj + hp)
+                }
+                let inv = 1 / sum
+                store(o0 * inv, oi + g)
+                store(o1 * inv, oi + hp + g)
+            }
+        }
+    }
+}
+
+/// Scalar twin of `attentionPlanarFloat` (any hp ≥ heads), the operation order of `attentionForwardHD2`'s
+/// inference branch. `scores` holds Lk values.
+@inline(__always)
+func attentionPlanarScalar<T: BinaryFloatingPoint>(_ s: AttentionShape, hp: Int, q: AttentionOperand<T>, k: AttentionOperand<T>,
+                                                   v: AttentionOperand<T>, out: UnsafeMutablePointer<T>, outStride: Int,
+                                                   scores p: UnsafeMutablePointer<T>, exp: (T) -> T) {
+    let (B, Lq, Lk) = (s.batch, s.queryLength, s.keyLength)
+    let scale = 1 / T(2).squareRoot()
+    for b in 0..<B {
+        let kb = k.base + b * Lk * k.stride + k.offset, vb = v.base + b * Lk * v.stride + v.offset
+        for i in 0..<Lq {
+            let qi = q.base + (b * Lq + i) * q.stride + q.offset, oi = out + (b * Lq + i) * outStride
+            for h in 0..<hp {
+                let q0 = qi[h] * scale, q1 = qi[hp + h] * scale
+                var mx = -T.greatestFiniteMagnitude
+                for j in 0..<Lk {
+                    let kj = kb + j * k.stride + h
+                    let sc = q0 * kj[0] + q1 * kj[hp]
+                    p[j] = sc
+                    mx = sc > mx ? sc : mx
+                }
+                var sum: T = 0, o0: T = 0, o1: T = 0
+                for j in 0..<Lk {
+                    let e = exp(p[j] - mx)
+                    let vj = vb + j * v.stride + h
+                    sum += e
+                    o0 += e * vj[0]; o1 += e * vj[hp]
+                }
+                let inv = 1 / sum
+                oi[h] = o0 * inv; oi[hp + h] = o1 * inv
+            }
+        }
+    }
+}
+
+/// De-interleaves rows into planes with row stride `hp` (≥ heads).
+@inline(__always)
+func deinterleave<T>(_ src: UnsafeMutablePointer<T>, stride: Int, rows: Int, heads H: Int, hp: Int,
+                     _ a: UnsafeMutablePointer<T>, _ b: UnsafeMutablePointer<T>) {
+    for r in 0..<rows {
+        let x = src + r * stride, pa = a + r * hp, pb = b + r * hp
+        for h in 0..<H { pa[h] = x[2 * h]; pb[h] = x[2 * h + 1] }
+    }
+}
+
 /// Runs `body(b0, count)` over contiguous batch chunks on up to `threads` threads (1 ⇒ inline).
 @inline(__always)
 func parallelBatches(_ batch: Int, threads: Int, _ body: (Int, Int) -> Void) {
@@ -554,6 +820,22 @@ public enum AttentionKernels {
     public static func forward(_ s: AttentionShape, q: AttentionOperand<Float>, k: AttentionOperand<Float>,
                                v: AttentionOperand<Float>, out: UnsafeMutablePointer<Float>,
                                probs: UnsafeMutablePointer<Float>?, mask: UnsafePointer<Float>?, threads: Int = 1) {
+        if s.headDim == 2 && probs == nil && mask == nil {
+            // inference: register-resident softmax, heads in SIMD8 lanes
+            parallelBatches(s.batch, threads: threads) { b0, nb in
+                var sub = s
+                sub.batch = nb
+                let n = inferenceHD2ScratchCount(s)
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: n)
+                scratch.initialize(repeating: 0, count: n)
+                defer { scratch.deallocate() }
+                attentionInferenceHD2Float(sub, q: q.advanced(batch: b0, rowsPerBatch: s.queryLength),
+                                           k: k.advanced(batch: b0, rowsPerBatch: s.keyLength),
+                                           v: v.advanced(batch: b0, rowsPerBatch: s.keyLength),
+                                           out: out + b0 * s.queryLength * s.modelDim, scratch: scratch)
+            }
+            return
+        }
         attentionForward(s, q: q, k: k, v: v, out: out, probs: probs, mask: mask, threads: threads,
                          exp: { Foundation.expf($0) }, expInPlace: fastExpInPlace)
     }
@@ -562,6 +844,30 @@ public enum AttentionKernels {
                                probs: UnsafeMutablePointer<Double>?, mask: UnsafePointer<Double>?, threads: Int = 1) {
         attentionForward(s, q: q, k: k, v: v, out: out, probs: probs, mask: mask, threads: threads,
                          exp: { Foundation.exp($0) }, expInPlace: { x, n in for i in 0..<n { x[i] = fastExpDouble(x[i]) } })
+    }
+    /// Inference attention (no weights kept, no dropout) for head width 2 on head-planar rows: plane c
+    /// (component c of heads 0..<hp) of a q/k/v row starts at `offset + c·hp`; output rows (stride
+    /// `outStride`) get both planes. hp: heads padded to a multiple of 8, pad heads zero. Single-threaded.
+    public static func planarInference(_ s: AttentionShape, hp: Int, q: AttentionOperand<Float>, k: AttentionOperand<Float>,
+                                       v: AttentionOperand<Float>, out: UnsafeMutablePointer<Float>, outStride: Int) {
+        precondition(s.headDim == 2 && hp % 8 == 0 && hp >= s.heads, "planarInference: head width 2, hp a multiple of 8 ≥ heads")
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 8 * s.keyLength) { S in
+            attentionPlanarFloat(s, hp: hp, q: q, k: k, v: v, out: out, outStride: outStride, scores: S.baseAddress!)
+        }
+    }
+    public static func planarInference(_ s: AttentionShape, hp: Int, q: AttentionOperand<Double>, k: AttentionOperand<Double>,
+                                       v: AttentionOperand<Double>, out: UnsafeMutablePointer<Double>, outStride: Int) {
+        precondition(s.headDim == 2 && hp >= s.heads, "planarInference: head width 2, hp ≥ heads")
+        if hp % 4 == 0 {
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: 4 * s.keyLength) { S in
+                attentionPlanarDouble(s, hp: hp, q: q, k: k, v: v, out: out, outStride: outStride, scores: S.baseAddress!)
+            }
+        } else {
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: s.keyLength) { S in
+                attentionPlanarScalar(s, hp: hp, q: q, k: k, v: v, out: out, outStride: outStride, scores: S.baseAddress!,
+                                      exp: fastExpDouble)
+            }
+        }
     }
     /// dq/dk/dv are accumulated into (zero them first).
     public static func backward(_ s: AttentionShape, q: AttentionOperand<Float>, k: AttentionOperand<Float>,

@@ -39,12 +39,17 @@ struct BenchTranAD: ParsableCommand {
     @Option(help: "Worker threads (data-parallel; BLAS runs single-threaded inside each). Default: all cores.")
     var threads: Int?
 
+    @Option(help: "Windows per inference batch when scoring (does not change the scores). Default: the trainer's (64).")
+    var scoreBatch: Int?
+
     @Option(help: "Seed of data and weights.")
     var seed: UInt64 = 0
 
     func run() throws {
         guard let precision = TranADPrecision(rawValue: dtype) else { throw ValidationError("--dtype must be float32 or float64, got '\(dtype)'") }
-        guard windows >= 1, features >= 1, batch >= 1 else { throw ValidationError("--windows, --features and --batch must be positive") }
+        guard windows >= 1, features >= 1, batch >= 1, (scoreBatch ?? 1) >= 1 else {
+            throw ValidationError("--windows, --features, --batch and --score-batch must be positive")
+        }
         let workers = threads ?? ProcessInfo.processInfo.activeProcessorCount
         guard workers >= 1 else { throw ValidationError("--threads must be at least 1") }
         var rng = Xoshiro256(seed: seed)
@@ -56,6 +61,7 @@ struct BenchTranAD: ParsableCommand {
         config.batchSize = batch
         config.seed = seed
         let trainer = TranADTrainer(features: features, config: config, workers: workers)
+        if let scoreBatch { trainer.scoreBatchSize = scoreBatch }
         let c0 = cpuSeconds(), t0 = Date()
         try trainer.train(on: matrix)
         let epoch = Date().timeIntervalSince(t0), epochCPU = cpuSeconds() - c0

@@ -127,4 +127,65 @@ final class FastExpTests: XCTestCase {
         XCTAssertEqual(fastExpDouble(0), 1)
         XCTAssertGreaterThan(fastExpFloat(-200), 0)  // clamped, no garbage from the exponent bits
     }
+
+    func testFastExp2OnNonpositiveArguments() {
+        var worst = 0.0
+        var t: Float = -120
+        while t <= 0 {
+            let lanes = SIMD8<Float>((0..<8).map { t + Float($0) * 0.0013 }.map { Swift.min($0, 0) })
+            let got = fastExp2Nonpositive8(lanes)
+            for l in 0..<8 {
+                let want = Foundation.exp2(Double(lanes[l]))
+                worst = max(worst, abs(Double(got[l]) - want) / want)
+            }
+            t += 0.0107
+        }
+        XCTAssertLessThan(worst, 3e-7)
+        XCTAssertEqual(fastExp2Nonpositive8(SIMD8(repeating: 0))[0], 1)
+        XCTAssertEqual(fastExp2Nonpositive8(SIMD8(repeating: -3))[0], 0.125)
+        let tiny = fastExp2Nonpositive8(SIMD8(repeating: -1e9))[0]  // clamped at −125, not garbage bits
+        XCTAssertTrue(tiny > 0 && tiny < 1e-37)
+    }
+
+    func testPlanarInferenceMatchesInterleavedKernel() {
+        // Float planar kernel (heads padded to 8 lanes) against the interleaved fused forward
+        let (b, lq, lk, h) = (3, 4, 6, 11)
+        let hp = 16, d = 2 * h
+        var rng = Xoshiro256(seed: 9)
+        let q = (0..<(b * lq * d)).map { _ in Float(rng.nextUnitDouble() * 4 - 2) }
+        let kv = (0..<(b * lk * 2 * d)).map { _ in Float(rng.nextUnitDouble() * 4 - 2) }
+        var want = [Float](repeating: 0, count: b * lq * d)
+        var qc = q, kvc = kv
+        let s = AttentionShape(batch: b, queryLength: lq, keyLength: lk, heads: h, headDim: 2)
+        qc.withUnsafeMutableBufferPointer { qp in kvc.withUnsafeMutableBufferPointer { kp in want.withUnsafeMutableBufferPointer { o in
+            AttentionKernels.forward(s, q: AttentionOperand(base: qp.baseAddress!, stride: d, offset: 0),
+                                     k: AttentionOperand(base: kp.baseAddress!, stride: 2 * d, offset: 0),
+                                     v: AttentionOperand(base: kp.baseAddress!, stride: 2 * d, offset: d),
+                                     out: o.baseAddress!, probs: nil, mask: nil)
+        } } }
+        // planar copies: row = [comp 0 of heads 0..<hp | comp 1 of heads 0..<hp], pads zero
+        func planar(_ src: [Float], rows: Int, stride: Int, offset: Int) -> [Float] {
+            var o = [Float](repeating: 0, count: rows * 2 * hp)
+            for r in 0..<rows { for hh in 0..<h { for c in 0..<2 { o[r * 2 * hp + c * hp + hh] = src[r * stride + offset + 2 * hh + c] } } }
+            return o
+        }
+        var pq = planar(q, rows: b * lq, stride: d, offset: 0)
+        var pk = planar(kv, rows: b * lk, stride: 2 * d, offset: 0), pv = planar(kv, rows: b * lk, stride: 2 * d, offset: d)
+        var got = [Float](repeating: .nan, count: b * lq * 2 * hp)
+        pq.withUnsafeMutableBufferPointer { qp in pk.withUnsafeMutableBufferPointer { kp in pv.withUnsafeMutableBufferPointer { vp in
+            got.withUnsafeMutableBufferPointer { o in
+                AttentionKernels.planarInference(s, hp: hp, q: AttentionOperand(base: qp.baseAddress!, stride: 2 * hp, offset: 0),
+                                                 k: AttentionOperand(base: kp.baseAddress!, stride: 2 * hp, offset: 0),
+                                                 v: AttentionOperand(base: vp.baseAddress!, stride: 2 * hp, offset: 0),
+                                                 out: o.baseAddress!, outStride: 2 * hp)
+            }
+        } } }
+        for r in 0..<(b * lq) {
+            for hh in 0..<h {
+                for c in 0..<2 {
+                    XCTAssertEqual(got[r * 2 * hp + c * hp + hh], want[r * d + 2 * hh + c], accuracy: 2e-6)
+                }
+            }
+        }
+    }
 }
