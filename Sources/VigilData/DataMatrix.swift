@@ -28,6 +28,17 @@ public struct DataMatrix: Equatable, Sendable {
     /// Row r as a slice of `values`.
     public func row(_ r: Int) -> ArraySlice<Double> { values[(r * cols)..<((r + 1) * cols)] }
 
+    /// Mean over columns of every row (e.g. the 1-D score of a per-dimension score matrix).
+    public var rowMeans: [Double] {
+        values.withUnsafeBufferPointer { v in
+            (0..<rows).map { r in
+                var s = 0.0
+                for c in 0..<cols { s += v[r * cols + c] }
+                return s / Double(cols)
+            }
+        }
+    }
+
     /// The same values as Float, row-major.
     public func floatValues() -> [Float] { values.map { Float($0) } }
 

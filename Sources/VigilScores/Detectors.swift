@@ -56,7 +56,7 @@ public final class TranADDetector: AnomalyDetector {
     public func fit(_ train: DataMatrix, progress: ((String) -> Void)?) throws {
         let t = TranADTrainer(features: train.cols, config: config, workers: workers)
         trainer = t
-        let reports = try t.train(on: TranADMatrix(rows: train.rows, columns: train.cols, values: train.values),
+        let reports = try t.train(on: train,
                                   progress: batchProgress)
         for r in reports {
             progress?(String(format: "tranad epoch %d: loss %.6g, lr %.3g, %.2f s", r.epoch, r.meanLoss, r.learningRate, r.seconds))
@@ -65,8 +65,8 @@ public final class TranADDetector: AnomalyDetector {
 
     public func score(_ x: DataMatrix) throws -> ScoreSet {
         guard let t = trainer else { throw DetectorError.notFitted(name) }
-        let m = try t.score(TranADMatrix(rows: x.rows, columns: x.cols, values: x.values))
-        return ScoreSet(model: name, perDimension: m.values, rows: m.rows, dims: m.columns, provenance: provenance)
+        let m = try t.score(x)
+        return ScoreSet(model: name, perDimension: m.values, rows: m.rows, dims: m.cols, provenance: provenance)
     }
 }
 

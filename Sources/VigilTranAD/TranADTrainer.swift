@@ -2,6 +2,7 @@
 // AdamW(lr 1e-4, wd 1e-5), StepLR(5, 0.9) stepped per epoch, batches of 128 windows in order
 // (the reference DataLoader does not shuffle; `config.shuffle` turns seeded shuffling on),
 // loss mean(w1 (x1−e)² + (1−w1)(x2−e)²), the epoch loss = mean of the batch losses.
+import VigilData
 import Foundation
 import VigilNN
 import VigilRandom
@@ -112,13 +113,13 @@ final class TranADEngine<Scalar: TensorScalar> {
     }
 
     /// Window tensor (B, W, F) of `rows`, gathered straight into the tensor's storage.
-    func windows(_ m: TranADMatrix, _ rows: ArraySlice<Int>) -> Tensor<Scalar> {
-        let x = Tensor<Scalar>(zeros: [rows.count, config.window, m.columns])
+    func windows(_ m: DataMatrix, _ rows: ArraySlice<Int>) -> Tensor<Scalar> {
+        let x = Tensor<Scalar>(zeros: [rows.count, config.window, m.cols])
         x.withUnsafeMutableBufferPointer { gatherWindows(m, rows: rows, window: config.window, alignment: config.alignment, into: $0.baseAddress!) }
         return x
     }
 
-    func trainEpoch(_ m: TranADMatrix, epochs: Int, progress: ((TranADProgress) -> Void)?) throws -> TranADEpochReport {
+    func trainEpoch(_ m: DataMatrix, epochs: Int, progress: ((TranADProgress) -> Void)?) throws -> TranADEpochReport {
         let start = DispatchTime.now().uptimeNanoseconds
         for r in 0..<workers { worker(r).train() }
         let n = epochsDone + 1
@@ -181,7 +182,7 @@ final class TranADEngine<Scalar: TensorScalar> {
     /// Per-dimension scores, rows × F; row i is the score of row i's window (see the alignment).
     /// Rows are cut into batches of `batchSize` (independent of the worker count); workers take
     /// contiguous runs of batches and run `TranADInference` on them.
-    func score(_ m: TranADMatrix, batchSize: Int) -> TranADMatrix {
+    func score(_ m: DataMatrix, batchSize: Int) -> DataMatrix {
         let w = config.window, f = model.features
         var out = [Double](unsafeUninitializedCapacity: m.rows * f) { _, n in n = m.rows * f }  // every entry is written below
         let order = Array(0..<m.rows)
@@ -222,7 +223,7 @@ final class TranADEngine<Scalar: TensorScalar> {
                 }
             }
         }
-        return TranADMatrix(rows: m.rows, columns: f, values: out)
+        return DataMatrix(rows: m.rows, cols: f, values: out)
     }
 }
 
@@ -265,7 +266,7 @@ public final class TranADTrainer {
     /// Trains `config.epochs` more epochs on `matrix` (rows × F, ideally min-max normalised to [0, 1]).
     /// `progress` is called after every batch. Returns the reports of these epochs.
     @discardableResult
-    public func train(on matrix: TranADMatrix, progress: ((TranADProgress) -> Void)? = nil) throws -> [TranADEpochReport] {
+    public func train(on matrix: DataMatrix, progress: ((TranADProgress) -> Void)? = nil) throws -> [TranADEpochReport] {
         try check(matrix)
         var reports: [TranADEpochReport] = []
         let total = history.count + config.epochs
@@ -281,7 +282,7 @@ public final class TranADTrainer {
 
     /// Per-dimension anomaly scores (rows × F, Double) per `config.scoring`; row i is scored from the
     /// window of row i under `config.alignment` (for `reference` that window reconstructs row i−1).
-    public func score(_ matrix: TranADMatrix) throws -> TranADMatrix {
+    public func score(_ matrix: DataMatrix) throws -> DataMatrix {
         try check(matrix)
         if let e = engine32 { return e.score(matrix, batchSize: scoreBatchSize) }
         return engine64!.score(matrix, batchSize: scoreBatchSize)
@@ -314,9 +315,9 @@ public final class TranADTrainer {
         if let e = engine32 { try load(e.model); e.syncReplicas() } else { try load(engine64!.model); engine64!.syncReplicas() }
     }
 
-    private func check(_ m: TranADMatrix) throws {
+    private func check(_ m: DataMatrix) throws {
         guard m.rows > 0 else { throw TranADError.emptyMatrix }
-        guard m.columns == features else { throw TranADError.featureMismatch(expected: features, found: m.columns) }
+        guard m.cols == features else { throw TranADError.featureMismatch(expected: features, found: m.cols) }
     }
 }
 

@@ -1,29 +1,5 @@
 // Sliding windows over a (rows × F) matrix, built batch by batch straight into the model's input.
-
-/// A dense row-major matrix of Doubles (rows × columns): what TranAD trains on and what scores are.
-public struct TranADMatrix: Sendable, Equatable {
-    public let rows: Int
-    public let columns: Int
-    /// Row-major values, count rows·columns.
-    public var values: [Double]
-
-    public init(rows: Int, columns: Int, values: [Double]) {
-        precondition(values.count == rows * columns,
-                     "TranADMatrix: \(values.count) values do not fill \(rows) × \(columns)")
-        self.rows = rows; self.columns = columns; self.values = values
-    }
-
-    public subscript(row: Int, column: Int) -> Double { values[row * columns + column] }
-
-    /// Mean over columns of every row (the 1-D score of a per-dimension score matrix).
-    public var rowMeans: [Double] {
-        (0..<rows).map { r in
-            var s = 0.0
-            for c in 0..<columns { s += values[r * columns + c] }
-            return s / Double(columns)
-        }
-    }
-}
+import VigilData
 
 /// Row indices of the window for `row` under an alignment, oldest first (row 0 repeats as padding).
 /// reference: i−W..i−1; inclusive: i−W+1..i.
@@ -39,10 +15,10 @@ public func tranADScoredRow(row i: Int, alignment: TranADWindowAlignment) -> Int
 
 /// Copies the windows of `rows` into `out` laid out (B, W, F) batch-major, B = rows.count.
 @inline(__always)
-func gatherWindows<T: BinaryFloatingPoint>(_ m: TranADMatrix, rows: ArraySlice<Int>, window w: Int,
+func gatherWindows<T: BinaryFloatingPoint>(_ m: DataMatrix, rows: ArraySlice<Int>, window w: Int,
                                            alignment: TranADWindowAlignment,
                                            into out: UnsafeMutablePointer<T>) {
-    let f = m.columns
+    let f = m.cols
     let shift = alignment == .inclusive ? 1 : 0
     m.values.withUnsafeBufferPointer { src in
         var o = out

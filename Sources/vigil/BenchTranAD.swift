@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VigilData
 import VigilRandom
 import VigilTensor
 import VigilTranAD
@@ -54,7 +55,7 @@ struct BenchTranAD: ParsableCommand {
         guard workers >= 1 else { throw ValidationError("--threads must be at least 1") }
         var rng = Xoshiro256(seed: seed)
         let values = (0..<(windows * features)).map { _ in rng.nextUnitDouble() }
-        let matrix = TranADMatrix(rows: windows, columns: features, values: values)
+        let matrix = DataMatrix(rows: windows, cols: features, values: values)
         var config = TranADConfig()
         config.precision = precision
         config.epochs = 1

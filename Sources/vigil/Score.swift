@@ -58,14 +58,14 @@ struct Score: ParsableCommand {
             throw CLIError("\(input) has \(raw.cols) columns but the checkpoint was trained on \(trainer.features)")
         }
         if let lo = normMin, let hi = normMax { raw = MinMaxNormalizer(min: lo, max: hi).apply(raw) }
-        let m = TranADMatrix(rows: raw.rows, columns: raw.cols, values: raw.values)
+        let m = raw
         let start = Date()
         let scores = try trainer.score(m)
         try writeColumn(scores.rowMeans, to: out)
         if let pd = perDimension {
             var s = ""
             for r in 0..<scores.rows {
-                s += (0..<scores.columns).map { "\(scores[r, $0])" }.joined(separator: ",") + "\n"
+                s += (0..<scores.cols).map { "\(scores[r, $0])" }.joined(separator: ",") + "\n"
             }
             try s.write(toFile: pd, atomically: true, encoding: .utf8)
         }

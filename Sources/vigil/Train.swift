@@ -65,9 +65,9 @@ struct Train: ParsableCommand {
             raw = s.apply(raw)
             stats = s
         }
-        let matrix = TranADMatrix(rows: raw.rows, columns: raw.cols, values: raw.values)
-        FileHandle.standardError.write("vigil train: \(matrix.rows) rows × \(matrix.columns) features from \(train); \(config.precision.rawValue), alignment \(config.alignment.rawValue), \(config.epochs) epochs\n".data(using: .utf8)!)
-        let trainer = TranADTrainer(features: matrix.columns, config: config, workers: threads)
+        let matrix = raw
+        FileHandle.standardError.write("vigil train: \(matrix.rows) rows × \(matrix.cols) features from \(train); \(config.precision.rawValue), alignment \(config.alignment.rawValue), \(config.epochs) epochs\n".data(using: .utf8)!)
+        let trainer = TranADTrainer(features: matrix.cols, config: config, workers: threads)
         let bar = ProgressBar()
         let reports = try trainer.train(on: matrix) { p in
             bar.update("epoch \(p.epoch)/\(p.epochs)", done: p.batch, total: p.batches,
@@ -81,11 +81,10 @@ struct Train: ParsableCommand {
         if let testPath = test {
             var raw = try MatrixFile.read(testPath)
             if let s = stats { raw = s.apply(raw) }
-            let t = TranADMatrix(rows: raw.rows, columns: raw.cols, values: raw.values)
-            let scores = try trainer.score(t)
+            let scores = try trainer.score(raw)
             let path = testScores ?? out + ".test-scores.txt"
             try writeColumn(scores.rowMeans, to: path)
-            print("test scores (\(t.rows) rows, mean over dimensions, alignment \(config.alignment.rawValue)): \(path)")
+            print("test scores (\(raw.rows) rows, mean over dimensions, alignment \(config.alignment.rawValue)): \(path)")
         }
     }
 }

@@ -1,3 +1,4 @@
+import VigilData
 import Foundation
 import VigilNN
 import VigilRandom
@@ -52,7 +53,7 @@ final class TranADInferenceTests: XCTestCase {
 
     func testFloatScoresDoNotDependOnWorkerCount() throws {
         let rows = 45, f = 6
-        let m = TranADMatrix(rows: rows, columns: f, values: (0..<(rows * f)).map { 0.5 + 0.4 * sin(Double($0) * 0.37) })
+        let m = DataMatrix(rows: rows, cols: f, values: (0..<(rows * f)).map { 0.5 + 0.4 * sin(Double($0) * 0.37) })
         var c = TranADConfig()
         c.window = 4
         // batch 8: a short last batch and worker splits on the batch grid; 32: fewer batches than 3 workers

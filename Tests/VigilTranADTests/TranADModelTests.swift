@@ -1,3 +1,4 @@
+import VigilData
 import Foundation
 import VigilNN
 import VigilRandom
@@ -59,7 +60,7 @@ final class TranADModelTests: XCTestCase {
         XCTAssertEqual(tranADScoredRow(row: 5, alignment: .reference), 4)
         XCTAssertEqual(tranADScoredRow(row: 5, alignment: .inclusive), 5)
         // gathered buffer: (B, W, F) with the rows above
-        let m = TranADMatrix(rows: 7, columns: 2, values: (0..<14).map(Double.init))
+        let m = DataMatrix(rows: 7, cols: 2, values: (0..<14).map(Double.init))
         var out = [Double](repeating: -1, count: 2 * 4 * 2)
         out.withUnsafeMutableBufferPointer { gatherWindows(m, rows: [2, 6], window: 4, alignment: .reference, into: $0.baseAddress!) }
         XCTAssertEqual(out, [0, 1, 0, 1, 0, 1, 2, 3, /* row 6 */ 4, 5, 6, 7, 8, 9, 10, 11])
@@ -79,7 +80,7 @@ final class TranADModelTests: XCTestCase {
         let rows = 160, f = 3
         var values: [Double] = []
         for r in 0..<rows { for c in 0..<f { values.append(0.5 + 0.4 * sin(Double(r) * 0.3 + Double(c))) } }
-        let m = TranADMatrix(rows: rows, columns: f, values: values)
+        let m = DataMatrix(rows: rows, cols: f, values: values)
         var c = TranADConfig()
         c.epochs = 4; c.batchSize = 32; c.learningRate = 3e-3; c.seed = 7; c.precision = .float64
         let t1 = TranADTrainer(features: f, config: c, workers: 2)
@@ -92,9 +93,9 @@ final class TranADModelTests: XCTestCase {
         XCTAssertEqual(t1.exportParameters().map(\.values), t2.exportParameters().map(\.values))
 
         let s = try t1.score(m)
-        XCTAssertEqual(s.rows, rows); XCTAssertEqual(s.columns, f)
+        XCTAssertEqual(s.rows, rows); XCTAssertEqual(s.cols, f)
         XCTAssertTrue(s.values.allSatisfy { $0 >= 0 && $0.isFinite })
-        XCTAssertThrowsError(try t1.score(TranADMatrix(rows: 2, columns: 4, values: [Double](repeating: 0, count: 8))))
+        XCTAssertThrowsError(try t1.score(DataMatrix(rows: 2, cols: 4, values: [Double](repeating: 0, count: 8))))
     }
 }
 
@@ -138,7 +139,7 @@ final class TranADTrainingModeTests: XCTestCase {
         let rows = 90, f = 3
         var values: [Double] = []
         for r in 0..<rows { for c in 0..<f { values.append(0.5 + 0.4 * cos(Double(r) * 0.2 + Double(c))) } }
-        let m = TranADMatrix(rows: rows, columns: f, values: values)
+        let m = DataMatrix(rows: rows, cols: f, values: values)
         var c = TranADConfig()
         c.epochs = 2; c.batchSize = 30; c.dropout = 0; c.precision = .float64; c.learningRate = 1e-3; c.window = 4
         let one = TranADTrainer(features: f, config: c, workers: 1)
@@ -149,7 +150,7 @@ final class TranADTrainingModeTests: XCTestCase {
             for (x, y) in zip(a.values, b.values) { XCTAssertEqual(x, y, accuracy: 1e-10, a.name) }
         }
         // a last batch smaller than the worker count (61 = 2·30 + 1 rows): idle workers add nothing
-        let m61 = TranADMatrix(rows: 61, columns: f, values: Array(values[0..<(61 * f)]))
+        let m61 = DataMatrix(rows: 61, cols: f, values: Array(values[0..<(61 * f)]))
         let oneB = TranADTrainer(features: f, config: c, workers: 1), threeB = TranADTrainer(features: f, config: c, workers: 3)
         try oneB.train(on: m61); try threeB.train(on: m61)
         for (a, b) in zip(oneB.exportParameters(), threeB.exportParameters()) {
@@ -166,7 +167,7 @@ final class TranADTrainingModeTests: XCTestCase {
 
     func testScoresAreTheSquaredErrorsOfTheModelOutputs() throws {
         let rows = 40, f = 2
-        let m = TranADMatrix(rows: rows, columns: f, values: (0..<(rows * f)).map { 0.5 + 0.3 * sin(Double($0) * 0.7) })
+        let m = DataMatrix(rows: rows, cols: f, values: (0..<(rows * f)).map { 0.5 + 0.3 * sin(Double($0) * 0.7) })
         var c = TranADConfig()
         c.window = 5; c.precision = .float64; c.alignment = .reference
         let t = TranADTrainer(features: f, config: c, workers: 2)
