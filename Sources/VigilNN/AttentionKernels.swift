@@ -640,6 +640,8 @@ func fastExpDouble4(_ x: SIMD4<Double>) -> SIMD4<Double> {
 }
 
 /// Double twin of `attentionPlanarFloat`: 4 heads per SIMD4 (hp a multiple of 4), `fastExpDouble4`,
+/// (kept as a concrete twin: one kernel generic over `SIMD` measured 3.5× slower — generic SIMD
+/// arithmetic is not lowered to vector instructions),
 /// the operation order of `attentionForwardHD2`'s inference branch. `scores` holds 4·Lk values.
 @inline(__always)
 func attentionPlanarDouble(_ s: AttentionShape, hp: Int, q: AttentionOperand<Double>, k: AttentionOperand<Double>,
