@@ -13,7 +13,7 @@ struct BenchIForest: ParsableCommand {
         discussion: """
         Speed mode (default): generates a synthetic (rows × features) float64 series, fits a forest --repeat times and scores all rows --repeat times, and prints the medians (and minima) in seconds as one JSON object. Generator: x[t,f] = (1 + 0.1 f)·sin(2π t / (50 + 37 f) + 0.7 f) + 0.3·N(0,1); each row with probability 0.01 gets +4 added to 3 random features (seeded by --data-seed). --dump-data PATH writes that matrix as a float64 .npy file so scripts/bench_sklearn_iforest.py can time scikit-learn on identical data. Fit and score use all cores (--threads to limit); the single-thread score time is reported too.
 
-        Train/test mode (used by scripts/bench-iforest): --train FILE --test FILE --scores-out FILE reads plain comma-separated rows (one sample per line, e.g. a gunzipped SMD file), fits on the train rows with --seed, writes one anomaly score per test row (higher = more anomalous, s = 2^(−E[h]/c(ψ)) in (0, 1]) and prints timings as JSON. --model-out FILE.h5 also saves the fitted detector (HDF5, group "iforest_detector").
+        Train/test mode (used by scripts/bench-iforest): --train FILE --test FILE --scores-out FILE reads plain comma-separated rows (one sample per line, e.g. a gunzipped SMD file; --float32 rounds them to float32 first, as scikit-learn does), fits on the train rows with --seed, writes one anomaly score per test row (higher = more anomalous, s = 2^(−E[h]/c(ψ)) in (0, 1]) and prints timings as JSON. --model-out FILE.h5 also saves the fitted detector (HDF5, group "iforest_detector").
 
         Feature engineering (both modes): --lags 1,2  --diff  --rolling-window W --rolling mean,std,min,max  --standardize. Rows before the first are taken to equal the first row, so no rows are lost.
         """
@@ -39,6 +39,7 @@ struct BenchIForest: ParsableCommand {
     @Option(help: "Feature engineering: rolling window length.") var rollingWindow = 0
     @Option(help: "Feature engineering: rolling statistics, comma-separated from mean,std,min,max.") var rolling: String?
     @Flag(help: "Feature engineering: standardize columns with training mean/std.") var standardize = false
+    @Flag(help: "Train/test mode: round the train and test values to Float (float32) before fitting and scoring, as scikit-learn does (its trees cast X to float32).") var float32 = false
 
     func validate() throws {
         guard rows >= 1, features >= 1, trees >= 1, `repeat` >= 1 else {
@@ -116,8 +117,12 @@ struct BenchIForest: ParsableCommand {
 
     func runTrainTest(train: String, test: String, out: String, engineering eng: FeatureEngineering) throws {
         let rawTrain = try MatrixFile.read(train), rawTest = try MatrixFile.read(test)
-        let xTrain = try FeatureMatrix(rows: rawTrain.rows, cols: rawTrain.cols, values: rawTrain.values)
-        let xTest = try FeatureMatrix(rows: rawTest.rows, cols: rawTest.cols, values: rawTest.values)
+        var xTrain = try FeatureMatrix(rows: rawTrain.rows, cols: rawTrain.cols, values: rawTrain.values)
+        var xTest = try FeatureMatrix(rows: rawTest.rows, cols: rawTest.cols, values: rawTest.values)
+        if float32 {   // values rounded to the nearest Float (then widened back): sklearn's float32 inputs exactly
+            xTrain.values = xTrain.values.map { Double(Float($0)) }
+            xTest.values = xTest.values.map { Double(Float($0)) }
+        }
         FileHandle.standardError.write("train \(xTrain.rows)×\(xTrain.cols), test \(xTest.rows)×\(xTest.cols)\n".data(using: .utf8)!)
         let t0 = DispatchTime.now()
         let det = try IsolationForestDetector(fitting: xTrain, engineering: eng, configuration: forestConfig(), parallelism: threads)

@@ -242,4 +242,30 @@ final class SplitDistributionTests: XCTestCase {
         XCTAssertEqual(h[1], 2, accuracy: 1e-12)
         XCTAssertEqual(h[2], 4.0 / 3, accuracy: 0.015)
     }
+
+    /// Two features, A = (0, 0), B = (0, 1), C = (1, 3), ψ = 3, height limit 2. Root: feature 0 or 1 with
+    /// probability 1/2 each; feature 0 → {A, B} | {C}, then feature 0 is constant in {A, B} so feature 1 splits it;
+    /// feature 1 with u ~ U[0, 3): u < 1 → {A} | {B, C}, else {A, B} | {C}. Hence E[h] = (11/6, 2, 7/6).
+    func testTwoFeatureExpectedPathLengthsWithAFeatureConstantInANode() throws {
+        let x = try FeatureMatrix<Double>(rowArrays: [[0, 0], [0, 1], [1, 3]])
+        let f = try IsolationForest(fitting: x, configuration: .init(nEstimators: 20_000, seed: 4))
+        let h = try f.meanPathLengths(x)
+        XCTAssertEqual(h[0], 11.0 / 6, accuracy: 0.015)
+        XCTAssertEqual(h[1], 2, accuracy: 1e-12)
+        XCTAssertEqual(h[2], 7.0 / 6, accuracy: 0.015)
+    }
+
+    /// scikit-learn casts X to float32 before fitting and scoring. A Float matrix must give exactly the forest and
+    /// scores of the Double matrix holding the same (float-rounded) values, so `--float32` reproduces sklearn's input.
+    func testFloatInputEqualsDoubleInputOfTheRoundedValues() throws {
+        let xd = gaussian(rows: 600, cols: 5, seed: 21, scale: 0.3)
+        let xf = try FeatureMatrix<Float>(rows: 600, cols: 5, values: xd.values.map { Float($0) })
+        let xr = try FeatureMatrix<Double>(rows: 600, cols: 5, values: xf.values.map { Double($0) })
+        let cfg = IsolationForest.Configuration(nEstimators: 25, seed: 3)
+        let ff = try IsolationForest(fitting: xf, configuration: cfg)
+        let fr = try IsolationForest(fitting: xr, configuration: cfg)
+        XCTAssertEqual(ff.trees, fr.trees)
+        XCTAssertEqual(try ff.scores(xf), try fr.scores(xr))
+        XCTAssertEqual(try ff.scores(xf), try ff.scores(xr))
+    }
 }
