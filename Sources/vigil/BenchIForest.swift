@@ -54,12 +54,12 @@ struct BenchIForest: ParsableCommand {
 
     func engineering() throws -> FeatureEngineering {
         let lagList = try (lags ?? "").split(separator: ",").map { s -> Int in
-            guard let v = Int(s.trimmingCharacters(in: .whitespaces)) else { throw IForestCLIError("--lags: '\(s)' is not an integer") }
+            guard let v = Int(s.trimmingCharacters(in: .whitespaces)) else { throw CLIError("--lags: '\(s)' is not an integer") }
             return v
         }
         let stats = try (rolling ?? "").split(separator: ",").map { s -> FeatureEngineering.RollingStatistic in
             guard let v = FeatureEngineering.RollingStatistic(rawValue: String(s)) else {
-                throw IForestCLIError("--rolling: '\(s)' is not one of mean,std,min,max")
+                throw CLIError("--rolling: '\(s)' is not one of mean,std,min,max")
             }
             return v
         }
@@ -166,10 +166,4 @@ func syntheticSeries(rows: Int, cols: Int, seed: UInt64) -> FeatureMatrix<Double
         }
     }
     return try! FeatureMatrix(rows: rows, cols: cols, values: v)
-}
-
-/// A bench iforest failure (unreadable or malformed input file, unwritable output); the message says what to fix.
-struct IForestCLIError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }
