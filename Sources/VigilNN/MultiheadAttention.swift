@@ -61,6 +61,48 @@ private func fusedBackward<S: TensorScalar>(_ s: AttentionShape, q: (Tensor<S>, 
     }
 }
 
+/// Whether a call runs the Float head-width-2 training kernels (head-padded probs/mask, SIMD8 over heads):
+/// Float, head width 2, and weights to keep (gradient) or a dropout mask to apply.
+private func usesPaddedTraining<S: TensorScalar>(_: S.Type, _ s: AttentionShape, needGrad: Bool, p: Double, training: Bool) -> Bool {
+    S.self == Float.self && s.headDim == 2 && (needGrad || (training && p > 0))
+}
+
+/// Head-padded keep-mask (B, Lq, Lk, hp) for the Float training kernels (nil: no dropout).
+private func makePaddedMask<S: TensorScalar>(_ s: AttentionShape, p: Double, rng: inout Xoshiro256, training: Bool) -> AttentionBuffer<S>? {
+    guard training && p > 0 else { return nil }
+    let m = AttentionBuffer<S>(count: AttentionKernels.paddedWeightCount(s))
+    AttentionKernels.paddedDropoutMask(m.pointer(as: Float.self), s, p: p, rng: &rng, threads: attentionThreads(s))
+    return m
+}
+
+/// Float head-width-2 training forward (probs and mask head-padded (B, Lq, Lk, hp)).
+private func paddedForward<S: TensorScalar>(_ s: AttentionShape, q: (Tensor<S>, Int), k: (Tensor<S>, Int), v: (Tensor<S>, Int),
+                                            out: Tensor<S>, probs: AttentionBuffer<S>, mask: AttentionBuffer<S>?) {
+    func op(_ t: (Tensor<S>, Int)) -> AttentionOperand<Float> {
+        AttentionOperand(base: mutablePointer(t.0, as: Float.self), stride: t.0.shape.last!, offset: t.1)
+    }
+    withExtendedLifetime((q.0, k.0, v.0, out, probs, mask)) {
+        AttentionKernels.trainingForwardHD2(s, q: op(q), k: op(k), v: op(v), out: mutablePointer(out, as: Float.self),
+                                            probs: probs.pointer(as: Float.self),
+                                            mask: mask.map { UnsafePointer($0.pointer(as: Float.self)) }, threads: attentionThreads(s))
+    }
+}
+
+/// Backward of `paddedForward`; dq/dk/dv are accumulated into.
+private func paddedBackward<S: TensorScalar>(_ s: AttentionShape, q: (Tensor<S>, Int), k: (Tensor<S>, Int), v: (Tensor<S>, Int),
+                                             probs: AttentionBuffer<S>, mask: AttentionBuffer<S>?, gradOut: Tensor<S>,
+                                             dq: (Tensor<S>, Int), dk: (Tensor<S>, Int), dv: (Tensor<S>, Int)) {
+    func op(_ t: (Tensor<S>, Int)) -> AttentionOperand<Float> {
+        AttentionOperand(base: mutablePointer(t.0, as: Float.self), stride: t.0.shape.last!, offset: t.1)
+    }
+    withExtendedLifetime((q.0, k.0, v.0, probs, mask, gradOut, dq.0, dk.0, dv.0)) {
+        AttentionKernels.trainingBackwardHD2(s, q: op(q), k: op(k), v: op(v), probs: probs.pointer(as: Float.self),
+                                             mask: mask.map { UnsafePointer($0.pointer(as: Float.self)) },
+                                             gradOut: mutablePointer(gradOut, as: Float.self),
+                                             dq: op(dq), dk: op(dk), dv: op(dv), threads: attentionThreads(s))
+    }
+}
+
 /// Threads for one fused call: the BLAS thread count, 1 for small calls (dispatch overhead).
 private func attentionThreads(_ s: AttentionShape) -> Int {
     s.weightCount * s.headDim < 16_384 ? 1 : Threads.count
@@ -96,6 +138,19 @@ public func fusedSelfAttention<S: TensorScalar>(_ qkv: Tensor<S>, heads: Int, dr
     let (b, l, d) = (qkv.shape[0], qkv.shape[1], qkv.shape[2] / 3)
     let s = AttentionShape(batch: b, queryLength: l, keyLength: l, heads: heads, headDim: d / heads)
     let out = Tensor<S>(zeros: [b, l, d])
+    let needGrad = GradMode.isEnabled && qkv.requiresGrad
+    if usesPaddedTraining(S.self, s, needGrad: needGrad, p: p, training: training) {
+        let mask: AttentionBuffer<S>? = makePaddedMask(s, p: p, rng: &rng, training: training)
+        let probs = AttentionBuffer<S>(count: AttentionKernels.paddedWeightCount(s))
+        paddedForward(s, q: (qkv, 0), k: (qkv, d), v: (qkv, 2 * d), out: out, probs: probs, mask: mask)
+        guard needGrad else { return out }
+        return Tensor.makeOp(output: out, inputs: [qkv]) { g in
+            let dqkv = Tensor<S>(zeros: qkv.shape)
+            paddedBackward(s, q: (qkv, 0), k: (qkv, d), v: (qkv, 2 * d), probs: probs, mask: mask, gradOut: g,
+                           dq: (dqkv, 0), dk: (dqkv, d), dv: (dqkv, 2 * d))
+            return [dqkv]
+        }
+    }
     let mask: AttentionBuffer<S>? = makeMask(s, p: p, rng: &rng, training: training)
     guard GradMode.isEnabled && qkv.requiresGrad else {
         fusedForward(s, q: (qkv, 0), k: (qkv, d), v: (qkv, 2 * d), out: out, probs: nil, mask: mask)
@@ -120,6 +175,19 @@ public func fusedCrossAttention<S: TensorScalar>(query q: Tensor<S>, keyValue kv
     let (b, lq, d, lk) = (q.shape[0], q.shape[1], q.shape[2], kv.shape[1])
     let s = AttentionShape(batch: b, queryLength: lq, keyLength: lk, heads: heads, headDim: d / heads)
     let out = Tensor<S>(zeros: [b, lq, d])
+    let needGrad = GradMode.isEnabled && (q.requiresGrad || kv.requiresGrad)
+    if usesPaddedTraining(S.self, s, needGrad: needGrad, p: p, training: training) {
+        let mask: AttentionBuffer<S>? = makePaddedMask(s, p: p, rng: &rng, training: training)
+        let probs = AttentionBuffer<S>(count: AttentionKernels.paddedWeightCount(s))
+        paddedForward(s, q: (q, 0), k: (kv, 0), v: (kv, d), out: out, probs: probs, mask: mask)
+        guard needGrad else { return out }
+        return Tensor.makeOp(output: out, inputs: [q, kv]) { g in
+            let dq = Tensor<S>(zeros: q.shape), dkv = Tensor<S>(zeros: kv.shape)
+            paddedBackward(s, q: (q, 0), k: (kv, 0), v: (kv, d), probs: probs, mask: mask, gradOut: g,
+                           dq: (dq, 0), dk: (dkv, 0), dv: (dkv, d))
+            return [dq, dkv]
+        }
+    }
     let mask: AttentionBuffer<S>? = makeMask(s, p: p, rng: &rng, training: training)
     guard GradMode.isEnabled && (q.requiresGrad || kv.requiresGrad) else {
         fusedForward(s, q: (q, 0), k: (kv, 0), v: (kv, d), out: out, probs: nil, mask: mask)
