@@ -65,13 +65,18 @@ public enum TranADError: Error, CustomStringConvertible, Equatable {
 /// holding copies of its weights. Each mini-batch is split into contiguous parts, every worker runs
 /// forward + backward on its part (loss scaled by part/batch so the summed gradient is the gradient of
 /// the full-batch mean), the replicas' gradients are added into the master's in worker order, AdamW
-/// steps the master and the new weights are copied to the replicas. BLAS runs single-threaded inside
-/// the workers. Results are reproducible for a fixed seed and worker count.
+/// steps the master and the new weights are copied to the replicas; this update runs on all workers too,
+/// worker r handling its own contiguous share of the parameters (an AdamW of its own: the per-parameter
+/// update does not depend on the split). BLAS runs single-threaded inside the workers. Results are
+/// reproducible for a fixed seed and worker count.
 final class TranADEngine<Scalar: TensorScalar> {
     let model: TranADModel<Scalar>
     let replicas: [TranADModel<Scalar>]
-    let optimizer: AdamW<Scalar>
-    let scheduler: StepLR
+    /// AdamW over worker r's share of the master's parameters (`shares[r]`, indices into `parameters`).
+    let optimizers: [AdamW<Scalar>]
+    let shares: [Range<Int>]
+    let schedulers: [StepLR]
+    var optimizer: AdamW<Scalar> { optimizers[0] }
     var epochsDone = 0
     var shuffleRNG: Xoshiro256
 
@@ -82,8 +87,19 @@ final class TranADEngine<Scalar: TensorScalar> {
             m.dropoutRNG = Xoshiro256(seed: config.seed).fork(stream: 100 + UInt64(r))
             return m
         }
-        optimizer = AdamW(parameters: model.parameters, lr: config.learningRate, weightDecay: config.weightDecay)
-        scheduler = StepLR(optimizer, stepSize: config.lrStepSize, gamma: config.lrGamma)
+        // contiguous parameter shares of about equal element counts, one per worker
+        let params = model.parameters
+        let nw = max(workers, 1), total = params.reduce(0) { $0 + $1.count }
+        var bounds = [0], acc = 0
+        for (i, t) in params.enumerated() {
+            acc += t.count
+            if bounds.count < nw && acc * nw >= total * bounds.count && i + 1 < params.count { bounds.append(i + 1) }
+        }
+        while bounds.count < nw { bounds.append(params.count) }
+        bounds.append(params.count)
+        shares = (0..<nw).map { bounds[$0]..<bounds[$0 + 1] }
+        optimizers = shares.map { AdamW(parameters: Array(params[$0]), lr: config.learningRate, weightDecay: config.weightDecay) }
+        schedulers = optimizers.map { StepLR($0, stepSize: config.lrStepSize, gamma: config.lrGamma) }
         shuffleRNG = Xoshiro256(seed: config.seed).fork(stream: 2)
         syncReplicas()
     }
@@ -153,11 +169,15 @@ final class TranADEngine<Scalar: TensorScalar> {
             }
             let value = losses.reduce(0, +)
             guard value.isFinite else { throw TranADError.nonFiniteLoss(epoch: n, batch: bi + 1) }
-            if workers > 1 {
-                let master = model.parameters
-                for rep in replicas {
-                    for (mp, rp) in zip(master, rep.parameters) {
-                        guard let rg = rp.grad else { continue }
+            // gradient sum, AdamW step and weight copy to the replicas, each worker on its share
+            let master = model.parameters
+            let repParams = replicas.map { $0.parameters }
+            parallel { r in
+                let share = self.shares[r]
+                for rp in repParams {
+                    for i in share {
+                        let mp = master[i]
+                        guard let rg = rp[i].grad else { continue }
                         if let mg = mp.grad {
                             rg.withUnsafeBufferPointer { s in mg.withUnsafeMutableBufferPointer { d in for i in 0..<d.count { d[i] += s[i] } } }
                         } else {
@@ -165,15 +185,21 @@ final class TranADEngine<Scalar: TensorScalar> {
                         }
                     }
                 }
+                self.optimizers[r].step()
+                for rp in repParams {
+                    for i in share {
+                        master[i].withUnsafeBufferPointer { s in
+                            rp[i].withUnsafeMutableBufferPointer { d in d.baseAddress!.update(from: s.baseAddress!, count: s.count) }
+                        }
+                    }
+                }
             }
-            optimizer.step()
-            syncReplicas()
             sum += value
             progress?(TranADProgress(epoch: n, epochs: epochs, batch: bi + 1, batches: batches,
                                      meanLoss: sum / Double(bi + 1), learningRate: lr))
         }
         for r in 0..<workers { worker(r).zeroGrad() }
-        scheduler.step()
+        for s in schedulers { s.step() }
         epochsDone = n
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return TranADEpochReport(epoch: n, meanLoss: sum / Double(batches), learningRate: lr, seconds: seconds)
