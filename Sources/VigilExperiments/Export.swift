@@ -9,6 +9,7 @@ import VigilTranAD
 
 /// Everything a serving component needs to score rows and decide, written next to the model file.
 public struct ScorerState: Codable, Sendable {
+    /// How raw rows are scaled before scoring: x' = (x − min) / (max − min + 1e-4) with training min/max.
     public struct Normalization: Codable, Sendable {
         public var kind = "min_max"
         public var formula = "(x - min) / (max - min + 1e-4)"
@@ -16,6 +17,7 @@ public struct ScorerState: Codable, Sendable {
         public var file = "norm_params.npy"
         public var layout = "float64 (2, F): row 0 = min, row 1 = max (training statistics)"
     }
+    /// The exported decision threshold and how it was calibrated.
     public struct Threshold: Codable, Sendable {
         /// Decision: anomaly when the 1-D score is strictly greater than `value`.
         public var value: Double
