@@ -573,3 +573,29 @@ public final class HDF5File {
         }
     }
 }
+
+/// A value kept in one HDF5 group; conforming gives whole-file `save(to:)` and `init(contentsOf:)` for free.
+public protocol HDF5Storable {
+    /// Group used by `save(to:)` and `init(contentsOf:)`.
+    static var hdf5Group: String { get }
+    /// Writes the value under `group` of an open file.
+    func write(to file: HDF5File, group: String) throws
+    /// Reads a value written by `write(to:group:)`.
+    init(from file: HDF5File, group: String) throws
+}
+
+extension HDF5Storable {
+    /// Writes the value to a new HDF5 file at `path` (overwrites), group `hdf5Group`.
+    public func save(to path: String) throws {
+        let f = try HDF5File(path: path, mode: .truncate)
+        defer { f.close() }
+        try write(to: f, group: Self.hdf5Group)
+    }
+
+    /// Reads a value from the HDF5 file at `path`, group `hdf5Group`.
+    public init(contentsOf path: String) throws {
+        let f = try HDF5File(path: path, mode: .readOnly)
+        defer { f.close() }
+        try self.init(from: f, group: Self.hdf5Group)
+    }
+}

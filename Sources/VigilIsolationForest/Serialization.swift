@@ -16,7 +16,10 @@ import VigilHDF5
 let forestFormat = "vigil-isolation-forest"
 let transformFormat = "vigil-feature-transform"
 
-extension IsolationForest {
+extension IsolationForest: HDF5Storable {
+    /// Group of `save(to:)` / `init(contentsOf:)`.
+    public static let hdf5Group = "iforest"
+
     /// Writes the fitted forest into `file` under `group` (layout in Serialization.swift; opens in h5py).
     public func write(to file: HDF5File, group: String = "iforest") throws {
         let g = group.hasSuffix("/") ? String(group.dropLast()) : group
@@ -118,20 +121,6 @@ extension IsolationForest {
                       maxSamples: try file.intAttribute("max_samples", at: g),
                       threshold: try file.doubleAttribute("threshold", at: g), configuration: cfg)
     }
-
-    /// Writes the forest to a new HDF5 file at `path` (overwrites), group "iforest".
-    public func save(to path: String) throws {
-        let f = try HDF5File(path: path, mode: .truncate)
-        defer { f.close() }
-        try write(to: f)
-    }
-
-    /// Reads a forest from the HDF5 file at `path`, group "iforest".
-    public init(contentsOf path: String) throws {
-        let f = try HDF5File(path: path, mode: .readOnly)
-        defer { f.close() }
-        try self.init(from: f)
-    }
 }
 
 extension FeatureTransform {
@@ -181,7 +170,10 @@ extension FeatureTransform {
     }
 }
 
-extension IsolationForestDetector {
+extension IsolationForestDetector: HDF5Storable {
+    /// Group of `save(to:)` / `init(contentsOf:)`.
+    public static let hdf5Group = "iforest_detector"
+
     /// Writes transform and forest under `group` (`group/features`, `group/forest`).
     public func write(to file: HDF5File, group: String = "iforest_detector") throws {
         let g = group.hasSuffix("/") ? String(group.dropLast()) : group
@@ -194,19 +186,5 @@ extension IsolationForestDetector {
         let g = group.hasSuffix("/") ? String(group.dropLast()) : group
         try self.init(transform: try FeatureTransform(from: file, group: "\(g)/features"),
                       forest: try IsolationForest(from: file, group: "\(g)/forest"))
-    }
-
-    /// Writes the detector to a new HDF5 file at `path` (overwrites), group "iforest_detector".
-    public func save(to path: String) throws {
-        let f = try HDF5File(path: path, mode: .truncate)
-        defer { f.close() }
-        try write(to: f)
-    }
-
-    /// Reads a detector from the HDF5 file at `path`, group "iforest_detector".
-    public init(contentsOf path: String) throws {
-        let f = try HDF5File(path: path, mode: .readOnly)
-        defer { f.close() }
-        try self.init(from: f)
     }
 }
