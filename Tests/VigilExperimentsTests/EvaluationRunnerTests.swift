@@ -75,7 +75,11 @@ final class EvaluationRunnerTests: XCTestCase {
         XCTAssertEqual(norm.rows, 2)
         XCTAssertEqual(Array(norm.values[0..<3]), ds.normMin)
         XCTAssertEqual(Array(norm.values[3..<6]), ds.normMax)
-        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/export/tranad/checkpoint.h5"))
+        // The exported checkpoint reproduces the stored test scores exactly and carries the training min/max.
+        let (reloaded, lo, hi) = try TranADCheckpoint.load(path: out + "/export/tranad/checkpoint.h5", workers: 1)
+        XCTAssertEqual(lo, ds.normMin)
+        XCTAssertEqual(hi, ds.normMax)
+        XCTAssertEqual(try reloaded.score(ds.test).rowMeans, test.aggregate)
         XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/report.md"))
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/report.json"))) as? [String: Any]
         XCTAssertEqual((json?["dataset"] as? [String: Any])?["test_rows"] as? Int, 300)
