@@ -77,6 +77,9 @@ final class TranADEngine<Scalar: TensorScalar> {
     let shares: [Range<Int>]
     let schedulers: [StepLR]
     var optimizer: AdamW<Scalar> { optimizers[0] }
+    /// Parameter tensors of worker r, listed once: `Module.parameters` walks the module tree by
+    /// reflection and builds the dotted names, too slow to redo every batch (the tensors never change).
+    let params: [[Tensor<Scalar>]]
     var epochsDone = 0
     var shuffleRNG: Xoshiro256
 
@@ -87,8 +90,9 @@ final class TranADEngine<Scalar: TensorScalar> {
             m.dropoutRNG = Xoshiro256(seed: config.seed).fork(stream: 100 + UInt64(r))
             return m
         }
+        params = [model.parameters] + replicas.map { $0.parameters }
         // contiguous parameter shares of about equal element counts, one per worker
-        let params = model.parameters
+        let params = self.params[0]
         let nw = max(workers, 1), total = params.reduce(0) { $0 + $1.count }
         var bounds = [0], acc = 0
         for (i, t) in params.enumerated() {
@@ -110,9 +114,9 @@ final class TranADEngine<Scalar: TensorScalar> {
 
     /// Copies the master's weights into every replica.
     func syncReplicas() {
-        let master = model.parameters
-        for rep in replicas {
-            for (src, dst) in zip(master, rep.parameters) {
+        let master = params[0]
+        for rep in params.dropFirst() {
+            for (src, dst) in zip(master, rep) {
                 src.withUnsafeBufferPointer { s in dst.withUnsafeMutableBufferPointer { d in d.baseAddress!.update(from: s.baseAddress!, count: s.count) } }
             }
         }
@@ -158,7 +162,7 @@ final class TranADEngine<Scalar: TensorScalar> {
                 parallel { r in
                     let r0 = lo + b * r / nw, r1 = lo + b * (r + 1) / nw
                     let net = self.worker(r)
-                    net.zeroGrad()  // also for a worker without rows, so no stale gradient is summed
+                    for p in self.params[r] { p.zeroGrad() }  // also for a worker without rows, so no stale gradient is summed
                     guard r1 > r0 else { lossOut[r] = 0; return }
                     let x = self.windows(m, order[r0..<r1])
                     let (x1, x2) = net(x)
@@ -170,8 +174,8 @@ final class TranADEngine<Scalar: TensorScalar> {
             let value = losses.reduce(0, +)
             guard value.isFinite else { throw TranADError.nonFiniteLoss(epoch: n, batch: bi + 1) }
             // gradient sum, AdamW step and weight copy to the replicas, each worker on its share
-            let master = model.parameters
-            let repParams = replicas.map { $0.parameters }
+            let master = params[0]
+            let repParams = params.dropFirst()
             parallel { r in
                 let share = self.shares[r]
                 for rp in repParams {
@@ -198,7 +202,7 @@ final class TranADEngine<Scalar: TensorScalar> {
             progress?(TranADProgress(epoch: n, epochs: epochs, batch: bi + 1, batches: batches,
                                      meanLoss: sum / Double(bi + 1), learningRate: lr))
         }
-        for r in 0..<workers { worker(r).zeroGrad() }
+        for r in 0..<workers { for p in params[r] { p.zeroGrad() } }
         for s in schedulers { s.step() }
         epochsDone = n
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
