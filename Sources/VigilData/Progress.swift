@@ -68,12 +68,37 @@ public final class StderrProgressBar: ProgressSink {
         lastDraw = now
         let frac = totalBytes > 0 ? min(1, Double(doneBytes) / Double(totalBytes))
             : (totalFiles > 0 ? Double(doneFiles) / Double(totalFiles) : 1)
-        let filled = Int((frac * Double(width)).rounded(.down))
-        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+        let bar = progressBar(fraction: frac, width: width)
         write("\r\u{1B}[K[\(bar)] \(doneFiles)/\(totalFiles) files  \(Self.mb(doneBytes))/\(Self.mb(totalBytes)) MB  \(phase)")
     }
 
     private func write(_ s: String) { FileHandle.standardError.write(s.data(using: .utf8)!) }
 
     static func mb(_ bytes: Int) -> String { String(format: "%.1f", Double(bytes) / 1_000_000) }
+}
+
+/// `width` characters of `#` for the done fraction (clamped to [0, 1]) followed by `-`.
+func progressBar(fraction: Double, width: Int) -> String {
+    let filled = Int((min(1, max(0, fraction)) * Double(width)).rounded(.down))
+    return String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+}
+
+/// A one-line progress bar on stderr, `label [#####-----] done/total suffix`: redrawn in place at most every
+/// 0.1 s on a terminal; on anything else (logs, CI) only the finished line is written.
+public final class LineProgress {
+    private var lastDraw = Date.distantPast
+    private let isTTY = isatty(2) != 0
+
+    public init() {}
+
+    /// Shows `done` of `total`; `finished` ends the line.
+    public func update(_ label: String, done: Int, total: Int, suffix: String, finished: Bool) {
+        guard finished || isTTY else { return }
+        let now = Date()
+        if !finished && now.timeIntervalSince(lastDraw) < 0.1 { return }
+        lastDraw = now
+        let bar = progressBar(fraction: total > 0 ? Double(done) / Double(total) : 1, width: 30)
+        let line = "\(isTTY ? "\r\u{1B}[K" : "")\(label) [\(bar)] \(done)/\(total) \(suffix)\(finished ? "\n" : "")"
+        FileHandle.standardError.write(Data(line.utf8))
+    }
 }

@@ -86,7 +86,7 @@ struct Evaluate: ParsableCommand {
             switch m {
             case "tranad":
                 let d = TranADDetector(config: try tranad.makeConfig(), workers: threads)
-                let bar = ProgressBar()
+                let bar = LineProgress()
                 d.batchProgress = { p in
                     bar.update("tranad epoch \(p.epoch)/\(p.epochs)", done: p.batch, total: p.batches,
                                suffix: String(format: "loss %.6f", p.meanLoss), finished: p.batch == p.batches)

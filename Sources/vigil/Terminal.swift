@@ -12,23 +12,6 @@ func writeColumn(_ values: [Double], to path: String) throws {
     try s.write(toFile: path, atomically: true, encoding: .utf8)
 }
 
-/// A one-line progress bar on stderr, redrawn in place.
-final class ProgressBar {
-    private var lastDraw = 0.0
-    func update(_ label: String, done: Int, total: Int, suffix: String, finished: Bool) {
-        let now = Date().timeIntervalSince1970
-        if !finished && now - lastDraw < 0.1 { return }
-        lastDraw = now
-        let width = 30
-        let filled = total > 0 ? width * done / total : width
-        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        var line = "\r\(label) [\(bar)] \(done)/\(total) \(suffix)"
-        if finished { line += "\n" }
-        FileHandle.standardError.write(line.data(using: .utf8)!)
-    }
-}
-
-
 /// A failure while running a command (bad file content, unavailable data): printed as `Error: …` without usage.
 struct CLIError: Error, CustomStringConvertible {
     let description: String

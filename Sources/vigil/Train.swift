@@ -68,7 +68,7 @@ struct Train: ParsableCommand {
         let matrix = raw
         FileHandle.standardError.write("vigil train: \(matrix.rows) rows × \(matrix.cols) features from \(train); \(config.precision.rawValue), alignment \(config.alignment.rawValue), \(config.epochs) epochs\n".data(using: .utf8)!)
         let trainer = TranADTrainer(features: matrix.cols, config: config, workers: threads)
-        let bar = ProgressBar()
+        let bar = LineProgress()
         let reports = try trainer.train(on: matrix) { p in
             bar.update("epoch \(p.epoch)/\(p.epochs)", done: p.batch, total: p.batches,
                        suffix: String(format: "loss %.6f", p.meanLoss), finished: p.batch == p.batches)
