@@ -15,6 +15,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
@@ -31,6 +32,9 @@ let package = Package(
         .target(name: "VigilScores", dependencies: ["VigilData", "VigilHDF5", "VigilTranAD", "VigilIsolationForest"]),
         .target(name: "VigilThresholds", dependencies: []),
         .target(name: "VigilMetrics", dependencies: ["VigilThresholds"]),
+        .target(name: "VigilConfig", dependencies: [
+            "VigilData", "VigilTranAD", "VigilIsolationForest", "VigilThresholds", .product(name: "Yams", package: "Yams"),
+        ]),
         .target(name: "VigilExperiments", dependencies: [
             "VigilData", "VigilHDF5", "VigilTranAD", "VigilIsolationForest", "VigilScores", "VigilThresholds", "VigilMetrics",
         ]),
@@ -55,6 +59,7 @@ let package = Package(
                     resources: [.copy("Goldens")]),
         .testTarget(name: "VigilMetricsTests", dependencies: ["VigilMetrics"]),
         .testTarget(name: "VigilScoresTests", dependencies: ["VigilScores", "VigilData", "VigilHDF5"]),
+        .testTarget(name: "VigilConfigTests", dependencies: ["VigilConfig", "VigilTranAD"]),
         .testTarget(name: "VigilExperimentsTests", dependencies: [
             "VigilExperiments", "VigilData", "VigilScores", "VigilHDF5", "VigilMetrics", "VigilThresholds", "VigilTranAD",
         ]),
