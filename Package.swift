@@ -35,14 +35,17 @@ let package = Package(
         .target(name: "VigilConfig", dependencies: [
             "VigilData", "VigilTranAD", "VigilIsolationForest", "VigilThresholds", .product(name: "Yams", package: "Yams"),
         ]),
+        .target(name: "VigilResults", dependencies: ["VigilMetrics", "VigilThresholds", "VigilHDF5", "VigilScores"]),
+        .target(name: "VigilReport", dependencies: ["VigilResults", "VigilScores", "VigilHDF5", "VigilMetrics"]),
         .target(name: "VigilExperiments", dependencies: [
-            "VigilData", "VigilHDF5", "VigilTranAD", "VigilIsolationForest", "VigilScores", "VigilThresholds", "VigilMetrics",
+            "CBLAS", "VigilData", "VigilHDF5", "VigilTranAD", "VigilIsolationForest", "VigilScores", "VigilThresholds", "VigilMetrics",
+            "VigilConfig", "VigilResults", "VigilReport",
         ]),
         .executableTarget(
             name: "vigil",
             dependencies: [
                 "VigilRandom", "VigilTensor", "VigilNN", "VigilHDF5", "VigilData", "VigilTranAD", "VigilIsolationForest",
-                "VigilScores", "VigilThresholds", "VigilMetrics", "VigilExperiments",
+                "VigilScores", "VigilThresholds", "VigilMetrics", "VigilExperiments", "VigilConfig", "VigilResults", "VigilReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -78,7 +78,7 @@ public final class StderrProgressBar: ProgressSink {
 }
 
 /// `width` characters of `#` for the done fraction (clamped to [0, 1]) followed by `-`.
-func progressBar(fraction: Double, width: Int) -> String {
+public func progressBar(fraction: Double, width: Int) -> String {
     let filled = Int((min(1, max(0, fraction)) * Double(width)).rounded(.down))
     return String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
 }

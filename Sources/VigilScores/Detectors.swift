@@ -79,11 +79,15 @@ public final class IsolationForestAnomalyDetector: AnomalyDetector {
     public let configuration: IsolationForest.Configuration
     /// Feature engineering applied identically at fit and score time.
     public let engineering: FeatureEngineering
+    /// Threads for fitting (over trees) and scoring (over rows); nil = all cores. Results do not depend on it.
+    public let parallelism: Int?
 
     /// A detector that fits a forest with these settings on `fit`.
-    public init(configuration: IsolationForest.Configuration = .init(), engineering: FeatureEngineering = FeatureEngineering()) {
+    public init(configuration: IsolationForest.Configuration = .init(), engineering: FeatureEngineering = FeatureEngineering(),
+                parallelism: Int? = nil) {
         self.configuration = configuration
         self.engineering = engineering
+        self.parallelism = parallelism
     }
 
     /// Wraps an already fitted detector (e.g. read back from HDF5).
@@ -91,6 +95,7 @@ public final class IsolationForestAnomalyDetector: AnomalyDetector {
         self.detector = fitted
         self.configuration = .init()
         self.engineering = fitted.transform.engineering
+        self.parallelism = nil
     }
 
     public var provenance: [String: String] {
@@ -101,13 +106,14 @@ public final class IsolationForestAnomalyDetector: AnomalyDetector {
     public func fit(_ train: DataMatrix, progress: ((String) -> Void)?) throws {
         let start = Date()
         detector = try IsolationForestDetector(fitting: try FeatureMatrix(rows: train.rows, cols: train.cols, values: train.values),
-                                               engineering: engineering, configuration: configuration)
+                                               engineering: engineering, configuration: configuration,
+                                               parallelism: parallelism)
         progress?(String(format: "iforest: %d trees fitted in %.2f s", configuration.nEstimators, Date().timeIntervalSince(start)))
     }
 
     public func score(_ x: DataMatrix) throws -> ScoreSet {
         guard let d = detector else { throw DetectorError.notFitted(name) }
-        let s = try d.scores(try FeatureMatrix(rows: x.rows, cols: x.cols, values: x.values))
+        let s = try d.scores(try FeatureMatrix(rows: x.rows, cols: x.cols, values: x.values), parallelism: parallelism)
         return ScoreSet(model: name, aggregate: s, provenance: provenance)
     }
 }

@@ -16,6 +16,8 @@ public struct TranADProgress: Sendable {
     public var batch: Int, batches: Int
     /// Mean of this epoch's batch losses so far.
     public var meanLoss: Double
+    /// Loss of the batch just trained.
+    public var batchLoss: Double
     /// Learning rate of this epoch.
     public var learningRate: Double
 }
@@ -200,7 +202,7 @@ final class TranADEngine<Scalar: TensorScalar> {
             }
             sum += value
             progress?(TranADProgress(epoch: n, epochs: epochs, batch: bi + 1, batches: batches,
-                                     meanLoss: sum / Double(bi + 1), learningRate: lr))
+                                     meanLoss: sum / Double(bi + 1), batchLoss: value, learningRate: lr))
         }
         for r in 0..<workers { for p in params[r] { p.zeroGrad() } }
         for s in schedulers { s.step() }

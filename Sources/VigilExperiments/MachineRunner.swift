@@ -1,0 +1,129 @@
+// One unit of a run: one machine (or dataset) through every model — load, fit, score, evaluate, export — built
+// in a staging directory and published as DIR/<machine>/ only when complete. Sweeps run their trials through
+// this same function; only the dispatch (in process, child processes, Slurm) differs.
+import Foundation
+import VigilConfig
+import VigilData
+import VigilHDF5
+import VigilMetrics
+import VigilReport
+import VigilResults
+import VigilScores
+
+/// What one unit computes and where it publishes.
+public struct MachineJob: Sendable {
+    /// SMD machine name, or the dataset name of a `data.dir` run.
+    public var name: String
+    public var config: ExperimentConfig
+    /// Worker threads of every model.
+    public var threads: Int
+    /// The run directory; the unit publishes `<runDirectory>/<name>/`.
+    public var runDirectory: String
+    public var environment: RunEnvironment
+    public var command: String
+
+    public init(name: String, config: ExperimentConfig, threads: Int, runDirectory: String, environment: RunEnvironment, command: String) {
+        self.name = name; self.config = config; self.threads = threads; self.runDirectory = runDirectory
+        self.environment = environment; self.command = command
+    }
+}
+
+/// Runs one unit.
+public enum MachineRunner {
+    /// Loads the data, then for each model: fit on train, score train and test, evaluate every calibration, export the
+    /// deployable one; writes metrics.json, provenance.json, loss.csv, labels.h5, scores/, export/ and report.md into a
+    /// staging directory and publishes it. A model that fails is recorded in metrics.json (`failures`) and the others
+    /// go on; a failure of the unit itself (data, disk) throws and publishes nothing.
+    @discardableResult
+    public static func run(_ job: MachineJob, events: UnitEventSink) throws -> MachineMetrics {
+        let started = Date()
+        let layout = RunLayout(root: job.runDirectory)
+        let stage = try StagingDirectory(destination: layout.machine(job.name), replace: .always)
+        defer { if !stage.isPublished { stage.discard() } }
+        let clock = StageClock(unit: job.name, sink: events)
+        let config = job.config
+
+        let (dataset, cache) = try clock.stage("data") { try DataSource.load(job.name, config: config) }
+        events.send(UnitEvent(unit: job.name, kind: .note, stage: "data",
+                              detail: "\(dataset.train.rows) train rows, \(dataset.test.rows) test rows, \(dataset.dimensions) dimensions" + (cache.map { " (\($0))" } ?? "")))
+        let labels = EvaluationLabels(labels: dataset.labels.map { $0 != 0 },
+                                      interpretation: dataset.interpretationLabels.map { $0.map { $0 != 0 } },
+                                      dimensions: dataset.dimensions)
+        try FileManager.default.createDirectory(atPath: stage.file("scores"), withIntermediateDirectories: true)
+        try AtomicFile.write(to: stage.file(RunLayout.MachineFile.labels)) { tmp in
+            try LabelStore.write(labels, sourceSHA256: dataset.sourceSHA256, to: tmp)
+        }
+
+        let losses = LossLog()
+        var models: [String: ModelMetrics] = [:]
+        var failures: [String: String] = [:]
+        var trainingLog: [String: [String]] = [:]
+        for kind in config.models {
+            let name = kind.rawValue
+            do {
+                let detector = DetectorFactory.make(kind, config: config, threads: job.threads, unit: job.name, events: events, losses: losses)
+                var log: [String] = []
+                try clock.stage("fit \(name)") {
+                    try detector.fit(dataset.train) { line in log.append(line) }
+                }
+                trainingLog[name] = log
+                let (train, test) = try clock.stage("score \(name)") { (try detector.score(dataset.train), try detector.score(dataset.test)) }
+                try AtomicFile.write(to: stage.file(RunLayout.MachineFile.scores(name))) { tmp in
+                    try ScoreFile.write(train: train, test: test, to: tmp)
+                }
+                let metrics = try clock.stage("evaluate \(name)") {
+                    try ScoreEvaluation.evaluate(train: train, test: test, labels: labels, calibration: config.calibration)
+                }
+                models[name] = metrics
+                try clock.stage("export \(name)") {
+                    let exported = try ScoreEvaluation.exported(config.calibration).calibrate(
+                        trainScores: train.aggregate, testScores: [], testLabels: [])
+                    _ = try Exporter.export(detector, dataset: dataset, threshold: exported,
+                                            pot: config.calibration.export == .potTrain ? config.calibration.pot : nil,
+                                            to: stage.file(RunLayout.MachineFile.export(name)))
+                }
+            } catch {
+                failures[name] = String(describing: error)
+                models[name] = nil
+                events.send(UnitEvent(unit: job.name, kind: .note, stage: name, detail: "FAILED: \(error)"))
+            }
+        }
+
+        let metrics = MachineMetrics(
+            machine: job.name, configSHA256: config.sha256, config: JSONValue(config.resolved.tree()),
+            dataset: DatasetFacts(name: dataset.name, trainRows: dataset.train.rows, testRows: dataset.test.rows,
+                                  dimensions: dataset.dimensions, anomalousTestPoints: labels.labels.filter { $0 }.count,
+                                  anomalySegments: DetectionMetrics.segments(labels.labels).count, sourceSHA256: dataset.sourceSHA256),
+            models: models, failures: failures, modelOrder: config.models.map(\.rawValue))
+        try clock.stage("report") {
+            try AtomicFile.write(try metrics.jsonData(), to: stage.file(RunLayout.MachineFile.metrics))
+            try AtomicFile.write(losses.csv, to: stage.file(RunLayout.MachineFile.loss))
+            try AtomicFile.write(MachineReport.markdown(metrics), to: stage.file(RunLayout.MachineFile.report))
+        }
+        let provenance = MachineProvenance(
+            machine: job.name, configSHA256: config.sha256, command: job.command,
+            started: ISO8601DateFormatter().string(from: started), finished: ISO8601DateFormatter().string(from: Date()),
+            threads: job.threads, environment: job.environment, inputSHA256: dataset.sourceSHA256, dataCache: cache,
+            stages: clock.timings, totalSeconds: Date().timeIntervalSince(started),
+            peakRSSBytes: clock.timings.map(\.peakRSSBytes).max() ?? 0, trainingLog: trainingLog)
+        try AtomicFile.write(try JSONOutput.encode(provenance), to: stage.file(RunLayout.MachineFile.provenance))
+        try stage.publish()
+        events.send(UnitEvent(unit: job.name, kind: .completed, detail: layout.machine(job.name)))
+        return metrics
+    }
+}
+
+extension JSONValue {
+    /// The JSON form of a config value.
+    public init(_ v: ConfigValue) {
+        switch v {
+        case .null: self = .null
+        case .bool(let b): self = .bool(b)
+        case .int(let i): self = .int(i)
+        case .double(let d): self = .double(d)
+        case .string(let s): self = .string(s)
+        case .list(let l): self = .array(l.map(JSONValue.init))
+        case .map(let m): self = .object(Dictionary(uniqueKeysWithValues: m.map { ($0.key, JSONValue($0.value)) }))
+        }
+    }
+}

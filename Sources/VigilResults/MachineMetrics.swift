@@ -1,0 +1,214 @@
+// `metrics.json` of one machine: a pure function of its stored scores, its labels and the run config, so two
+// identical runs — and `vigil evaluate RUN-DIR` on an untouched run — write it byte for byte the same.
+// Timings, hosts and memory go to `provenance.json` instead.
+import Foundation
+import VigilMetrics
+import VigilThresholds
+
+/// Facts of the evaluated data (the source hashes say exactly which files were read).
+public struct DatasetFacts: Codable, Equatable, Sendable {
+    public var name: String
+    public var trainRows: Int
+    public var testRows: Int
+    public var dimensions: Int
+    public var anomalousTestPoints: Int
+    public var anomalySegments: Int
+    public var sourceSHA256: [String: String]
+
+    public init(name: String, trainRows: Int, testRows: Int, dimensions: Int, anomalousTestPoints: Int, anomalySegments: Int,
+                sourceSHA256: [String: String]) {
+        self.name = name; self.trainRows = trainRows; self.testRows = testRows; self.dimensions = dimensions
+        self.anomalousTestPoints = anomalousTestPoints; self.anomalySegments = anomalySegments; self.sourceSHA256 = sourceSHA256
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, dimensions
+        case trainRows = "train_rows", testRows = "test_rows", anomalousTestPoints = "anomalous_test_points"
+        case anomalySegments = "anomaly_segments", sourceSHA256 = "source_sha256"
+    }
+}
+
+/// The label-tuned upper bound: thresholds chosen on TEST LABELS. Never a result; kept apart from every other number.
+public struct OracleBound: Codable, Equatable, Sendable {
+    /// Threshold maximising point-wise F1 on the test labels.
+    public var threshold: Double
+    /// Best point-wise F1 (at `threshold`).
+    public var pwF1: Double
+    /// Threshold maximising point-adjusted F1 on the test labels.
+    public var paThreshold: Double
+    /// Best point-adjusted F1 (at `paThreshold`).
+    public var paF1: Double
+    /// Always true: these numbers read the test labels.
+    public var readsTestLabels = true
+
+    public init(threshold: Double, pwF1: Double, paThreshold: Double, paF1: Double) {
+        self.threshold = threshold; self.pwF1 = pwF1; self.paThreshold = paThreshold; self.paF1 = paF1
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case threshold
+        case pwF1 = "pw_f1", paThreshold = "pa_threshold", paF1 = "pa_f1", readsTestLabels = "reads_test_labels"
+    }
+}
+
+/// One model's results on one machine.
+///
+/// Encoded flat at the exported (deployable) threshold — `threshold`, `threshold_method`, `pw_precision`, …,
+/// `ndcg150` (see `ModelMetrics.flatKeys`) — then `calibrations` (full report of every non-oracle calibration),
+/// `calibration_failures`, `pot_fit` (the deployable POT fit), and `oracle` (label-tuned, separate).
+public struct ModelMetrics: Codable, Equatable, Sendable {
+    /// Name of the exported calibration (`pot_train`, `percentile_train_99.0`).
+    public var thresholdMethod: String
+    /// The flat metrics at the exported threshold, by key (nil: undefined, e.g. ROC-AUC with one class).
+    public var flat: [String: Double?]
+    public var calibrations: [String: MetricsReport]
+    public var calibrationFailures: [String: String]
+    /// The deployable POT fit on training scores (initial threshold, γ, σ, peaks), when it succeeded.
+    public var potFit: POTCalibration?
+    public var oracle: OracleBound?
+
+    /// Flat keys, in the order reports show them.
+    public static let flatKeys = [
+        "threshold", "alarm_rate", "pw_precision", "pw_recall", "pw_f1", "pa_precision", "pa_recall", "pa_f1", "pak_auc",
+        "event_f1", "roc_auc", "pr_auc", "hit100", "hit150", "ndcg100", "ndcg150",
+    ]
+
+    /// The flat block of `report` (the exported calibration's metrics).
+    public static func flatten(_ r: MetricsReport) -> [String: Double?] {
+        let a = r.atThreshold, free = r.thresholdFree
+        let flagged = a.pointwise.tp + a.pointwise.fp
+        return [
+            "threshold": r.thresholdSelection.value,
+            "alarm_rate": r.steps > 0 ? Double(flagged) / Double(r.steps) : nil,
+            "pw_precision": a.pointwise.precision, "pw_recall": a.pointwise.recall, "pw_f1": a.pointwise.f1,
+            "pa_precision": a.pointAdjusted.precision, "pa_recall": a.pointAdjusted.recall, "pa_f1": a.pointAdjusted.f1,
+            "pak_auc": a.paK.areaF1, "event_f1": a.eventwise.f1,
+            "roc_auc": free.rocAUC, "pr_auc": free.prAUC,
+            "hit100": free.rootCause?.hitAt100, "hit150": free.rootCause?.hitAt150,
+            "ndcg100": free.rootCause?.ndcgAt100, "ndcg150": free.rootCause?.ndcgAt150,
+        ]
+    }
+
+    public init(thresholdMethod: String, flat: [String: Double?], calibrations: [String: MetricsReport],
+                calibrationFailures: [String: String], potFit: POTCalibration?, oracle: OracleBound?) {
+        self.thresholdMethod = thresholdMethod; self.flat = flat; self.calibrations = calibrations
+        self.calibrationFailures = calibrationFailures; self.potFit = potFit; self.oracle = oracle
+    }
+
+    /// A flat metric (nil when absent or undefined).
+    public subscript(key: String) -> Double? { flat[key] ?? nil }
+
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ s: String) { stringValue = s }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    private static let structuredKeys: Set<String> = ["threshold_method", "calibrations", "calibration_failures", "pot_fit", "oracle"]
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(thresholdMethod, forKey: Key("threshold_method"))
+        for (k, v) in flat {
+            if let v = v, v.isFinite { try c.encode(v, forKey: Key(k)) } else { try c.encodeNil(forKey: Key(k)) }
+        }
+        try c.encode(calibrations, forKey: Key("calibrations"))
+        try c.encode(calibrationFailures, forKey: Key("calibration_failures"))
+        try c.encodeIfPresent(potFit, forKey: Key("pot_fit"))
+        try c.encodeIfPresent(oracle, forKey: Key("oracle"))
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        thresholdMethod = try c.decode(String.self, forKey: Key("threshold_method"))
+        var flat: [String: Double?] = [:]
+        for k in c.allKeys where !ModelMetrics.structuredKeys.contains(k.stringValue) {
+            flat[k.stringValue] = try c.decodeNil(forKey: k) ? nil : try c.decode(Double.self, forKey: k)
+        }
+        self.flat = flat
+        calibrations = try c.decode([String: MetricsReport].self, forKey: Key("calibrations"))
+        calibrationFailures = try c.decode([String: String].self, forKey: Key("calibration_failures"))
+        potFit = try c.decodeIfPresent(POTCalibration.self, forKey: Key("pot_fit"))
+        oracle = try c.decodeIfPresent(OracleBound.self, forKey: Key("oracle"))
+    }
+}
+
+/// `metrics.json`: one machine's results for every model.
+public struct MachineMetrics: Codable, Equatable, Sendable {
+    public var format = "vigil-machine-metrics"
+    public var version = 1
+    public var machine: String
+    public var configSHA256: String
+    /// The resolved run config (as a JSON object).
+    public var config: JSONValue
+    public var dataset: DatasetFacts
+    /// Results by model name.
+    public var models: [String: ModelMetrics]
+    /// Models that failed on this machine, with the reason.
+    public var failures: [String: String]
+    /// Model names in the config's order (JSON objects are unordered).
+    public var modelOrder: [String]
+
+    public init(machine: String, configSHA256: String, config: JSONValue, dataset: DatasetFacts, models: [String: ModelMetrics],
+                failures: [String: String], modelOrder: [String]) {
+        self.machine = machine; self.configSHA256 = configSHA256; self.config = config; self.dataset = dataset
+        self.models = models; self.failures = failures; self.modelOrder = modelOrder
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case format, version, machine, config, dataset, models, failures
+        case configSHA256 = "config_sha256", modelOrder = "model_order"
+    }
+
+    /// Deterministic pretty JSON (sorted keys).
+    public func jsonData() throws -> Data { try JSONOutput.encode(self) }
+}
+
+/// One JSON encoding for every result file: pretty, sorted keys, slashes unescaped.
+public enum JSONOutput {
+    public static func encode<T: Encodable>(_ value: T) throws -> Data {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        var d = try enc.encode(value)
+        d.append(0x0A)
+        return d
+    }
+
+    public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+        let dec = JSONDecoder()
+        dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try dec.decode(type, from: data)
+    }
+}
+
+/// A JSON value of any shape, for embedding documents (the resolved config) in typed results.
+public indirect enum JSONValue: Codable, Equatable, Sendable {
+    case null, bool(Bool), int(Int), double(Double), string(String), array([JSONValue]), object([String: JSONValue])
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let i = try? c.decode(Int.self) { self = .int(i) }
+        else if let d = try? c.decode(Double.self) { self = .double(d) }
+        else if let s = try? c.decode(String.self) { self = .string(s) }
+        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
+        else { self = .object(try c.decode([String: JSONValue].self)) }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .null: try c.encodeNil()
+        case .bool(let b): try c.encode(b)
+        case .int(let i): try c.encode(i)
+        case .double(let d): try c.encode(d)
+        case .string(let s): try c.encode(s)
+        case .array(let a): try c.encode(a)
+        case .object(let o): try c.encode(o)
+        }
+    }
+}
