@@ -27,11 +27,13 @@ public struct VUSResult: Equatable, Sendable {
 /// differ in the last bits, and doing it the way sklearn does keeps those ties identical to TSB-AD's.
 ///
 /// **Threshold grid (250 thresholds).** With s↓ the scores sorted descending and n the length, threshold j = 0…249 is
-/// θ_j = s↓[i_j], i_j = ⌊j·(n−1)/249⌋ for j < 249 and i_249 = n − 1 (numpy `linspace(0, n−1, 250).astype(int)`,
-/// the product j·step rounded in floating point and then truncated). So θ_0 is the maximum, θ_249 the minimum, the
-/// grid is spaced by rank (quantiles of the scores, not a linspace of values), and for n < 250 thresholds repeat.
-/// A step is flagged at θ_j iff s ≥ θ_j: ties with the threshold are all flagged, so N_j = #{s ≥ θ_j} can exceed
-/// i_j + 1.
+/// θ_j = s↓[i_j], i_j = trunc(j·((n−1)/249)) for j < 249 and i_249 = n − 1: numpy `linspace(0, n−1, 250).astype(int)`,
+/// with step (n−1)/249 and the product j·step rounded in floating point before truncation (n = 22, j = 83 gives 6,
+/// not the exact ⌊83·21/249⌋ = 7). So θ_0 is the maximum, θ_249 the minimum, the grid is spaced by rank (the
+/// empirical quantiles k/249 of the scores, not a linspace of score values), and for n < 250 thresholds repeat
+/// (a repeated point adds nothing to either area). A step is flagged at θ_j iff s ≥ θ_j: a tie group enters the
+/// curve all at once, N_j = #{s ≥ θ_j} can exceed i_j + 1, and a tie group spanning several grid ranks repeats one
+/// point.
 ///
 /// **Buffers.** Let R_1…R_K be the anomaly segments [a_k, b_k] of the labels (P anomalous steps, n steps). For a
 /// buffer length w, h = ⌊w/2⌋ and each normal step t with 1 ≤ d ≤ h, where d = t − b_k (after a segment) or
@@ -54,11 +56,18 @@ public struct VUSResult: Equatable, Sendable {
 ///    therefore change with the threshold; recall is capped at 1;
 ///  * TPR is multiplied by the existence ratio over the merged buffered regions 𝓛_w (not the raw segments);
 ///  * buffer weight √(1 − d/w) with d ≤ ⌊w/2⌋ (odd w: e.g. w = 5 gives d = 1, 2 only), overlaps summed then clipped;
+///    buffers 0 and 1 are the same curve, so ℓ = 1 averages it twice; regions that only touch are counted apart;
+///  * with ℓ = 0 the volumes still differ from ROC-AUC and average precision: the curve is sampled at 250 rank
+///    thresholds and TPR carries the existence factor;
 ///  * the ROC curve is closed by (1,1) while the PR sum has no closing point; areas are not monotonicity-corrected
-///    (TPR may drop when a new step raises P', and the PR step then counts negatively).
+///    (TPR may drop when a new step raises P', and the PR step then counts negatively); with a buffer the lowest
+///    threshold ends at FPR = (n − P − B)/(n − P − B/2) < 1, and the closing segment to (1,1) adds the rest.
+/// A buffer's area does not depend on ℓ, so the result for ℓ is the mean of the first ℓ + 1 entries of the per-buffer
+/// arrays of any larger ℓ. Cost: one sort, then per buffer one pass over 𝓛_w and over the 250 thresholds
+/// (SMD-sized series: milliseconds; measure with scripts/bench-vus).
 /// Differences from TSB-AD: it raises (IndexError) when the labels have no anomaly or no normal step (its segment
 /// finder returns nothing for an all-anomalous series); here the result is nil. Sums are accumulated in a different
-/// order, so values agree to ~1e-12, not bit for bit.
+/// order, so values agree to rounding (≤ 4e-16 on the goldens of scripts/golden_vus_tsbad.py), not bit for bit.
 public enum VUS {
     /// Number of thresholds (TSB-AD's `thre`).
     public static let thresholdCount = 250
