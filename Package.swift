@@ -53,7 +53,8 @@ let package = Package(
         .testTarget(name: "VigilIsolationForestTests", dependencies: ["VigilIsolationForest", "VigilHDF5"]),
         .testTarget(name: "VigilThresholdsTests", dependencies: ["VigilThresholds"],
                     resources: [.copy("Goldens")]),
-        .testTarget(name: "VigilMetricsTests", dependencies: ["VigilMetrics"]),
+        .testTarget(name: "VigilMetricsTests", dependencies: ["VigilMetrics"],
+                    resources: [.copy("Goldens")]),
         .testTarget(name: "VigilScoresTests", dependencies: ["VigilScores", "VigilData", "VigilHDF5"]),
         .testTarget(name: "VigilExperimentsTests", dependencies: [
             "VigilExperiments", "VigilData", "VigilScores", "VigilHDF5", "VigilMetrics", "VigilThresholds", "VigilTranAD",
