@@ -73,6 +73,13 @@ public enum TorchCheckpointWriter {
 
 /// The whole archive laid out before any byte is emitted: names, CRCs, local header offsets, padding.
 struct ZipPlan {
+    static func validate(archiveName: String) throws {
+        guard (1...100).contains(archiveName.utf8.count),
+              archiveName.utf8.allSatisfy({ isArchiveNameByte($0) }), archiveName != ".", archiveName != ".." else {
+            throw TorchCheckpointError.invalidArchiveName(archiveName)
+        }
+    }
+
     struct Entry {
         let name: String        // full name, "<archive>/<record>"
         let data: [UInt8]
@@ -91,12 +98,10 @@ struct ZipPlan {
     private(set) var centralDirectorySize = 0
     var totalSize: Int { centralDirectoryOffset + centralDirectorySize + 22 }
 
+    /// The archive for `object`: `data.pkl`, the version records and one `data/<key>` per tensor.
     /// `limit`: the first value no offset, size or directory position may reach (0xFFFFFFFF; smaller in tests).
     init(object: PickleValue, archiveName: String, limit: Int) throws {
-        guard (1...100).contains(archiveName.utf8.count),
-              archiveName.utf8.allSatisfy({ isArchiveNameByte($0) }), archiveName != ".", archiveName != ".." else {
-            throw TorchCheckpointError.invalidArchiveName(archiveName)
-        }
+        try ZipPlan.validate(archiveName: archiveName)
         let (pickle, storages) = try PickleWriter.pickle(object)
         var records: [(String, [UInt8])] = [
             ("data.pkl", pickle),
@@ -106,6 +111,12 @@ struct ZipPlan {
         ]
         for (i, t) in storages.enumerated() { records.append(("data/\(i)", t.bytes)) }
         records.append(("version", Array(TorchCheckpointWriter.version.utf8)))
+        try self.init(records: records, archiveName: archiveName, limit: limit)
+    }
+
+    /// An archive of `records` (names below the folder, in order) followed by `.data/serialization_id`.
+    init(records: [(String, [UInt8])], archiveName: String, limit: Int) throws {
+        try ZipPlan.validate(archiveName: archiveName)
         guard records.count < 0xFFFF else {
             throw TorchCheckpointError.archiveTooLarge("\(records.count + 1) records (the limit without ZIP64 is 65534)")
         }

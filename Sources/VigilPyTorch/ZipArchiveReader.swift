@@ -53,7 +53,7 @@ struct ZipArchiveReader {
             let fullName = try decodeName(nameBytes, entry: i)
             guard flags & 0x41 == 0 else { throw TorchCheckpointError.unsupportedZip("entry \(fullName) is encrypted") }
             guard method == 0 else {
-                throw TorchCheckpointError.unsupportedZip("entry \(fullName) is compressed (method \(method)); torch.save stores entries uncompressed")
+                throw TorchCheckpointError.unsupportedZip("entry \(fullName) is compressed (method \(method))")
             }
             guard size != 0xFFFF_FFFF, csize != 0xFFFF_FFFF, local32 != 0xFFFF_FFFF, startDisk != 0xFFFF else {
                 throw TorchCheckpointError.unsupportedZip("entry \(fullName) uses ZIP64 sizes or offsets")
