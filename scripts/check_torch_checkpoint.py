@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Check that PyTorch loads a checkpoint written by Vigil (VigilPyTorch) with the expected content.
 
-    python3 scripts/check_torch_checkpoint.py FILE EXPECTED.json
+    python3 scripts/check_torch_checkpoint.py FILE EXPECTED.json [FILE EXPECTED.json ...]
 
-Loads FILE twice with the weights-only unpickler:
+Loads each FILE twice with the weights-only unpickler:
   1. torch.load(FILE, weights_only=True)                      (the serving component's call)
   2. torch.load(FILE, weights_only=True, mmap=True) with
      torch.utils.serialization.config.load.calculate_storage_offsets = True and
@@ -18,7 +18,8 @@ EXPECTED.json describes a value recursively (the format the Swift tests and make
   {"type": "int", "value": 7}            {"type": "float", "bits": "<16 hex digits of the IEEE-754 double>"}
   {"type": "str", "value": "..."}        {"type": "bool", "value": true}      {"type": "none"}
   {"type": "tensor", "dtype": "float32", "shape": [10, 1, 8], "data_hex": "<bytes, C order, little endian>"}
-Prints one line per load and exits 0 when both match; prints every mismatch and exits 1 otherwise.
+Prints one line per load and exits 0 when all match; prints every mismatch and exits 1 otherwise.
+Exits 77 (the conventional "skipped" status) with the reason when torch cannot be imported.
 """
 import collections
 import json
@@ -26,7 +27,11 @@ import os
 import struct
 import sys
 
-import torch
+try:
+    import torch
+except Exception as e:  # noqa: BLE001 - any import failure means "no usable torch here"
+    print(f"torch is not importable: {type(e).__name__}: {e}")
+    sys.exit(77)
 
 
 def float_bits(x):
@@ -82,11 +87,7 @@ def compare(got, want, path, errors):
         errors.append(f"{path}: unknown expected type {kind!r}")
 
 
-def main():
-    if len(sys.argv) != 3:
-        print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
-        return 2
-    path, expected_path = sys.argv[1], sys.argv[2]
+def check(path, expected_path):
     with open(expected_path) as f:
         want = json.load(f)
     failed = False
@@ -95,6 +96,8 @@ def main():
             torch.utils.serialization.config.load.calculate_storage_offsets = True
             os.environ["TORCH_SERIALIZATION_DEBUG"] = "1"
             got = torch.load(path, weights_only=True, mmap=True)
+            torch.utils.serialization.config.load.calculate_storage_offsets = False
+            del os.environ["TORCH_SERIALIZATION_DEBUG"]
         else:
             got = torch.load(path, weights_only=True)
         errors = []
@@ -105,6 +108,17 @@ def main():
         n_tensors = sum(1 for _ in _tensors(got))
         print(f"torch {torch.__version__} loaded {path} ({label}): {n_tensors} tensors, "
               f"{'matches' if not errors else 'DOES NOT match'} {expected_path}")
+    return failed
+
+
+def main():
+    args = sys.argv[1:]
+    if not args or len(args) % 2:
+        print("usage: check_torch_checkpoint.py FILE EXPECTED.json [FILE EXPECTED.json ...]", file=sys.stderr)
+        return 2
+    failed = False
+    for i in range(0, len(args), 2):
+        failed |= check(args[i], args[i + 1])
     return 1 if failed else 0
 
 

@@ -44,8 +44,16 @@ enum ValueDescription {
         case let .orderedDict(e): return ["type": "OrderedDict", "entries": e.map { [$0.key, describe($0.value)] }]
         case let .tensor(t):
             return ["type": "tensor", "dtype": t.dtype.rawValue, "shape": t.shape,
-                    "data_hex": t.bytes.map { String(format: "%02x", $0) }.joined()]
+                    "data_hex": hexString(t.bytes)]
         }
+    }
+
+    static func hexString(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count * 2)
+        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func json(_ v: PickleValue) throws -> Data {
