@@ -5,6 +5,7 @@
 //   CBLAS/CHDF5 (system), VigilRandom → VigilTensor → VigilNN → VigilTranAD / VigilIsolationForest
 //   → VigilScores → VigilThresholds → VigilMetrics → VigilExperiments (run, report, export) → vigil (CLI)
 //   VigilHDF5 and VigilData sit beside the tensor core: they read and write arrays, nothing more.
+//   VigilPyTorch (PyTorch's zip checkpoint format, CZlib only) sits there too: bytes in, bytes out.
 import PackageDescription
 
 let package = Package(
@@ -26,6 +27,7 @@ let package = Package(
         .target(name: "VigilNN", dependencies: ["VigilTensor"]),
         .target(name: "VigilHDF5", dependencies: ["CHDF5"]),
         .target(name: "VigilData", dependencies: ["VigilHDF5", "CZlib"]),
+        .target(name: "VigilPyTorch", dependencies: ["CZlib"]),
         .target(name: "VigilTranAD", dependencies: ["VigilNN", "VigilTensor", "VigilHDF5", "VigilData"]),
         .target(name: "VigilIsolationForest", dependencies: ["VigilHDF5", "VigilRandom"]),
         .target(name: "VigilScores", dependencies: ["VigilData", "VigilHDF5", "VigilTranAD", "VigilIsolationForest"]),
@@ -48,6 +50,7 @@ let package = Package(
         .testTarget(name: "VigilNNTests", dependencies: ["VigilNN", "VigilTensor"]),
         .testTarget(name: "VigilHDF5Tests", dependencies: ["VigilHDF5"]),
         .testTarget(name: "VigilDataTests", dependencies: ["VigilData", "VigilHDF5"]),
+        .testTarget(name: "VigilPyTorchTests", dependencies: ["VigilPyTorch"], resources: [.copy("Goldens")]),
         .testTarget(name: "VigilTranADTests", dependencies: ["VigilTranAD", "VigilNN", "VigilTensor", "VigilData"],
                     resources: [.copy("Goldens")]),
         .testTarget(name: "VigilIsolationForestTests", dependencies: ["VigilIsolationForest", "VigilHDF5"]),
