@@ -5,6 +5,7 @@
 //   CBLAS/CHDF5 (system), VigilRandom → VigilTensor → VigilNN → VigilTranAD / VigilIsolationForest
 //   → VigilScores → VigilThresholds → VigilMetrics → VigilExperiments (run, report, export) → vigil (CLI)
 //   VigilHDF5 and VigilData sit beside the tensor core: they read and write arrays, nothing more.
+//   VigilPyTorch (PyTorch's zip checkpoint format, CZlib only) sits there too: bytes in, bytes out.
 import PackageDescription
 
 let package = Package(
@@ -27,6 +28,7 @@ let package = Package(
         .target(name: "VigilNN", dependencies: ["VigilTensor"]),
         .target(name: "VigilHDF5", dependencies: ["CHDF5"]),
         .target(name: "VigilData", dependencies: ["VigilHDF5", "CZlib"]),
+        .target(name: "VigilPyTorch", dependencies: ["CZlib"]),
         .target(name: "VigilTranAD", dependencies: ["VigilNN", "VigilTensor", "VigilHDF5", "VigilData"]),
         .target(name: "VigilIsolationForest", dependencies: ["VigilHDF5", "VigilRandom"]),
         .target(name: "VigilScores", dependencies: ["VigilData", "VigilHDF5", "VigilTranAD", "VigilIsolationForest"]),
@@ -55,12 +57,14 @@ let package = Package(
         .testTarget(name: "VigilNNTests", dependencies: ["VigilNN", "VigilTensor"]),
         .testTarget(name: "VigilHDF5Tests", dependencies: ["VigilHDF5"]),
         .testTarget(name: "VigilDataTests", dependencies: ["VigilData", "VigilHDF5"]),
+        .testTarget(name: "VigilPyTorchTests", dependencies: ["VigilPyTorch"], resources: [.copy("Goldens")]),
         .testTarget(name: "VigilTranADTests", dependencies: ["VigilTranAD", "VigilNN", "VigilTensor", "VigilData"],
                     resources: [.copy("Goldens")]),
         .testTarget(name: "VigilIsolationForestTests", dependencies: ["VigilIsolationForest", "VigilHDF5"]),
         .testTarget(name: "VigilThresholdsTests", dependencies: ["VigilThresholds"],
                     resources: [.copy("Goldens")]),
-        .testTarget(name: "VigilMetricsTests", dependencies: ["VigilMetrics"]),
+        .testTarget(name: "VigilMetricsTests", dependencies: ["VigilMetrics"],
+                    resources: [.copy("Goldens")]),
         .testTarget(name: "VigilScoresTests", dependencies: ["VigilScores", "VigilData", "VigilHDF5"]),
         .testTarget(name: "VigilConfigTests", dependencies: ["VigilConfig", "VigilTranAD"]),
         .testTarget(name: "VigilExperimentsTests", dependencies: [

@@ -21,6 +21,17 @@ public struct ThresholdDependentMetrics: Codable, Equatable, Sendable {
     public var eventwise: EventPRF
     /// The reference's "ROC/AUC" from the point-adjusted binary predictions (sklearn on 0/1 scores); nil = one class.
     public var rocAUCBinaryReference: Double?
+    /// Range-based precision/recall/F1 (Tatbul et al., NeurIPS 2018) of the raw flags, with TSB-AD's settings
+    /// (`RangeMetricsOptions.tsbAD`: existence weight α = 0.2 in recall, flat bias, reciprocal cardinality);
+    /// 0 when undefined.
+    public var rangePrecision: Double
+    public var rangeRecall: Double
+    public var rangeF1: Double
+    /// Affiliation precision/recall/F1 (Huet et al., KDD 2022) of the raw flags over [0, T]; 0 when undefined
+    /// (no predicted event → precision 0; no true event → all 0). See `Affiliation`.
+    public var affiliationPrecision: Double
+    public var affiliationRecall: Double
+    public var affiliationF1: Double
 
     enum CodingKeys: String, CodingKey {
         case pointwise
@@ -28,6 +39,43 @@ public struct ThresholdDependentMetrics: Codable, Equatable, Sendable {
         case paK = "pa_k"
         case eventwise
         case rocAUCBinaryReference = "roc_auc_binary_reference"
+        case rangePrecision = "range_precision"
+        case rangeRecall = "range_recall"
+        case rangeF1 = "range_f1"
+        case affiliationPrecision = "affiliation_precision"
+        case affiliationRecall = "affiliation_recall"
+        case affiliationF1 = "affiliation_f1"
+    }
+
+    /// All threshold-dependent metrics of the flags `predictions` (T,) against `labels` (T,).
+    public static func compute(predictions pred: [Bool], labels: [Bool]) throws -> ThresholdDependentMetrics {
+        guard pred.count == labels.count else {
+            throw MetricsError.lengthMismatch(what: "labels", expected: pred.count, found: labels.count)
+        }
+        let adjusted = DetectionMetrics.adjusted(predictions: pred, labels: labels, k: 0)
+        let range = try RangeMetrics.compute(predictions: pred, labels: labels, options: .tsbAD)
+        let affiliation = try Affiliation.compute(predictions: pred, labels: labels)
+        return ThresholdDependentMetrics(
+            pointwise: PRF(predictions: pred, labels: labels),
+            pointAdjusted: PRF(predictions: adjusted, labels: labels),
+            paK: DetectionMetrics.paKCurve(predictions: pred, labels: labels),
+            eventwise: DetectionMetrics.eventWise(predictions: pred, labels: labels),
+            rocAUCBinaryReference: RankingMetrics.rocAUCBinaryReference(predictions: adjusted, labels: labels),
+            rangePrecision: range.precision, rangeRecall: range.recall, rangeF1: range.f1,
+            affiliationPrecision: affiliation.precision, affiliationRecall: affiliation.recall, affiliationF1: affiliation.f1)
+    }
+}
+
+/// Settings of a metrics computation that change its numbers; recorded in the output where they apply.
+public struct MetricsOptions: Codable, Equatable, Sendable {
+    /// VUS buffer length ℓ (`evaluation.vus_window`), 0…`VUS.maximumWindow`. 0 (default) is TSB-AD's convention for
+    /// multivariate series, so VUS numbers compare with its leaderboard. Recorded as `vus_window`.
+    public var vusWindow: Int
+
+    public init(vusWindow: Int = 0) { self.vusWindow = vusWindow }
+
+    enum CodingKeys: String, CodingKey {
+        case vusWindow = "vus_window"
     }
 }
 
@@ -39,11 +87,41 @@ public struct ThresholdFreeMetrics: Codable, Equatable, Sendable {
     public var prAUC: Double?
     /// Root-cause Hit/NDCG; nil when not given or no row has labelled dimensions.
     public var rootCause: RootCauseMetrics?
+    /// VUS-PR (Paparrizos et al., VLDB 2022) as TSB-AD computes it (see `VUS`); nil when labels have one class.
+    public var vusPR: Double?
+    /// VUS-ROC, likewise; nil when labels have one class.
+    public var vusROC: Double?
+    /// Buffer length ℓ the VUS numbers used (`MetricsOptions.vusWindow`); always written.
+    public var vusWindow: Int
 
     enum CodingKeys: String, CodingKey {
         case rocAUC = "roc_auc"
         case prAUC = "pr_auc"
         case rootCause = "root_cause"
+        case vusPR = "vus_pr"
+        case vusROC = "vus_roc"
+        case vusWindow = "vus_window"
+    }
+
+    /// Threshold-free metrics of testScores (T,) against labels (T,); per-dimension scores and interpretation labels
+    /// (T, D) row-major are optional. Compute once and pass to `MetricsReport.compute(…, thresholdFree:)` when
+    /// several thresholds are evaluated on the same scores.
+    public static func compute(testScores: [Double], labels: [Bool],
+                               perDimensionScores: [Double]? = nil, interpretationLabels: [Bool]? = nil,
+                               dimensions: Int? = nil, options: MetricsOptions = MetricsOptions()) throws -> ThresholdFreeMetrics {
+        try MetricsReport.validate(testScores: testScores, labels: labels)
+        var root: RootCauseMetrics? = nil
+        if let s = perDimensionScores, let l = interpretationLabels {
+            let d = dimensions ?? (s.count / testScores.count)
+            guard s.count == testScores.count * d else {
+                throw MetricsError.lengthMismatch(what: "per-dimension scores (T·D)", expected: testScores.count * d, found: s.count)
+            }
+            root = try RootCause.metrics(scores: s, labels: l, dimensions: d)
+        }
+        let vus = try VUS.compute(scores: testScores, labels: labels, window: options.vusWindow)
+        return ThresholdFreeMetrics(rocAUC: RankingMetrics.rocAUC(scores: testScores, labels: labels),
+                                    prAUC: RankingMetrics.averagePrecision(scores: testScores, labels: labels),
+                                    rootCause: root, vusPR: vus?.pr, vusROC: vus?.roc, vusWindow: options.vusWindow)
     }
 }
 
@@ -60,36 +138,34 @@ public struct MetricsReport: Codable, Equatable, Sendable {
     public var anomalySegments: Int
 
     /// Computes the report.  testScores, labels: (T,); perDimensionScores, interpretationLabels: (T, D) row-major.
+    /// `options.vusWindow` sets the VUS buffer length (default 0).
     public static func compute(testScores: [Double], labels: [Bool], threshold: CalibratedThreshold,
                                perDimensionScores: [Double]? = nil, interpretationLabels: [Bool]? = nil,
-                               dimensions: Int? = nil) throws -> MetricsReport {
+                               dimensions: Int? = nil, options: MetricsOptions = MetricsOptions()) throws -> MetricsReport {
+        let free = try ThresholdFreeMetrics.compute(testScores: testScores, labels: labels, perDimensionScores: perDimensionScores,
+                                                    interpretationLabels: interpretationLabels, dimensions: dimensions, options: options)
+        return try compute(testScores: testScores, labels: labels, threshold: threshold, thresholdFree: free)
+    }
+
+    /// The report for one threshold with a threshold-free block already computed by `ThresholdFreeMetrics.compute`
+    /// on the SAME testScores and labels (so VUS, ROC-AUC, … are computed once for several thresholds).
+    public static func compute(testScores: [Double], labels: [Bool], threshold: CalibratedThreshold,
+                               thresholdFree free: ThresholdFreeMetrics) throws -> MetricsReport {
+        try validate(testScores: testScores, labels: labels)
+        let pred = DetectionMetrics.predictions(scores: testScores, threshold: threshold.value)
+        let dependent = try ThresholdDependentMetrics.compute(predictions: pred, labels: labels)
+        return MetricsReport(thresholdSelection: threshold, atThreshold: dependent, thresholdFree: free,
+                             steps: testScores.count, anomalousSteps: labels.reduce(0) { $0 + ($1 ? 1 : 0) },
+                             anomalySegments: DetectionMetrics.segments(labels).count)
+    }
+
+    /// Non-empty, aligned, finite scores.
+    static func validate(testScores: [Double], labels: [Bool]) throws {
         guard !testScores.isEmpty else { throw MetricsError.empty(what: "test scores") }
         guard labels.count == testScores.count else {
             throw MetricsError.lengthMismatch(what: "labels", expected: testScores.count, found: labels.count)
         }
         if let i = testScores.firstIndex(where: { !$0.isFinite }) { throw MetricsError.nonFinite(what: "test scores", index: i) }
-        let pred = DetectionMetrics.predictions(scores: testScores, threshold: threshold.value)
-        let adjusted = DetectionMetrics.adjusted(predictions: pred, labels: labels, k: 0)
-        let dependent = ThresholdDependentMetrics(
-            pointwise: PRF(predictions: pred, labels: labels),
-            pointAdjusted: PRF(predictions: adjusted, labels: labels),
-            paK: DetectionMetrics.paKCurve(predictions: pred, labels: labels),
-            eventwise: DetectionMetrics.eventWise(predictions: pred, labels: labels),
-            rocAUCBinaryReference: RankingMetrics.rocAUCBinaryReference(predictions: adjusted, labels: labels))
-        var root: RootCauseMetrics? = nil
-        if let s = perDimensionScores, let l = interpretationLabels {
-            let d = dimensions ?? (s.count / testScores.count)
-            guard s.count == testScores.count * d else {
-                throw MetricsError.lengthMismatch(what: "per-dimension scores (T·D)", expected: testScores.count * d, found: s.count)
-            }
-            root = try RootCause.metrics(scores: s, labels: l, dimensions: d)
-        }
-        let free = ThresholdFreeMetrics(rocAUC: RankingMetrics.rocAUC(scores: testScores, labels: labels),
-                                        prAUC: RankingMetrics.averagePrecision(scores: testScores, labels: labels),
-                                        rootCause: root)
-        return MetricsReport(thresholdSelection: threshold, atThreshold: dependent, thresholdFree: free,
-                             steps: testScores.count, anomalousSteps: labels.reduce(0) { $0 + ($1 ? 1 : 0) },
-                             anomalySegments: DetectionMetrics.segments(labels).count)
     }
 
     public init(thresholdSelection: CalibratedThreshold, atThreshold: ThresholdDependentMetrics, thresholdFree: ThresholdFreeMetrics,

@@ -11,6 +11,8 @@ public enum MetricsError: Error, CustomStringConvertible, Equatable {
     case empty(what: String)
     /// A score was NaN or infinite.
     case nonFinite(what: String, index: Int)
+    /// A parameter is outside its allowed range.
+    case invalidParameter(what: String, value: String, expected: String)
 
     public var description: String {
         switch self {
@@ -22,6 +24,8 @@ public enum MetricsError: Error, CustomStringConvertible, Equatable {
             return "\(what): empty input; give at least one test step"
         case let .nonFinite(what, index):
             return "\(what): value #\(index) is NaN or infinite; fix the scores"
+        case let .invalidParameter(what, value, expected):
+            return "\(what) = \(value) is not allowed; give \(expected)"
         }
     }
 }
