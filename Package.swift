@@ -68,7 +68,8 @@ let package = Package(
         .testTarget(name: "VigilScoresTests", dependencies: ["VigilScores", "VigilData", "VigilHDF5"]),
         .testTarget(name: "VigilConfigTests", dependencies: ["VigilConfig", "VigilTranAD"]),
         .testTarget(name: "VigilExperimentsTests", dependencies: [
-            "VigilExperiments", "VigilData", "VigilScores", "VigilHDF5", "VigilMetrics", "VigilThresholds", "VigilTranAD",
+            "VigilExperiments", "VigilConfig", "VigilResults", "VigilData", "VigilScores", "VigilHDF5", "VigilMetrics", "VigilThresholds",
+            "VigilTranAD",
         ]),
     ],
     swiftLanguageModes: [.v5]

@@ -12,6 +12,8 @@ public enum ExperimentError: Error, CustomStringConvertible, Equatable {
     case damagedResult(path: String, reason: String)
     /// No machine was selected or available.
     case nothingToRun(String)
+    /// The calibration to export failed for a model (e.g. POT found no tail), so it has no deployable threshold.
+    case exportThresholdUnavailable(model: String, reason: String)
 
     public var description: String {
         switch self {
@@ -25,6 +27,8 @@ public enum ExperimentError: Error, CustomStringConvertible, Equatable {
             return "\(path): \(reason); remove the machine's directory and run again to recompute it"
         case let .nothingToRun(why):
             return why
+        case let .exportThresholdUnavailable(m, r):
+            return "\(m): the exported (deployable) threshold could not be calibrated: \(r); change calibration.pot.level or export percentile_train"
         }
     }
 }

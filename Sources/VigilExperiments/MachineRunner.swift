@@ -72,7 +72,8 @@ public enum MachineRunner {
                     try ScoreFile.write(train: train, test: test, to: tmp)
                 }
                 let metrics = try clock.stage("evaluate \(name)") {
-                    try ScoreEvaluation.evaluate(train: train, test: test, labels: labels, calibration: config.calibration)
+                    try ScoreEvaluation.evaluate(train: train, test: test, labels: labels, calibration: config.calibration,
+                                                                options: MetricsOptions(vusWindow: config.vusWindow))
                 }
                 models[name] = metrics
                 try clock.stage("export \(name)") {

@@ -4,6 +4,7 @@
 import Foundation
 import VigilConfig
 import VigilReport
+import VigilMetrics
 import VigilResults
 import VigilScores
 
@@ -70,7 +71,8 @@ public enum Reevaluation {
             }
             do {
                 out.models[name] = try ScoreEvaluation.evaluate(train: scores.train, test: scores.test, labels: labels,
-                                                                calibration: config.calibration)
+                                                                calibration: config.calibration,
+                                                                options: MetricsOptions(vusWindow: config.vusWindow))
                 out.failures[name] = nil
             } catch {
                 out.models[name] = nil

@@ -29,7 +29,7 @@ public enum ScoreEvaluation {
 
     /// train: scores of the training rows (N); test: scores of the test rows (T); labels: T (+ T × D).
     public static func evaluate(train: ScoreSet, test: ScoreSet, labels: EvaluationLabels,
-                                calibration: CalibrationSettings) throws -> ModelMetrics {
+                                calibration: CalibrationSettings, options: MetricsOptions) throws -> ModelMetrics {
         try checkFinite(train, role: "training")
         try checkFinite(test, role: "test")
         guard labels.labels.count == test.rows else {
@@ -37,21 +37,24 @@ public enum ScoreEvaluation {
         }
         let perDim = test.dims > 0 ? test.perDimension : nil
         let interp = test.dims > 0 ? labels.interpretation : nil
+        // threshold-free metrics (ROC/PR-AUC, VUS, root cause) once, shared by every calibration's report
+        let free = try ThresholdFreeMetrics.compute(testScores: test.aggregate, labels: labels.labels, perDimensionScores: perDim,
+                                                    interpretationLabels: interp, dimensions: test.dims > 0 ? test.dims : nil,
+                                                    options: options)
         var reports: [String: MetricsReport] = [:]
         var failures: [String: String] = [:]
         for method in calibrations(calibration) {
             do {
                 let thr = try method.calibrate(trainScores: train.aggregate, testScores: test.aggregate, testLabels: labels.labels)
-                reports[method.name] = try MetricsReport.compute(
-                    testScores: test.aggregate, labels: labels.labels, threshold: thr,
-                    perDimensionScores: perDim, interpretationLabels: interp, dimensions: test.dims > 0 ? test.dims : nil)
+                reports[method.name] = try MetricsReport.compute(testScores: test.aggregate, labels: labels.labels, threshold: thr,
+                                                                 thresholdFree: free)
             } catch {
                 failures[method.name] = String(describing: error)
             }
         }
         let exportedName = exported(calibration).name
         guard let exportedReport = reports[exportedName] else {
-            throw EvaluationError.exportThresholdUnavailable(model: test.model, reason: failures[exportedName] ?? "not computed")
+            throw ExperimentError.exportThresholdUnavailable(model: test.model, reason: failures[exportedName] ?? "not computed")
         }
         let pw = try BestF1Oracle.search(scores: test.aggregate, labels: labels.labels, objective: .pointwiseF1)
         let pa = try BestF1Oracle.search(scores: test.aggregate, labels: labels.labels, objective: .pointAdjustedF1)

@@ -69,8 +69,9 @@ public struct ModelMetrics: Codable, Equatable, Sendable {
 
     /// Flat keys, in the order reports show them.
     public static let flatKeys = [
-        "threshold", "alarm_rate", "pw_precision", "pw_recall", "pw_f1", "pa_precision", "pa_recall", "pa_f1", "pak_auc",
-        "event_f1", "roc_auc", "pr_auc", "hit100", "hit150", "ndcg100", "ndcg150",
+        "threshold", "alarm_rate", "pw_precision", "pw_recall", "pw_f1", "vus_pr", "vus_roc", "roc_auc", "pr_auc",
+        "range_precision", "range_recall", "range_f1", "affiliation_precision", "affiliation_recall", "affiliation_f1",
+        "event_f1", "pa_precision", "pa_recall", "pa_f1", "pak_auc", "hit100", "hit150", "ndcg100", "ndcg150",
     ]
 
     /// The flat block of `report` (the exported calibration's metrics).
@@ -83,7 +84,10 @@ public struct ModelMetrics: Codable, Equatable, Sendable {
             "pw_precision": a.pointwise.precision, "pw_recall": a.pointwise.recall, "pw_f1": a.pointwise.f1,
             "pa_precision": a.pointAdjusted.precision, "pa_recall": a.pointAdjusted.recall, "pa_f1": a.pointAdjusted.f1,
             "pak_auc": a.paK.areaF1, "event_f1": a.eventwise.f1,
-            "roc_auc": free.rocAUC, "pr_auc": free.prAUC,
+            "roc_auc": free.rocAUC, "pr_auc": free.prAUC, "vus_pr": free.vusPR, "vus_roc": free.vusROC,
+            "range_precision": a.rangePrecision, "range_recall": a.rangeRecall, "range_f1": a.rangeF1,
+            "affiliation_precision": a.affiliationPrecision, "affiliation_recall": a.affiliationRecall,
+            "affiliation_f1": a.affiliationF1,
             "hit100": free.rootCause?.hitAt100, "hit150": free.rootCause?.hitAt150,
             "ndcg100": free.rootCause?.ndcgAt100, "ndcg150": free.rootCause?.ndcgAt150,
         ]

@@ -1,0 +1,225 @@
+import Foundation
+import VigilConfig
+import VigilData
+import VigilHDF5
+import VigilMetrics
+import VigilResults
+import VigilScores
+import VigilThresholds
+import VigilTranAD
+import XCTest
+@testable import VigilExperiments
+
+/// A tiny SMD-shaped dataset root (two machines, 38 columns) and a config that runs fast on it.
+final class RunFixture {
+    let root: String
+    let machines = ["machine-1-1", "machine-1-2"]
+
+    init() throws {
+        root = NSTemporaryDirectory() + "vigil-run-\(UUID().uuidString)"
+        for (i, m) in machines.enumerated() { try Self.writeMachine(m, seed: i, root: root + "/smd") }
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: root) }
+
+    /// Smooth series in [0, 1]; test rows 120..<130 carry a burst on dimensions 0–4 (labelled, with per-dimension labels).
+    static func writeMachine(_ m: String, seed: Int, root: String) throws {
+        func table(_ n: Int, phase: Double, burst: Range<Int>?) -> String {
+            (0..<n).map { t in
+                (0..<38).map { d -> String in
+                    var x = 0.5 + 0.3 * sin(Double(t) * 0.13 + Double(d) * 0.7 + phase) + 0.02 * cos(Double(t * (d % 5 + 2) + seed))
+                    if let b = burst, b.contains(t), d < 5 { x += 0.6 }
+                    return String(format: "%.6f", x)
+                }.joined(separator: ",")
+            }.joined(separator: "\n") + "\n"
+        }
+        let files: [(String, String)] = [
+            ("train", table(320, phase: Double(seed), burst: nil)),
+            ("test", table(220, phase: Double(seed) + 0.4, burst: 120..<130)),
+            ("test_label", (0..<220).map { (120..<130).contains($0) ? "1" : "0" }.joined(separator: "\n") + "\n"),
+            ("interpretation_label", "120-130:1,2,3,4,5\n"),
+        ]
+        for (dir, text) in files {
+            try FileManager.default.createDirectory(atPath: "\(root)/\(dir)", withIntermediateDirectories: true)
+            try text.write(toFile: "\(root)/\(dir)/\(m).txt", atomically: true, encoding: .utf8)
+        }
+    }
+
+    /// A config file for this fixture (extra YAML lines appended).
+    func config(_ extra: String = "") throws -> String {
+        let path = root + "/exp-\(UUID().uuidString).yaml"
+        let text = """
+        models: [tranad, iforest]
+        data: {root: \(root)/smd, machines: [\(machines.joined(separator: ", "))]}
+        tranad: {epochs: 1, window: 5, batch: 64}
+        iforest: {trees: 20}
+        calibration: {pot: {level: 0.98}}
+        threads: 1
+        seed: 3
+        \(extra)
+        """
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func run(_ configPath: String, into dir: String, overrides: [String] = [], events: UnitEventSink = SilentUnitEvents())
+        throws -> ExperimentRun.Outcome {
+        let config = try ExperimentConfig.load(path: configPath, overrides: overrides)
+        let env = RunEnvironment(vigilVersion: "test", gitCommit: "unknown", gitDirty: nil, swiftVersion: "6", blas: "b", blasCore: "c",
+                                 cpuModel: "cpu", cpuFlags: [], cores: 2, host: "h", os: "os")
+        let run = ExperimentRun(config: config, directory: dir, threads: 1, environment: env, command: "test")
+        try run.prepareDirectory()
+        let prep = try DataSource.prepare(config)
+        return try run.run(units: prep.units, unavailable: prep.unavailable, selectedAll: prep.selectedAll,
+                           executor: InProcessExecutor(job: run.job), events: events)
+    }
+
+    func file(_ dir: String, _ rel: String) -> Data { FileManager.default.contents(atPath: dir + "/" + rel) ?? Data() }
+}
+
+final class ExperimentRunTests: XCTestCase {
+    func testRunPublishesEveryMachineWithMetricsExportsAndSummary() throws {
+        let fx = try RunFixture()
+        let dir = fx.root + "/out"
+        let outcome = try fx.run(try fx.config(), into: dir)
+        XCTAssertTrue(outcome.succeeded)
+        XCTAssertEqual(outcome.results, ["machine-1-1": .completed, "machine-1-2": .completed])
+        for m in fx.machines {
+            for f in ["metrics.json", "provenance.json", "loss.csv", "labels.h5", "report.md", "scores/tranad.h5", "scores/iforest.h5",
+                      "export/tranad/checkpoint.h5", "export/tranad/scorer_state.json", "export/iforest/model.h5"] {
+                XCTAssertTrue(FileManager.default.fileExists(atPath: "\(dir)/\(m)/\(f)"), "\(m)/\(f)")
+            }
+        }
+        // nothing but the published directories, the logs folder and the top files remains
+        let top = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
+        XCTAssertEqual(top, ["config.yaml", "machine-1-1", "machine-1-2", "report.html", "report.md", "run.json", "summary.json"])
+
+        let m = try ExperimentRun.readMetrics(RunLayout(root: dir), "machine-1-1")
+        XCTAssertEqual(m.modelOrder, ["tranad", "iforest"])
+        XCTAssertEqual(m.dataset.testRows, 220)
+        XCTAssertEqual(m.dataset.anomalousTestPoints, 10)
+        let t = try XCTUnwrap(m.models["tranad"])
+        XCTAssertEqual(t.thresholdMethod, "pot_train")
+        for k in ModelMetrics.flatKeys { XCTAssertNotNil(t.flat[k], "flat key \(k) missing") }
+        // the exported block is the pot_train calibration's metrics; the oracle is apart and says it read labels
+        XCTAssertEqual(t["pw_f1"], t.calibrations["pot_train"]?.atThreshold.pointwise.f1)
+        XCTAssertEqual(Set(t.calibrations.keys), ["pot_train", "percentile_train_99.0", "pot_stream_reference_static"])
+        XCTAssertFalse(t.calibrations.keys.contains { $0.contains("ORACLE") })
+        let oracle = try XCTUnwrap(t.oracle)
+        XCTAssertTrue(oracle.readsTestLabels)
+        XCTAssertGreaterThanOrEqual(oracle.pwF1, t["pw_f1"]!)
+        // the forest separates the +0.6 burst
+        XCTAssertEqual(try XCTUnwrap(m.models["iforest"]?["roc_auc"]), 1.0, accuracy: 0.02)
+
+        // metrics.json flat keys as the issue lists them, JSON-level
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: fx.file(dir, "machine-1-1/metrics.json")) as? [String: Any])
+        XCTAssertEqual(json["machine"] as? String, "machine-1-1")
+        XCTAssertEqual((json["config_sha256"] as? String)?.count, 64)
+        let block = try XCTUnwrap((json["models"] as? [String: Any])?["tranad"] as? [String: Any])
+        for k in ["threshold", "threshold_method", "pw_precision", "pw_recall", "pw_f1", "pa_precision", "pa_recall", "pa_f1", "pak_auc",
+                  "event_f1", "roc_auc", "pr_auc", "hit100", "hit150", "ndcg100", "ndcg150", "calibrations", "oracle"] {
+            XCTAssertNotNil(block[k], k)
+        }
+        XCTAssertNotNil((block["oracle"] as? [String: Any])?["pw_f1"])
+
+        // the exported threshold is the deployable POT of the stored training scores
+        let (train, test) = try ScoreFile.read("\(dir)/machine-1-1/scores/tranad.h5")
+        let pot = try POT.calibrate(trainScores: train.aggregate, parameters: POTParameters(level: 0.98))
+        XCTAssertEqual(t["threshold"]!, pot.threshold, accuracy: 1e-12)
+        // the exported checkpoint reproduces the stored test scores exactly
+        let (reloaded, _, _) = try TranADCheckpoint.load(path: "\(dir)/machine-1-1/export/tranad/checkpoint.h5", workers: 1)
+        let ds = try SMDLoader(root: fx.root + "/smd").load("machine-1-1")
+        XCTAssertEqual(try reloaded.score(ds.test).rowMeans, test.aggregate)
+
+        // loss.csv has one row per batch: 320 rows / 64 = 5 batches, 1 epoch
+        let loss = String(decoding: fx.file(dir, "machine-1-1/loss.csv"), as: UTF8.self).split(separator: "\n")
+        XCTAssertEqual(loss.first, "model,epoch,batch,batch_loss,epoch_mean_loss,learning_rate")
+        XCTAssertEqual(loss.count, 1 + 5)
+
+        let summary = outcome.summary
+        XCTAssertEqual(summary.machines.map(\.machine), fx.machines)
+        XCTAssertEqual(summary.overMachines["tranad"]?["pw_f1"]?.n, 2)
+        let mean = (summary.machines[0].models["iforest"]!["roc_auc"]!! + summary.machines[1].models["iforest"]!["roc_auc"]!!) / 2
+        XCTAssertEqual(summary.overMachines["iforest"]?["roc_auc"]?.mean ?? 0, mean, accuracy: 1e-15)
+    }
+
+    func testIdenticalRunsAndReevaluationGiveByteIdenticalMetrics() throws {
+        let fx = try RunFixture()
+        let cfg = try fx.config()
+        _ = try fx.run(cfg, into: fx.root + "/a")
+        _ = try fx.run(cfg, into: fx.root + "/b")
+        for m in fx.machines {
+            let a = fx.file(fx.root + "/a", "\(m)/metrics.json")
+            XCTAssertGreaterThan(a.count, 1000)
+            XCTAssertEqual(a, fx.file(fx.root + "/b", "\(m)/metrics.json"), m)
+        }
+        let re = try Reevaluation.run(directory: fx.root + "/a")
+        XCTAssertEqual(re.machines.map(\.name), fx.machines)
+        XCTAssertEqual(re.machines.map(\.changed), [false, false])
+        for m in fx.machines {
+            XCTAssertEqual(fx.file(fx.root + "/a", "\(m)/metrics.json"), fx.file(fx.root + "/b", "\(m)/metrics.json"))
+        }
+    }
+
+    func testRerunSkipsCompleteMachinesAndRedoesTheRest() throws {
+        let fx = try RunFixture()
+        let cfg = try fx.config("models: [iforest]")
+        let dir = fx.root + "/out"
+        _ = try fx.run(cfg, into: dir)
+        let kept = fx.file(dir, "machine-1-1/provenance.json")
+        // a killed run: one machine never published, a stale staging directory left behind
+        try FileManager.default.removeItem(atPath: dir + "/machine-1-2")
+        try FileManager.default.createDirectory(atPath: dir + "/.machine-1-2.host.999999.1.staging", withIntermediateDirectories: true)
+        let events = RecordingUnitEvents()
+        let outcome = try fx.run(cfg, into: dir, events: events)
+        XCTAssertEqual(outcome.skipped, ["machine-1-1"])
+        XCTAssertEqual(outcome.results, ["machine-1-2": .completed])
+        XCTAssertEqual(fx.file(dir, "machine-1-1/provenance.json"), kept, "a complete machine is not touched")
+        XCTAssertFalse(events.events.contains { $0.unit == "machine-1-1" && $0.kind == .stageStarted })
+        XCTAssertTrue(RunLayout(root: dir).isComplete("machine-1-2"))
+        XCTAssertEqual(outcome.summary.machines.count, 2)
+    }
+
+    func testAnotherConfigIsRefusedInTheSameDirectory() throws {
+        let fx = try RunFixture()
+        let dir = fx.root + "/out"
+        _ = try fx.run(try fx.config(), into: dir, overrides: ["data.machines=[machine-1-1]", "models=[iforest]"])
+        XCTAssertThrowsError(try fx.run(try fx.config(), into: dir, overrides: ["models=[iforest]", "iforest.trees=21"])) { e in
+            guard case .configMismatch(let d, _, _)? = e as? ExperimentError else { return XCTFail("\(e)") }
+            XCTAssertEqual(d, dir)
+        }
+        // selecting more machines is the same experiment: it resumes
+        let more = try fx.run(try fx.config(), into: dir, overrides: ["models=[iforest]"])
+        XCTAssertEqual(more.skipped, ["machine-1-1"])
+        // a directory with other files is not taken over
+        let other = fx.root + "/other"
+        try FileManager.default.createDirectory(atPath: other, withIntermediateDirectories: true)
+        try "x".write(toFile: other + "/notes.txt", atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try fx.run(try fx.config(), into: other, overrides: ["models=[iforest]"])) { e in
+            XCTAssertEqual(e as? ExperimentError, .notARunDirectory(other))
+        }
+    }
+
+    func testEditedStoredConfigIsRefusedByReevaluation() throws {
+        let fx = try RunFixture()
+        let dir = fx.root + "/out"
+        _ = try fx.run(try fx.config(), into: dir, overrides: ["models=[iforest]", "data.machines=[machine-1-1]"])
+        let path = dir + "/config.yaml"
+        let text = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: "trees: 20", with: "trees: 21")
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try Reevaluation.run(directory: dir)) { e in
+            guard case .damagedResult(let p, let why)? = e as? ExperimentError else { return XCTFail("\(e)") }
+            XCTAssertEqual(p, path)
+            XCTAssertTrue(why.contains("was it edited?"), why)
+        }
+    }
+
+    func testThreadsPerUnitDividesTheCores() throws {
+        let c = try ExperimentConfig(ResolvedConfig.defaults())
+        XCTAssertEqual(ExperimentRun.threadsPerUnit(config: c, jobs: 1, cores: 8), 8)
+        XCTAssertEqual(ExperimentRun.threadsPerUnit(config: c, jobs: 3, cores: 8), 2)
+        XCTAssertEqual(ExperimentRun.threadsPerUnit(config: c, jobs: 16, cores: 8), 1)
+        let fixed = try ExperimentConfig(ResolvedConfig.defaults().setting("threads", .int(3), origin: .defaultValue))
+        XCTAssertEqual(ExperimentRun.threadsPerUnit(config: fixed, jobs: 4, cores: 8), 3)
+    }
+}
