@@ -75,7 +75,7 @@ public struct RunSummary: Codable, Equatable, Sendable {
     /// Requested machines that did not complete (failed or unavailable), with the reason.
     public var incomplete: [String: String]
     public var environment: RunEnvironment?
-    /// Wall seconds per stage name summed over machines, and the whole run's wall time.
+    /// Wall seconds per stage (`data`, `fit tranad`, …) summed over machines, and the whole run's wall time.
     public var stageSeconds: [String: Double]
     public var wallSeconds: Double?
     /// Peak RSS of the largest unit.
@@ -107,8 +107,7 @@ public struct RunSummary: Codable, Equatable, Sendable {
         for m in metrics.sorted(by: { $0.machine < $1.machine }) {
             let p = provenance[m.machine]
             for s in p?.stages ?? [] {
-                let key = s.stage.split(separator: " ").first.map(String.init) ?? s.stage
-                stageSeconds[key, default: 0] += s.seconds
+                stageSeconds[s.stage, default: 0] += s.seconds
             }
             rows.append(MachineRow(machine: m.machine, models: m.models.mapValues(\.flat), oracle: m.models.compactMapValues(\.oracle),
                                    failures: m.failures, seconds: p?.totalSeconds, peakRSSBytes: p?.peakRSSBytes,

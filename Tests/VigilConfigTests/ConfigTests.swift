@@ -192,3 +192,24 @@ final class ConfigTests: XCTestCase {
         XCTAssertTrue(table.contains("| `tranad.lr` | number in (0.0, 1.0] | `0.0001` |"), table)
     }
 }
+
+final class ReadmeReferenceTests: XCTestCase {
+    /// The README's config reference is exactly what the schema generates (so the two cannot drift).
+    func testReadmeEmbedsTheGeneratedReference() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        let start = try XCTUnwrap(readme.range(of: "<!-- config-reference:start"))
+        let end = try XCTUnwrap(readme.range(of: "<!-- config-reference:end -->"))
+        let afterMarker = readme[start.upperBound...].firstIndex(of: "\n").map { readme.index(after: $0) }!
+        let embedded = String(readme[afterMarker..<end.lowerBound])
+        XCTAssertEqual(embedded, ConfigSchema.experiment.markdownReference(),
+                       "README.md's config reference is stale: replace it with the output of `vigil config reference`")
+    }
+
+    /// The committed default config resolves and equals the schema defaults except where it says otherwise.
+    func testDefaultConfigResolves() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let c = try ExperimentConfig.load(path: root.appendingPathComponent("experiments/smd-default.yaml").path)
+        XCTAssertEqual(c.sha256, try ExperimentConfig(ResolvedConfig.defaults()).sha256)
+    }
+}
