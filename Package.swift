@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "VigilTensor", dependencies: ["CBLAS", "VigilRandom"]),
         .target(name: "VigilNN", dependencies: ["VigilTensor"]),
         .target(name: "VigilHDF5", dependencies: ["CHDF5"]),
-        .target(name: "VigilData", dependencies: ["VigilHDF5", "CZlib"]),
+        .target(name: "VigilData", dependencies: ["VigilHDF5", "CZlib", "VigilRandom"]),
         .target(name: "VigilPyTorch", dependencies: ["CZlib"]),
         .target(name: "VigilTranAD", dependencies: ["VigilNN", "VigilTensor", "VigilHDF5", "VigilData"]),
         .target(name: "VigilIsolationForest", dependencies: ["VigilHDF5", "VigilRandom"]),

@@ -75,6 +75,16 @@ public enum ModelKind: String, CaseIterable, Sendable, Codable {
     case iforest
 }
 
+/// How configs are compared without test labels (sweeps; `validation.selection`). Higher is better for each.
+public enum ValidationSelection: String, CaseIterable, Sendable, Codable {
+    /// VUS-PR of the scores of the validation block with injected anomalies against the injected labels.
+    case syntheticVUSPR = "synthetic_vus_pr"
+    /// ROC-AUC of the same.
+    case syntheticROCAUC = "synthetic_roc_auc"
+    /// Minus the mean score of the clean validation block (the model's reconstruction error or outlier score).
+    case validationLoss = "validation_loss"
+}
+
 /// Calibrations a config can export (deployable ones only: they read training scores, nothing else).
 public enum ExportedCalibration: String, CaseIterable, Sendable, Codable {
     /// POT on the training scores with `calibration.pot`.
@@ -160,6 +170,20 @@ extension ConfigSchema {
                       "Multiplier of the POT threshold (the reference's SMD setting 1.06)."),
             ConfigKey("calibration.percentile", .number(.interval(0, 100)), default: .double(99),
                       "Percentile of the training scores reported as a second deployable threshold."),
+
+            ConfigKey("validation.fraction", .number(.interval(0, 0.5)), default: .double(0),
+                      "Fraction of the training rows held out at their end as a validation block: models fit on the rest; 0 = none."),
+            ConfigKey("validation.selection", .choice(ValidationSelection.allCases.map(\.rawValue)), default: .string("synthetic_vus_pr"),
+                      "Score that compares configs without test labels: VUS-PR or ROC-AUC on the validation block with injected anomalies, or the validation loss."),
+            ConfigKey("validation.injection.kinds",
+                      .list(.choice(SyntheticAnomalyKind.allCases.map(\.rawValue)), unique: true, nonEmpty: true),
+                      default: .list(SyntheticAnomalyKind.allCases.map { .string($0.rawValue) }),
+                      "Kinds of synthetic anomalies injected into the validation block (see SyntheticAnomalies)."),
+            ConfigKey("validation.injection.rate", .number(.interval(0, 0.5, lowerOpen: true)), default: .double(0.05),
+                      "Fraction of validation rows inside an injected anomaly."),
+            ConfigKey("validation.injection.min_length", .int(1...10_000), default: .int(5), "Shortest injected segment (rows)."),
+            ConfigKey("validation.injection.max_length", .int(1...10_000), default: .int(50),
+                      "Longest injected segment (rows; at most a tenth of the block)."),
 
             ConfigKey("evaluation.vus_window", .int(0...100_000), default: .int(0),
                       "Buffer length of VUS-PR/VUS-ROC (0, the TSB-AD convention for multivariate series)."),

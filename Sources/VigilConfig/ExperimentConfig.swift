@@ -21,6 +21,14 @@ public struct CalibrationSettings: Equatable, Sendable {
     public var export: ExportedCalibration
 }
 
+/// The validation block and how configs are compared on it.
+public struct ValidationSettings: Equatable, Sendable {
+    /// Fraction of the training rows held out at their end (0 = none).
+    public var fraction: Double
+    public var selection: ValidationSelection
+    public var injection: SyntheticAnomalySettings
+}
+
 /// Everything a run config says, typed.
 public struct ExperimentConfig: Sendable, Equatable {
     /// The checked values the typed fields were built from (written into every result).
@@ -34,6 +42,7 @@ public struct ExperimentConfig: Sendable, Equatable {
     public var calibration: CalibrationSettings
     /// VUS buffer length (`evaluation.vus_window`).
     public var vusWindow: Int
+    public var validation: ValidationSettings
     public var seed: UInt64
     /// Worker threads per machine; nil = `auto`.
     public var threads: Int?
@@ -117,6 +126,16 @@ public struct ExperimentConfig: Sendable, Equatable {
             percentile: double("calibration.percentile"),
             export: ExportedCalibration(rawValue: string("calibration.export")) ?? .potTrain)
         vusWindow = int("evaluation.vus_window")
+        validation = ValidationSettings(
+            fraction: double("validation.fraction"),
+            selection: ValidationSelection(rawValue: string("validation.selection")) ?? .syntheticVUSPR,
+            injection: SyntheticAnomalySettings(
+                kinds: strings("validation.injection.kinds").compactMap(SyntheticAnomalyKind.init(rawValue:)),
+                rate: double("validation.injection.rate"), minLength: int("validation.injection.min_length"),
+                maxLength: int("validation.injection.max_length")))
+        if validation.injection.minLength > validation.injection.maxLength {
+            problem("validation.injection.min_length", "must not exceed validation.injection.max_length (\(validation.injection.maxLength))")
+        }
 
         if !problems.isEmpty { throw ConfigError(ResolvedConfig.sorted(problems)) }
     }

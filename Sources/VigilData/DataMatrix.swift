@@ -25,6 +25,18 @@ public struct DataMatrix: Equatable, Sendable {
         set { values[r * cols + c] = newValue }
     }
 
+    /// Rows `range` as a new matrix (range.count × cols).
+    public func rows(_ range: Range<Int>) -> DataMatrix {
+        precondition(range.lowerBound >= 0 && range.upperBound <= rows, "DataMatrix.rows: \(range) outside 0..<\(rows)")
+        return DataMatrix(rows: range.count, cols: cols, values: Array(values[(range.lowerBound * cols)..<(range.upperBound * cols)]))
+    }
+
+    /// `self` with `other`'s rows appended (same width).
+    public func appending(_ other: DataMatrix) -> DataMatrix {
+        precondition(other.cols == cols, "DataMatrix.appending: \(other.cols) columns, expected \(cols)")
+        return DataMatrix(rows: rows + other.rows, cols: cols, values: values + other.values)
+    }
+
     /// Row r as a slice of `values`.
     public func row(_ r: Int) -> ArraySlice<Double> { values[(r * cols)..<((r + 1) * cols)] }
 

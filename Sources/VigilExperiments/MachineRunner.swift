@@ -46,13 +46,17 @@ public enum MachineRunner {
         let (dataset, cache) = try clock.stage("data") { try DataSource.load(job.name, config: config) }
         events.send(UnitEvent(unit: job.name, kind: .note, stage: "data",
                               detail: "\(dataset.train.rows) train rows, \(dataset.test.rows) test rows, \(dataset.dimensions) dimensions" + (cache.map { " (\($0))" } ?? "")))
+        // validation block: the last `validation.fraction` of the training rows, held out of the fit; a copy with
+        // injected synthetic anomalies is scored after the fitted rows, so its windows see real history
+        let split = try ValidationSplit(dataset.train, settings: config.validation, seed: config.seed, unit: job.name)
         let labels = EvaluationLabels(labels: dataset.labels.map { $0 != 0 },
                                       interpretation: dataset.interpretationLabels.map { $0.map { $0 != 0 } },
-                                      dimensions: dataset.dimensions)
+                                      dimensions: dataset.dimensions, validation: split?.labels)
         try FileManager.default.createDirectory(atPath: stage.file("scores"), withIntermediateDirectories: true)
         try AtomicFile.write(to: stage.file(RunLayout.MachineFile.labels)) { tmp in
             try LabelStore.write(labels, sourceSHA256: dataset.sourceSHA256, to: tmp)
         }
+        let fitRows = split?.fit ?? dataset.train
 
         let losses = LossLog()
         var models: [String: ModelMetrics] = [:]
@@ -64,16 +68,24 @@ public enum MachineRunner {
                 let detector = DetectorFactory.make(kind, config: config, threads: job.threads, unit: job.name, events: events, losses: losses)
                 var log: [String] = []
                 try clock.stage("fit \(name)") {
-                    try detector.fit(dataset.train) { line in log.append(line) }
+                    try detector.fit(fitRows) { line in log.append(line) }
                 }
                 trainingLog[name] = log
-                let (train, test) = try clock.stage("score \(name)") { (try detector.score(dataset.train), try detector.score(dataset.test)) }
-                try AtomicFile.write(to: stage.file(RunLayout.MachineFile.scores(name))) { tmp in
-                    try ScoreFile.write(train: train, test: test, to: tmp)
+                let scores = try clock.stage("score \(name)") { () throws -> StoredScores in
+                    let test = try detector.score(dataset.test)
+                    guard let split else { return StoredScores(train: try detector.score(dataset.train), test: test) }
+                    let all = try detector.score(dataset.train)          // fitted rows, then the clean validation block
+                    let injected = try detector.score(split.fit.appending(split.injected)).rows(split.fit.rows..<(split.fit.rows + split.injected.rows))
+                    return StoredScores(train: all.rows(0..<split.fit.rows), test: test,
+                                        validationClean: all.rows(split.fit.rows..<all.rows), validationInjected: injected)
                 }
+                try AtomicFile.write(to: stage.file(RunLayout.MachineFile.scores(name))) { tmp in
+                    try ScoreFile.write(scores, to: tmp)
+                }
+                let train = scores.train
                 let metrics = try clock.stage("evaluate \(name)") {
-                    try ScoreEvaluation.evaluate(train: train, test: test, labels: labels, calibration: config.calibration,
-                                                                options: MetricsOptions(vusWindow: config.vusWindow))
+                    try ScoreEvaluation.evaluate(scores, labels: labels, calibration: config.calibration, validation: config.validation,
+                                                 options: MetricsOptions(vusWindow: config.vusWindow))
                 }
                 models[name] = metrics
                 try clock.stage("export \(name)") {
@@ -111,6 +123,32 @@ public enum MachineRunner {
         try stage.publish()
         events.send(UnitEvent(unit: job.name, kind: .completed, detail: layout.machine(job.name)))
         return metrics
+    }
+}
+
+/// The training rows split into the rows a model fits on and a held-out validation block (its end), with a copy of
+/// the block carrying injected synthetic anomalies (`SyntheticAnomalies`) and their labels.
+struct ValidationSplit {
+    /// Rows the models fit on (the first N − V training rows).
+    let fit: DataMatrix
+    /// The validation block with injected anomalies (V rows) and its labels.
+    let injected: DataMatrix
+    let labels: [Bool]
+    let anomalies: [InjectedAnomaly]
+
+    /// nil when `settings.fraction` is 0. Throws when either part would be too small to be useful.
+    init?(_ train: DataMatrix, settings: ValidationSettings, seed: UInt64, unit: String) throws {
+        guard settings.fraction > 0 else { return nil }
+        let v = Int((Double(train.rows) * settings.fraction).rounded(.down))
+        guard v >= 20, train.rows - v >= 20 else {
+            throw ExperimentError.nothingToRun("\(unit): validation.fraction \(settings.fraction) of \(train.rows) training rows leaves \(train.rows - v) to fit and \(v) to validate; both need at least 20 rows")
+        }
+        fit = train.rows(0..<(train.rows - v))
+        let block = train.rows((train.rows - v)..<train.rows)
+        let inj = SyntheticAnomalies.inject(into: block, reference: fit, settings: settings.injection, seed: seed)
+        injected = inj.data
+        labels = inj.labels.map { $0 != 0 }
+        anomalies = inj.anomalies
     }
 }
 

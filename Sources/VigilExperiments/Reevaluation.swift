@@ -65,13 +65,13 @@ public enum Reevaluation {
         var out = stored
         for name in stored.modelOrder where stored.models[name] != nil {
             let path = (dir as NSString).appendingPathComponent(RunLayout.MachineFile.scores(name))
-            let scores: (train: ScoreSet, test: ScoreSet)
+            let scores: StoredScores
             do { scores = try ScoreFile.read(path) } catch {
                 throw ExperimentError.damagedResult(path: path, reason: "cannot read the stored scores (\(error))")
             }
             do {
-                out.models[name] = try ScoreEvaluation.evaluate(train: scores.train, test: scores.test, labels: labels,
-                                                                calibration: config.calibration,
+                out.models[name] = try ScoreEvaluation.evaluate(scores, labels: labels, calibration: config.calibration,
+                                                                validation: config.validation,
                                                                 options: MetricsOptions(vusWindow: config.vusWindow))
                 out.failures[name] = nil
             } catch {

@@ -27,9 +27,10 @@ public enum ScoreEvaluation {
         }
     }
 
-    /// train: scores of the training rows (N); test: scores of the test rows (T); labels: T (+ T × D).
-    public static func evaluate(train: ScoreSet, test: ScoreSet, labels: EvaluationLabels,
-                                calibration: CalibrationSettings, options: MetricsOptions) throws -> ModelMetrics {
+    /// scores.train: the rows the model was fitted on (N); scores.test: the test rows (T); labels: T (+ T × D, + V).
+    public static func evaluate(_ scores: StoredScores, labels: EvaluationLabels, calibration: CalibrationSettings,
+                                validation: ValidationSettings, options: MetricsOptions) throws -> ModelMetrics {
+        let train = scores.train, test = scores.test
         try checkFinite(train, role: "training")
         try checkFinite(test, role: "test")
         guard labels.labels.count == test.rows else {
@@ -59,9 +60,38 @@ public enum ScoreEvaluation {
         let pw = try BestF1Oracle.search(scores: test.aggregate, labels: labels.labels, objective: .pointwiseF1)
         let pa = try BestF1Oracle.search(scores: test.aggregate, labels: labels.labels, objective: .pointAdjustedF1)
         let potFit: POTCalibration? = (try? POT.calibrate(trainScores: train.aggregate, parameters: calibration.pot))
+        var validationMetrics: ValidationMetrics? = nil
+        if let clean = scores.validationClean, let injected = scores.validationInjected, let vl = labels.validation {
+            validationMetrics = try evaluateValidation(clean: clean, injected: injected, labels: vl, selection: validation.selection)
+        }
         return ModelMetrics(thresholdMethod: exportedName, flat: ModelMetrics.flatten(exportedReport), calibrations: reports,
                             calibrationFailures: failures, potFit: potFit,
-                            oracle: OracleBound(threshold: pw.threshold, pwF1: pw.f1, paThreshold: pa.threshold, paF1: pa.f1))
+                            oracle: OracleBound(threshold: pw.threshold, pwF1: pw.f1, paThreshold: pa.threshold, paF1: pa.f1),
+                            validation: validationMetrics)
+    }
+
+    /// Validation metrics: the clean block's mean score (loss) and how the injected block's scores rank the injected
+    /// anomalies (ROC-AUC, PR-AUC, VUS-PR with buffer 0). Reads only training rows and synthetic labels.
+    public static func evaluateValidation(clean: ScoreSet, injected: ScoreSet, labels: [Bool],
+                                          selection: ValidationSelection) throws -> ValidationMetrics {
+        try checkFinite(clean, role: "validation")
+        try checkFinite(injected, role: "validation (injected)")
+        guard injected.rows == labels.count, clean.rows == labels.count else {
+            throw MetricsError.lengthMismatch(what: "validation labels", expected: injected.rows, found: labels.count)
+        }
+        let loss = clean.aggregate.isEmpty ? 0 : clean.aggregate.reduce(0, +) / Double(clean.rows)
+        let roc = RankingMetrics.rocAUC(scores: injected.aggregate, labels: labels)
+        let pr = RankingMetrics.averagePrecision(scores: injected.aggregate, labels: labels)
+        let vus = try VUS.compute(scores: injected.aggregate, labels: labels, window: 0)
+        let score: Double?
+        switch selection {
+        case .syntheticVUSPR: score = vus?.pr
+        case .syntheticROCAUC: score = roc
+        case .validationLoss: score = -loss
+        }
+        return ValidationMetrics(rows: clean.rows, injectedRows: labels.filter { $0 }.count,
+                                 injectedAnomalies: DetectionMetrics.segments(labels).count, loss: loss, rocAUC: roc, prAUC: pr,
+                                 vusPR: vus?.pr, selection: selection.rawValue, selectionScore: score)
     }
 
     /// Non-finite scores are an error naming the model, the rows and the first offending row.

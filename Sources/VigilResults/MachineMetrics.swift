@@ -51,6 +51,36 @@ public struct OracleBound: Codable, Equatable, Sendable {
     }
 }
 
+/// A model's scores on the validation block (held-out training rows): how configs are compared without test labels.
+/// Reads training data only (the synthetic anomalies are injected into training rows).
+public struct ValidationMetrics: Codable, Equatable, Sendable {
+    /// Validation rows, and how many carry an injected anomaly.
+    public var rows: Int
+    public var injectedRows: Int
+    public var injectedAnomalies: Int
+    /// Mean 1-D score of the clean validation block (lower: the model finds held-out normal data normal).
+    public var loss: Double
+    /// Ranking of the injected anomalies by the scores of the injected block.
+    public var rocAUC: Double?
+    public var prAUC: Double?
+    public var vusPR: Double?
+    /// `validation.selection` and its value (higher is better; minus the loss for `validation_loss`).
+    public var selection: String
+    public var selectionScore: Double?
+
+    public init(rows: Int, injectedRows: Int, injectedAnomalies: Int, loss: Double, rocAUC: Double?, prAUC: Double?,
+                vusPR: Double?, selection: String, selectionScore: Double?) {
+        self.rows = rows; self.injectedRows = injectedRows; self.injectedAnomalies = injectedAnomalies; self.loss = loss
+        self.rocAUC = rocAUC; self.prAUC = prAUC; self.vusPR = vusPR; self.selection = selection; self.selectionScore = selectionScore
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case rows, loss, selection
+        case injectedRows = "injected_rows", injectedAnomalies = "injected_anomalies", rocAUC = "roc_auc", prAUC = "pr_auc"
+        case vusPR = "vus_pr", selectionScore = "selection_score"
+    }
+}
+
 /// One model's results on one machine.
 ///
 /// Encoded flat at the exported (deployable) threshold — `threshold`, `threshold_method`, `pw_precision`, …,
@@ -66,6 +96,8 @@ public struct ModelMetrics: Codable, Equatable, Sendable {
     /// The deployable POT fit on training scores (initial threshold, γ, σ, peaks), when it succeeded.
     public var potFit: POTCalibration?
     public var oracle: OracleBound?
+    /// Scores on the validation block (when the config holds one out).
+    public var validation: ValidationMetrics?
 
     /// Flat keys, in the order reports show them.
     public static let flatKeys = [
@@ -94,9 +126,10 @@ public struct ModelMetrics: Codable, Equatable, Sendable {
     }
 
     public init(thresholdMethod: String, flat: [String: Double?], calibrations: [String: MetricsReport],
-                calibrationFailures: [String: String], potFit: POTCalibration?, oracle: OracleBound?) {
+                calibrationFailures: [String: String], potFit: POTCalibration?, oracle: OracleBound?,
+                validation: ValidationMetrics? = nil) {
         self.thresholdMethod = thresholdMethod; self.flat = flat; self.calibrations = calibrations
-        self.calibrationFailures = calibrationFailures; self.potFit = potFit; self.oracle = oracle
+        self.calibrationFailures = calibrationFailures; self.potFit = potFit; self.oracle = oracle; self.validation = validation
     }
 
     /// A flat metric (nil when absent or undefined).
@@ -110,7 +143,8 @@ public struct ModelMetrics: Codable, Equatable, Sendable {
         init?(intValue: Int) { nil }
     }
 
-    private static let structuredKeys: Set<String> = ["threshold_method", "calibrations", "calibration_failures", "pot_fit", "oracle"]
+    private static let structuredKeys: Set<String> = ["threshold_method", "calibrations", "calibration_failures", "pot_fit", "oracle",
+                                                      "validation"]
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: Key.self)
@@ -122,6 +156,7 @@ public struct ModelMetrics: Codable, Equatable, Sendable {
         try c.encode(calibrationFailures, forKey: Key("calibration_failures"))
         try c.encodeIfPresent(potFit, forKey: Key("pot_fit"))
         try c.encodeIfPresent(oracle, forKey: Key("oracle"))
+        try c.encodeIfPresent(validation, forKey: Key("validation"))
     }
 
     public init(from decoder: Decoder) throws {
@@ -136,6 +171,7 @@ public struct ModelMetrics: Codable, Equatable, Sendable {
         calibrationFailures = try c.decode([String: String].self, forKey: Key("calibration_failures"))
         potFit = try c.decodeIfPresent(POTCalibration.self, forKey: Key("pot_fit"))
         oracle = try c.decodeIfPresent(OracleBound.self, forKey: Key("oracle"))
+        validation = try c.decodeIfPresent(ValidationMetrics.self, forKey: Key("validation"))
     }
 }
 

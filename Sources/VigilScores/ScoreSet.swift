@@ -57,4 +57,14 @@ public struct ScoreSet: Codable, Equatable, Sendable {
     public var allFinite: Bool {
         aggregate.allSatisfy { $0.isFinite } && perDimension.allSatisfy { $0.isFinite }
     }
+
+    /// The scores of rows `range` (aggregate and per-dimension), same model and provenance.
+    public func rows(_ range: Range<Int>) -> ScoreSet {
+        precondition(range.lowerBound >= 0 && range.upperBound <= rows, "ScoreSet.rows: \(range) outside 0..<\(rows)")
+        var s = self
+        s.rows = range.count
+        s.aggregate = Array(aggregate[range])
+        if dims > 0 { s.perDimension = Array(perDimension[(range.lowerBound * dims)..<(range.upperBound * dims)]) }
+        return s
+    }
 }

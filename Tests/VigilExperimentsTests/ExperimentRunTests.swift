@@ -123,7 +123,8 @@ final class ExperimentRunTests: XCTestCase {
         XCTAssertNotNil((block["oracle"] as? [String: Any])?["pw_f1"])
 
         // the exported threshold is the deployable POT of the stored training scores
-        let (train, test) = try ScoreFile.read("\(dir)/machine-1-1/scores/tranad.h5")
+        let stored = try ScoreFile.read("\(dir)/machine-1-1/scores/tranad.h5")
+        let (train, test) = (stored.train, stored.test)
         let pot = try POT.calibrate(trainScores: train.aggregate, parameters: POTParameters(level: 0.98))
         XCTAssertEqual(t["threshold"]!, pot.threshold, accuracy: 1e-12)
         // the exported checkpoint reproduces the stored test scores exactly
@@ -163,15 +164,15 @@ final class ExperimentRunTests: XCTestCase {
 
     func testRerunSkipsCompleteMachinesAndRedoesTheRest() throws {
         let fx = try RunFixture()
-        let cfg = try fx.config("models: [iforest]")
+        let cfg = try fx.config()
         let dir = fx.root + "/out"
-        _ = try fx.run(cfg, into: dir)
+        _ = try fx.run(cfg, into: dir, overrides: ["models=[iforest]"])
         let kept = fx.file(dir, "machine-1-1/provenance.json")
         // a killed run: one machine never published, a stale staging directory left behind
         try FileManager.default.removeItem(atPath: dir + "/machine-1-2")
         try FileManager.default.createDirectory(atPath: dir + "/.machine-1-2.host.999999.1.staging", withIntermediateDirectories: true)
         let events = RecordingUnitEvents()
-        let outcome = try fx.run(cfg, into: dir, events: events)
+        let outcome = try fx.run(cfg, into: dir, overrides: ["models=[iforest]"], events: events)
         XCTAssertEqual(outcome.skipped, ["machine-1-1"])
         XCTAssertEqual(outcome.results, ["machine-1-2": .completed])
         XCTAssertEqual(fx.file(dir, "machine-1-1/provenance.json"), kept, "a complete machine is not touched")
@@ -212,6 +213,31 @@ final class ExperimentRunTests: XCTestCase {
             XCTAssertEqual(p, path)
             XCTAssertTrue(why.contains("was it edited?"), why)
         }
+    }
+
+    func testValidationBlockIsHeldOutInjectedAndScored() throws {
+        let fx = try RunFixture()
+        let dir = fx.root + "/out"
+        _ = try fx.run(try fx.config("validation: {fraction: 0.25, injection: {rate: 0.1, max_length: 10}}"), into: dir,
+                       overrides: ["data.machines=[machine-1-1]"])
+        let m = try ExperimentRun.readMetrics(RunLayout(root: dir), "machine-1-1")
+        let stored = try ScoreFile.read(dir + "/machine-1-1/scores/iforest.h5")
+        XCTAssertEqual(stored.train.rows, 240, "the models fit on the first 75% of the 320 training rows")
+        XCTAssertEqual(stored.validationClean?.rows, 80)
+        XCTAssertEqual(stored.validationInjected?.rows, 80)
+        let labels = try LabelStore.read(dir + "/machine-1-1/labels.h5")
+        let v = try XCTUnwrap(m.models["iforest"]?.validation)
+        XCTAssertEqual(v.rows, 80)
+        XCTAssertEqual(v.injectedRows, labels.validation?.filter { $0 }.count)
+        XCTAssertGreaterThanOrEqual(v.injectedRows, 8)
+        XCTAssertEqual(v.selection, "synthetic_vus_pr")
+        XCTAssertEqual(v.selectionScore, v.vusPR)
+        XCTAssertEqual(try XCTUnwrap(m.models["tranad"]?.validation?.rows), 80)
+        // the exported threshold is calibrated on the fitted rows' scores only
+        let pot = try POT.calibrate(trainScores: stored.train.aggregate, parameters: POTParameters(level: 0.98))
+        XCTAssertEqual(m.models["iforest"]!["threshold"]!, pot.threshold, accuracy: 1e-12)
+        let re = try Reevaluation.run(directory: dir)
+        XCTAssertEqual(re.machines.map(\.changed), [false])
     }
 
     func testThreadsPerUnitDividesTheCores() throws {
