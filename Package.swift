@@ -43,11 +43,14 @@ let package = Package(
             "CBLAS", "VigilData", "VigilHDF5", "VigilTranAD", "VigilIsolationForest", "VigilScores", "VigilThresholds", "VigilMetrics",
             "VigilConfig", "VigilResults", "VigilReport",
         ]),
+        .target(name: "VigilSweep", dependencies: [
+            "VigilExperiments", "VigilConfig", "VigilResults", "VigilReport", "VigilData", "VigilMetrics", "VigilRandom",
+        ]),
         .executableTarget(
             name: "vigil",
             dependencies: [
                 "VigilRandom", "VigilTensor", "VigilNN", "VigilHDF5", "VigilData", "VigilTranAD", "VigilIsolationForest",
-                "VigilScores", "VigilThresholds", "VigilMetrics", "VigilExperiments", "VigilConfig", "VigilResults", "VigilReport",
+                "VigilScores", "VigilThresholds", "VigilMetrics", "VigilExperiments", "VigilConfig", "VigilResults", "VigilReport", "VigilSweep",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -67,7 +70,10 @@ let package = Package(
                     resources: [.copy("Goldens")]),
         .testTarget(name: "VigilScoresTests", dependencies: ["VigilScores", "VigilData", "VigilHDF5"]),
         .testTarget(name: "VigilConfigTests", dependencies: ["VigilConfig", "VigilTranAD"]),
+        .target(name: "VigilTestSupport", dependencies: ["VigilExperiments", "VigilConfig", "VigilResults"], path: "Tests/VigilTestSupport"),
+        .testTarget(name: "VigilSweepTests", dependencies: ["VigilSweep", "VigilTestSupport", "VigilExperiments", "VigilConfig", "VigilResults"]),
         .testTarget(name: "VigilExperimentsTests", dependencies: [
+            "VigilTestSupport",
             "VigilExperiments", "VigilConfig", "VigilResults", "VigilData", "VigilScores", "VigilHDF5", "VigilMetrics", "VigilThresholds",
             "VigilTranAD",
         ]),

@@ -30,6 +30,7 @@ public struct ConfigNodeEntry: Sendable {
     public var key: String
     public var keyOrigin: ConfigOrigin
     public var value: ConfigNode
+    public init(key: String, keyOrigin: ConfigOrigin, value: ConfigNode) { self.key = key; self.keyOrigin = keyOrigin; self.value = value }
 }
 
 /// One problem found in a config: where, which key, what is wrong.

@@ -162,7 +162,8 @@ public struct ResolvedConfig: Sendable, Equatable {
         }
     }
 
-    static func sorted(_ problems: [ConfigProblem]) -> [ConfigProblem] {
+    /// Problems ordered by file position, then command-line arguments, then the rest (stable).
+    public static func sorted(_ problems: [ConfigProblem]) -> [ConfigProblem] {
         func rank(_ o: ConfigOrigin?) -> (Int, String, Int, Int) {
             switch o {
             case let .file(p, l, c)?: return (0, p, l, c)

@@ -2,9 +2,9 @@
 // Deleted when VigilIO lands.
 import Foundation
 
-enum AtomicFile {
+public enum AtomicFile {
     @discardableResult
-    static func write(to path: String, _ body: (String) throws -> Void) throws -> String {
+    public static func write(to path: String, _ body: (String) throws -> Void) throws -> String {
         let tmp = path + ".\(getpid()).part"
         defer { try? FileManager.default.removeItem(atPath: tmp) }
         try body(tmp)
@@ -13,20 +13,20 @@ enum AtomicFile {
         return path
     }
     @discardableResult
-    static func write(_ data: Data, to path: String) throws -> String {
+    public static func write(_ data: Data, to path: String) throws -> String {
         try write(to: path) { try data.write(to: URL(fileURLWithPath: $0)) }
     }
     @discardableResult
-    static func write(_ text: String, to path: String) throws -> String { try write(Data(text.utf8), to: path) }
+    public static func write(_ text: String, to path: String) throws -> String { try write(Data(text.utf8), to: path) }
 }
 
-final class StagingDirectory {
-    enum ReplacePolicy { case never, always, unless((String) -> String?) }
-    let destination: String
-    let path: String
+public final class StagingDirectory {
+    public enum ReplacePolicy { case never, always, unless((String) -> String?) }
+    public let destination: String
+    public let path: String
     let displayPath: String
-    private(set) var isPublished = false
-    init(destination: String, replace: ReplacePolicy) throws {
+    public private(set) var isPublished = false
+    public init(destination: String, replace: ReplacePolicy) throws {
         self.destination = destination
         displayPath = destination
         let dir = (destination as NSString).deletingLastPathComponent
@@ -35,11 +35,11 @@ final class StagingDirectory {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
     }
     deinit { if !isPublished { discard() } }
-    func file(_ relative: String) -> String { (path as NSString).appendingPathComponent(relative) }
-    func publish() throws {
+    public func file(_ relative: String) -> String { (path as NSString).appendingPathComponent(relative) }
+    public func publish() throws {
         if FileManager.default.fileExists(atPath: destination) { try FileManager.default.removeItem(atPath: destination) }
         try FileManager.default.moveItem(atPath: path, toPath: destination)
         isPublished = true
     }
-    func discard() { try? FileManager.default.removeItem(atPath: path) }
+    public func discard() { try? FileManager.default.removeItem(atPath: path) }
 }

@@ -21,10 +21,21 @@ public struct MachineJob: Sendable {
     public var runDirectory: String
     public var environment: RunEnvironment
     public var command: String
+    /// Where the unit is published (default `<runDirectory>/<name>`; a sweep trial publishes `trials/<id>`).
+    public var destination: String
+    /// The unit's name in progress events (default `name`; a sweep trial's id).
+    public var label: String
+    /// Writes extra files into the staging directory (its path given) after everything else, before publishing
+    /// (a sweep trial's `result.json`).
+    public var finalize: (@Sendable (String, MachineMetrics, MachineProvenance) throws -> Void)?
 
-    public init(name: String, config: ExperimentConfig, threads: Int, runDirectory: String, environment: RunEnvironment, command: String) {
+    public init(name: String, config: ExperimentConfig, threads: Int, runDirectory: String, environment: RunEnvironment, command: String,
+                destination: String? = nil, finalize: (@Sendable (String, MachineMetrics, MachineProvenance) throws -> Void)? = nil) {
         self.name = name; self.config = config; self.threads = threads; self.runDirectory = runDirectory
         self.environment = environment; self.command = command
+        self.destination = destination ?? RunLayout(root: runDirectory).machine(name)
+        self.label = name
+        self.finalize = finalize
     }
 }
 
@@ -37,14 +48,13 @@ public enum MachineRunner {
     @discardableResult
     public static func run(_ job: MachineJob, events: UnitEventSink) throws -> MachineMetrics {
         let started = Date()
-        let layout = RunLayout(root: job.runDirectory)
-        let stage = try StagingDirectory(destination: layout.machine(job.name), replace: .always)
+        let stage = try StagingDirectory(destination: job.destination, replace: .always)
         defer { if !stage.isPublished { stage.discard() } }
-        let clock = StageClock(unit: job.name, sink: events)
+        let clock = StageClock(unit: job.label, sink: events)
         let config = job.config
 
         let (dataset, cache) = try clock.stage("data") { try DataSource.load(job.name, config: config) }
-        events.send(UnitEvent(unit: job.name, kind: .note, stage: "data",
+        events.send(UnitEvent(unit: job.label, kind: .note, stage: "data",
                               detail: "\(dataset.train.rows) train rows, \(dataset.test.rows) test rows, \(dataset.dimensions) dimensions" + (cache.map { " (\($0))" } ?? "")))
         // validation block: the last `validation.fraction` of the training rows, held out of the fit; a copy with
         // injected synthetic anomalies is scored after the fitted rows, so its windows see real history
@@ -65,7 +75,7 @@ public enum MachineRunner {
         for kind in config.models {
             let name = kind.rawValue
             do {
-                let detector = DetectorFactory.make(kind, config: config, threads: job.threads, unit: job.name, events: events, losses: losses)
+                let detector = DetectorFactory.make(kind, config: config, threads: job.threads, unit: job.label, events: events, losses: losses)
                 var log: [String] = []
                 try clock.stage("fit \(name)") {
                     try detector.fit(fitRows) { line in log.append(line) }
@@ -98,7 +108,7 @@ public enum MachineRunner {
             } catch {
                 failures[name] = String(describing: error)
                 models[name] = nil
-                events.send(UnitEvent(unit: job.name, kind: .note, stage: name, detail: "FAILED: \(error)"))
+                events.send(UnitEvent(unit: job.label, kind: .note, stage: name, detail: "FAILED: \(error)"))
             }
         }
 
@@ -120,8 +130,9 @@ public enum MachineRunner {
             stages: clock.timings, totalSeconds: Date().timeIntervalSince(started),
             peakRSSBytes: clock.timings.map(\.peakRSSBytes).max() ?? 0, trainingLog: trainingLog)
         try AtomicFile.write(try JSONOutput.encode(provenance), to: stage.file(RunLayout.MachineFile.provenance))
+        try job.finalize?(stage.path, metrics, provenance)
         try stage.publish()
-        events.send(UnitEvent(unit: job.name, kind: .completed, detail: layout.machine(job.name)))
+        events.send(UnitEvent(unit: job.label, kind: .completed, detail: job.destination))
         return metrics
     }
 }

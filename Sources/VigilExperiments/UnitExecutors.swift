@@ -19,16 +19,21 @@ public protocol UnitExecutor {
 
 /// Runs units one after another in this process.
 public struct InProcessExecutor: UnitExecutor {
-    let job: (String) -> MachineJob
+    let body: (String, UnitEventSink) throws -> Void
 
-    /// `job(unit)` gives what to run for a unit.
-    public init(job: @escaping (String) -> MachineJob) { self.job = job }
+    /// `body(unit, events)` computes a unit (throws on failure).
+    public init(run body: @escaping (String, UnitEventSink) throws -> Void) { self.body = body }
+
+    /// Runs `MachineRunner` on `job(unit)`.
+    public init(job: @escaping (String) -> MachineJob) {
+        self.init { unit, events in try MachineRunner.run(job(unit), events: events) }
+    }
 
     public func execute(_ units: [String], events: UnitEventSink) -> [String: UnitResult] {
         var out: [String: UnitResult] = [:]
         for u in units {
             do {
-                try MachineRunner.run(job(u), events: events)
+                try body(u, events)
                 out[u] = .completed
             } catch {
                 out[u] = .failed(String(describing: error))

@@ -10,8 +10,8 @@ final class LiveUnitDisplay: UnitEventSink, @unchecked Sendable {
     private let lock = NSLock()
     private let isTTY = isatty(2) != 0
     private var running: [(unit: String, line: Line)] = []
-    private var completed = 0, failed = 0
-    private let total: Int
+    private var completed = 0, failed = 0, preDone = 0
+    private var total: Int
     private let start = Date()
     private var drawnLines = 0
     private var lastDraw = Date.distantPast
@@ -37,6 +37,14 @@ final class LiveUnitDisplay: UnitEventSink, @unchecked Sendable {
         } else if e.kind != .progress {
             FileHandle.standardError.write(Data((stamp() + e.logLine + "\n").utf8))
         }
+    }
+
+    /// Sets the number of units once it is known (`alreadyDone` of them were complete before and are counted done).
+    func setTotal(_ n: Int, alreadyDone: Int = 0) {
+        lock.lock(); defer { lock.unlock() }
+        total = n
+        completed = alreadyDone
+        preDone = alreadyDone
     }
 
     /// Clears the live lines (call before printing the final summary).
@@ -74,13 +82,15 @@ final class LiveUnitDisplay: UnitEventSink, @unchecked Sendable {
         if !force && now.timeIntervalSince(lastDraw) < 0.1 { return }
         lastDraw = now
         clear()
-        let finished = completed + failed
+        let finishedNow = completed + failed - preDone
         let elapsed = now.timeIntervalSince(start)
+        let pending = max(0, total - completed - failed - running.count)
         var eta = ""
-        if finished > 0 && finished < total {
-            eta = String(format: ", ETA %.0f s", elapsed / Double(finished) * Double(total - finished))
+        if finishedNow > 0 && completed + failed < total {
+            eta = String(format: ", ETA %.0f s", elapsed / Double(finishedNow) * Double(total - completed - failed))
         }
-        var lines = ["\(label): \(completed)/\(total) done, \(failed) failed, \(running.count) running, " + String(format: "%.0f s", elapsed) + eta]
+        var lines = ["\(label): \(completed)/\(total) done, \(failed) failed, \(running.count) running, \(pending) pending, "
+                     + String(format: "%.0f s", elapsed) + eta]
         for (u, l) in running {
             let frac = l.total > 0 ? Double(l.done) / Double(l.total) : 0
             let bar = l.total > 0 ? "[\(progressBar(fraction: frac, width: 20))] " : ""

@@ -18,7 +18,7 @@ struct Vigil: ParsableCommand {
         Every subcommand has its own --help.
         """,
         version: vigilVersion,
-        subcommands: [Run.self, Evaluate.self, ConfigCommand.self, DataCommand.self, Train.self, Score.self, Pot.self, Bench.self, RunUnit.self]
+        subcommands: [Run.self, SweepCommand.self, Evaluate.self, ConfigCommand.self, DataCommand.self, Train.self, Score.self, Pot.self, Bench.self, RunUnit.self]
     )
 }
 

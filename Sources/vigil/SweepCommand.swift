@@ -1,0 +1,142 @@
+import ArgumentParser
+import Foundation
+import VigilConfig
+import VigilData
+import VigilExperiments
+import VigilResults
+import VigilSweep
+
+/// `vigil sweep`: grid and random search over config keys × machines, resumable, selecting without test labels.
+struct SweepCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sweep",
+        abstract: "Hyperparameter sweeps: run (default), status, collect.",
+        discussion: """
+        A sweep file names a base run config, optional run keys (machines, models, …), a `grid` and/or a `random` \
+        search space over config keys by dotted path, and `sweep: {validation, selection}`. A trial is one (config, \
+        machine) pair with a stable id; it runs exactly as `vigil run` runs a machine, on a config whose last \
+        `sweep.validation` fraction of training rows is held out as a validation block with injected synthetic \
+        anomalies. Configs are compared by the validation selection score only; the ORACLE choice (by test labels) \
+        is reported beside it, never instead of it.
+
+        Killed at any moment, the same command resumes: complete trials are skipped untouched, incomplete and \
+        failed ones are run again.
+        """,
+        subcommands: [Start.self, Status.self, Collect.self, RunTrial.self],
+        defaultSubcommand: Start.self)
+
+    struct Start: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "start", abstract: "Run a sweep (the default: `vigil sweep SWEEP.yaml`).")
+
+        @Argument(help: "Sweep file (YAML).")
+        var sweep: String
+
+        @Option(help: "Sweep directory (default sweeps/<sweep file name>).")
+        var out: String?
+
+        @Option(help: "Trials run at once, each in its own process (default 1).")
+        var jobs: Int = 1
+
+        @Option(name: .customLong("set"), parsing: .unconditionalSingleValue, help: "Override a key of the base config: KEY=VALUE (repeatable).")
+        var overrides: [String] = []
+
+        @Flag(help: "Run the trials in this process, one after another (debugging).")
+        var inProcess = false
+
+        func validate() throws {
+            guard (1...256).contains(jobs) else { throw ValidationError("--jobs must be in 1…256, got \(jobs)") }
+        }
+
+        func run() throws {
+            let spec: SweepSpec
+            do { spec = try SweepSpec.load(path: sweep, overrides: overrides) } catch let e as ConfigError {
+                throw CLIError("sweep: " + e.description.replacingOccurrences(of: "\n", with: "\n  "))
+            }
+            let dir = out ?? "sweeps/" + ((sweep as NSString).lastPathComponent as NSString).deletingPathExtension
+            let threads = max(1, ProcessInfo.processInfo.activeProcessorCount / jobs)
+            let env = RunEnvironment.current(vigilVersion: vigilVersion)
+            let total = (try? spec.points().count) ?? 0
+            printErr("sweep \(dir): \(total) config(s), \(jobs) job(s) × \(threads) thread(s)")
+            let display = LiveUnitDisplay(total: 0, label: "trials")
+            let executor = inProcess ? SweepRun.inProcess(directory: dir, environment: env) : SweepRun.localProcesses(directory: dir, jobs: jobs)
+            let outcome = try SweepRun.run(spec, directory: dir, threads: threads, vigilVersion: vigilVersion, executor: { plan in
+                display.setTotal(plan.trials.count, alreadyDone: plan.trials.filter { SweepLayout(root: dir).isComplete($0.id) }.count)
+                return executor(plan)
+            }, events: display, dataProgress: StderrProgressBar())
+            display.finish()
+            print(SweepConsole.status(outcome.status))
+            print(SweepConsole.selection(outcome.collect.selection, plan: outcome.plan))
+            for f in outcome.collect.files { print("wrote \(f)") }
+            if !outcome.status.failed.isEmpty || !outcome.status.pending.isEmpty { throw ExitCode(1) }
+        }
+    }
+
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print done / failed / running / pending trial counts of a sweep directory.")
+        @Argument(help: "Sweep directory.")
+        var directory: String
+        func run() throws {
+            let s = try SweepStatus.read(SweepLayout(root: directory))
+            print(SweepConsole.status(s))
+            for (i, why) in s.failures.sorted(by: { $0.key < $1.key }) { print("  failed #\(i): \(why)") }
+        }
+    }
+
+    struct Collect: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Build leaderboard.csv, leaderboard.md, selection.json and report.html from the complete trials (works on a partial sweep).")
+        @Argument(help: "Sweep directory.")
+        var directory: String
+        func run() throws {
+            let layout = SweepLayout(root: directory)
+            let outcome = try SweepCollect.run(directory: directory)
+            print(SweepConsole.selection(outcome.selection, plan: try SweepPlanner.read(layout)))
+            for f in outcome.files { print("wrote \(f)") }
+        }
+    }
+
+    struct RunTrial: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "run-trial", abstract: "Run one trial of a planned sweep (what local child processes and Slurm array tasks run).")
+        @Argument(help: "Sweep directory (holds sweep.json).")
+        var directory: String
+        @Option(help: "Trial index (0-based, as in sweep.json).")
+        var index: Int
+        @Option(help: "Recorded in result.json: local, slurm or in_process.")
+        var executor: String = "local"
+
+        func run() throws {
+            ParentWatch.dieWithParent()
+            let events = JSONLineUnitEvents()
+            do {
+                let r = try TrialRunner.run(directory: directory, index: index, executor: executor,
+                                            environment: RunEnvironment.current(vigilVersion: vigilVersion), events: events)
+                if r == .alreadyComplete { printErr("trial #\(index) is already complete") }
+            } catch {
+                events.send(UnitEvent(unit: "#\(index)", kind: .failed, detail: String(describing: error)))
+                throw error
+            }
+        }
+    }
+}
+
+/// Console lines of sweep commands.
+enum SweepConsole {
+    static func status(_ s: SweepStatus) -> String {
+        "trials: \(s.done.count) done, \(s.failed.count) failed, \(s.running.count) running, \(s.pending.count) pending (of \(s.total))"
+    }
+
+    static func selection(_ sel: SweepSelection, plan: SweepPlan) -> String {
+        var out = ""
+        let metric = sel.oracleMetricName
+        for m in sel.models {
+            guard let o = m.overall else { continue }
+            func cfg(_ c: SweepSelection.Choice) -> String { plan.sweptKeys.map { "\($0)=\(Leaderboard.text(c.swept[$0]))" }.joined(separator: " ") }
+            out += "\(m.model): selected by \(sel.selection) on validation: \(cfg(o.selected)) → test \(metric) "
+            out += (o.selected.test[metric] ?? nil).map { String(format: "%.4f", $0) } ?? "n/a"
+            out += "; ORACLE (test labels): \(cfg(o.oracle)) → test \(metric) "
+            out += ((o.oracle.test[metric] ?? nil).map { String(format: "%.4f", $0) } ?? "n/a") + "\n"
+        }
+        return out
+    }
+}
