@@ -24,18 +24,25 @@ public enum SweepRun {
     public static func run(_ spec: SweepSpec, directory: String, threads: Int, vigilVersion: String,
                            executor: (SweepPlan) -> UnitExecutor, events: UnitEventSink,
                            dataProgress: ProgressSink = SilentProgress()) throws -> Outcome {
-        let base = try ExperimentConfig(spec.base)
-        let prep = try DataSource.prepare(base, progress: dataProgress)
-        guard !prep.units.isEmpty else {
-            throw SweepError.noMachines("no machine to run: " + prep.unavailable.map { "\($0.name) (\($0.reason))" }.joined(separator: ", "))
-        }
-        let plan = try SweepPlanner.prepare(spec, machines: prep.units, threads: threads, directory: directory, vigilVersion: vigilVersion)
+        let plan = try Self.plan(spec, directory: directory, threads: threads, vigilVersion: vigilVersion, dataProgress: dataProgress)
         let layout = SweepLayout(root: directory)
         let todo = plan.trials.filter { !layout.isComplete($0.id) }
         let results = executor(plan).execute(todo.map(\.id), events: events)
         let collect = try SweepCollect.run(directory: directory)
         return Outcome(plan: plan, results: results, skipped: plan.trials.count - todo.count, collect: collect,
                        status: try SweepStatus.read(layout))
+    }
+
+    /// Installs the selected machines that are missing and writes the plan (sweep.json, configs/) without running
+    /// anything (what a cluster submission does first).
+    public static func plan(_ spec: SweepSpec, directory: String, threads: Int, vigilVersion: String,
+                            dataProgress: ProgressSink = SilentProgress()) throws -> SweepPlan {
+        let base = try ExperimentConfig(spec.base)
+        let prep = try DataSource.prepare(base, progress: dataProgress)
+        guard !prep.units.isEmpty else {
+            throw SweepError.noMachines("no machine to run: " + prep.unavailable.map { "\($0.name) (\($0.reason))" }.joined(separator: ", "))
+        }
+        return try SweepPlanner.prepare(spec, machines: prep.units, threads: threads, directory: directory, vigilVersion: vigilVersion)
     }
 
     /// Runs trials one after another in this process (tests, debugging).

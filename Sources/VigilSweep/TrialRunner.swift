@@ -53,8 +53,13 @@ public enum TrialRunner {
             try? FileManager.default.removeItem(atPath: layout.failure(trial.id))
             return .completed
         } catch {
+            let env = ProcessInfo.processInfo.environment
+            var log = layout.log(trial.id)
+            if let job = env["SLURM_ARRAY_JOB_ID"], let task = env["SLURM_ARRAY_TASK_ID"] {
+                log = (layout.root as NSString).appendingPathComponent("logs/slurm-\(job)_\(task).err")
+            }
             let failure = TrialFailure(trial: trial.id, index: index, machine: trial.machine, reason: String(describing: error),
-                                       log: layout.log(trial.id), execution: execution(Date()))
+                                       log: log, execution: execution(Date()))
             try? FileManager.default.createDirectory(atPath: layout.failedDirectory, withIntermediateDirectories: true)
             try? AtomicFile.write(try JSONOutput.encode(failure), to: layout.failure(trial.id))
             throw error

@@ -43,8 +43,36 @@ struct SweepCommand: ParsableCommand {
         @Flag(help: "Run the trials in this process, one after another (debugging).")
         var inProcess = false
 
+        @Option(help: "Where trials run: local (child processes, --jobs at a time) or slurm (one job array via sbatch).")
+        var executor: String = "local"
+
+        @Option(help: "Slurm: partition.")
+        var partition: String?
+
+        @Option(help: "Slurm: wall-time limit per trial, HH:MM:SS.")
+        var time: String?
+
+        @Option(help: "Slurm: CPUs per trial (also the trial's worker threads; default 1).")
+        var cpusPerTask: Int = 1
+
+        @Option(help: "Slurm: memory per trial (e.g. 4G).")
+        var mem: String?
+
+        @Option(help: "Slurm: at most this many trials at once (%K of --array).")
+        var maxParallel: Int?
+
+        @Flag(help: "Slurm: print the sbatch script and command; submit and record nothing.")
+        var dryRun = false
+
         func validate() throws {
             guard (1...256).contains(jobs) else { throw ValidationError("--jobs must be in 1…256, got \(jobs)") }
+            guard ["local", "slurm"].contains(executor) else { throw ValidationError("--executor must be local or slurm, got '\(executor)'") }
+            if executor == "local" && (partition != nil || time != nil || mem != nil || maxParallel != nil || dryRun) {
+                throw ValidationError("--partition, --time, --mem, --max-parallel and --dry-run need --executor slurm")
+            }
+            do { try SlurmOptions(partition: partition, time: time, cpusPerTask: cpusPerTask, mem: mem, maxParallel: maxParallel).validate() } catch {
+                throw ValidationError(String(describing: error))
+            }
         }
 
         func run() throws {
@@ -53,6 +81,7 @@ struct SweepCommand: ParsableCommand {
                 throw CLIError("sweep: " + e.description.replacingOccurrences(of: "\n", with: "\n  "))
             }
             let dir = out ?? "sweeps/" + ((sweep as NSString).lastPathComponent as NSString).deletingPathExtension
+            if executor == "slurm" { return try submitToSlurm(spec, dir: dir) }
             let threads = max(1, ProcessInfo.processInfo.activeProcessorCount / jobs)
             let env = RunEnvironment.current(vigilVersion: vigilVersion)
             let total = (try? spec.points().count) ?? 0
@@ -69,6 +98,31 @@ struct SweepCommand: ParsableCommand {
             for f in outcome.collect.files { print("wrote \(f)") }
             if !outcome.status.failed.isEmpty || !outcome.status.pending.isEmpty { throw ExitCode(1) }
         }
+
+        /// Plans the sweep (installing data here first), then submits the incomplete trials as one job array.
+        func submitToSlurm(_ spec: SweepSpec, dir: String) throws {
+            let options = SlurmOptions(partition: partition, time: time, cpusPerTask: cpusPerTask, mem: mem, maxParallel: maxParallel)
+            let plan = try SweepRun.plan(spec, directory: dir, threads: cpusPerTask, vigilVersion: vigilVersion, dataProgress: StderrProgressBar())
+            let layout = SweepLayout(root: dir)
+            let status = try SweepStatus.read(layout, queued: SlurmExecutor.queuedIndices(layout))
+            let todo = (status.failed + status.pending).sorted()
+            if !status.running.isEmpty { printErr("\(status.running.count) trial(s) are still queued or running; they are not submitted again") }
+            guard !todo.isEmpty else {
+                print(SweepConsole.status(status))
+                print("nothing to submit: every trial is complete or queued")
+                return
+            }
+            let r = try SlurmExecutor.submit(directory: dir, indices: todo, options: options, dryRun: dryRun)
+            if dryRun {
+                print(r.script, terminator: "")
+                print("# would run: \(r.command.joined(separator: " ")) (\(todo.count) of \(plan.trials.count) trials; nothing submitted)")
+                return
+            }
+            guard let sub = r.submission else { return }
+            print("submitted Slurm job \(sub.jobID): \(todo.count) of \(plan.trials.count) trials (array \(SlurmExecutor.arraySpec(todo, maxParallel: maxParallel)))")
+            print("script: \(sub.script); task logs: \(dir)/logs/slurm-\(sub.jobID)_<index>.out|.err")
+            print("follow with `vigil sweep status \(dir)`, then `vigil sweep collect \(dir)`; re-run this command to submit what is still incomplete")
+        }
     }
 
     struct Status: ParsableCommand {
@@ -76,7 +130,8 @@ struct SweepCommand: ParsableCommand {
         @Argument(help: "Sweep directory.")
         var directory: String
         func run() throws {
-            let s = try SweepStatus.read(SweepLayout(root: directory))
+            let layout = SweepLayout(root: directory)
+            let s = try SweepStatus.read(layout, queued: SlurmExecutor.queuedIndices(layout))
             print(SweepConsole.status(s))
             for (i, why) in s.failures.sorted(by: { $0.key < $1.key }) { print("  failed #\(i): \(why)") }
         }

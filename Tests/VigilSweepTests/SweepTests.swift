@@ -198,3 +198,39 @@ final class SweepRunTests: XCTestCase {
         XCTAssertNil(SweepCollect.spearman([1, 1, 1], [1, 2, 3]))
     }
 }
+
+final class SlurmTests: XCTestCase {
+    func testArraySpecScriptAndQueueParsing() throws {
+        XCTAssertEqual(SlurmExecutor.arraySpec([8, 0, 1, 2, 5, 7], maxParallel: nil), "0-2,5,7-8")
+        XCTAssertEqual(SlurmExecutor.arraySpec([3], maxParallel: 4), "3%4")
+        let s = SlurmExecutor.script(directory: "/data/sw", indices: [0, 1, 3], options: SlurmOptions(partition: "gpu", time: "01:00:00", cpusPerTask: 4, mem: "8G", maxParallel: 2),
+                                     vigil: "/opt/vigil's/vigil", workingDirectory: "/home/me/proj")
+        XCTAssertTrue(s.contains("#SBATCH --array=0-1,3%2\n"))
+        XCTAssertTrue(s.contains("#SBATCH --cpus-per-task=4\n#SBATCH --ntasks=1\n#SBATCH --partition=gpu\n#SBATCH --time=01:00:00\n#SBATCH --mem=8G\n"))
+        XCTAssertTrue(s.contains("#SBATCH --chdir=/home/me/proj\n"))
+        XCTAssertTrue(s.contains("#SBATCH --output=/data/sw/logs/slurm-%A_%a.out\n#SBATCH --error=/data/sw/logs/slurm-%A_%a.err\n"))
+        XCTAssertTrue(s.hasSuffix("exec '/opt/vigil'\\''s/vigil' sweep run-trial '/data/sw' --index \"$SLURM_ARRAY_TASK_ID\" --executor slurm\n"), s)
+        XCTAssertEqual(SlurmExecutor.parseSqueue("12_0 RUNNING\n12_3 PENDING\n12_4 COMPLETED\nbogus\n13_1 CONFIGURING\n"), [0, 3, 1])
+    }
+
+    func testOptionsAreChecked() {
+        XCTAssertNoThrow(try SlurmOptions(time: "2-03:00:00", mem: "500M").validate())
+        XCTAssertThrowsError(try SlurmOptions(time: "90 minutes").validate()) {
+            XCTAssertEqual($0 as? SweepError, .executor("--time must be HH:MM:SS or D-HH:MM:SS, got '90 minutes'"))
+        }
+        XCTAssertThrowsError(try SlurmOptions(mem: "lots").validate())
+        XCTAssertThrowsError(try SlurmOptions(cpusPerTask: 0).validate())
+        XCTAssertThrowsError(try SlurmOptions(maxParallel: 0).validate())
+        XCTAssertThrowsError(try SlurmOptions(partition: "a b").validate())
+    }
+
+    func testDryRunWritesAndRecordsNothing() throws {
+        let dir = NSTemporaryDirectory() + "vigil-slurm-dry-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try SlurmExecutor.submit(directory: dir, indices: [0, 1], options: SlurmOptions(), vigil: "/bin/vigil", dryRun: true)
+        XCTAssertNil(r.submission)
+        XCTAssertEqual(r.command.prefix(2), ["sbatch", "--parsable"])
+        XCTAssertTrue(r.script.contains("--array=0-1\n"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir))
+    }
+}
