@@ -37,6 +37,9 @@ struct SweepCommand: ParsableCommand {
         @Option(help: "Trials run at once, each in its own process (default 1).")
         var jobs: Int = 1
 
+        @Option(help: "Install missing machines from this local mirror (sets data.mirror of the base config).")
+        var mirror: String?
+
         @Option(name: .customLong("set"), parsing: .unconditionalSingleValue, help: "Override a key of the base config: KEY=VALUE (repeatable).")
         var overrides: [String] = []
 
@@ -77,7 +80,8 @@ struct SweepCommand: ParsableCommand {
 
         func run() throws {
             let spec: SweepSpec
-            do { spec = try SweepSpec.load(path: sweep, overrides: overrides) } catch let e as ConfigError {
+            let sets = overrides + (mirror.map { ["data.mirror=\(ConfigQuoting.quoted($0))"] } ?? [])
+            do { spec = try SweepSpec.load(path: sweep, overrides: sets) } catch let e as ConfigError {
                 throw CLIError("sweep: " + e.description.replacingOccurrences(of: "\n", with: "\n  "))
             }
             let dir = out ?? "sweeps/" + ((sweep as NSString).lastPathComponent as NSString).deletingPathExtension
