@@ -63,6 +63,9 @@ let package = Package(
         .testTarget(name: "VigilMetricsTests", dependencies: ["VigilMetrics"]),
         .testTarget(name: "VigilScoresTests", dependencies: ["VigilScores", "VigilData", "VigilHDF5"]),
         .testTarget(name: "VigilConfigTests", dependencies: ["VigilConfig", "VigilTranAD"]),
+        .testTarget(name: "VigilReportTests", dependencies: [
+            "VigilReport", "VigilResults", "VigilScores", "VigilHDF5", "VigilMetrics", "VigilExperiments", "VigilTranAD",
+        ]),
         .testTarget(name: "VigilExperimentsTests", dependencies: [
             "VigilExperiments", "VigilData", "VigilScores", "VigilHDF5", "VigilMetrics", "VigilThresholds", "VigilTranAD",
         ]),
