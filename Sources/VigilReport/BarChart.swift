@@ -9,7 +9,7 @@ import VigilResults
 /// the machines where the metric is defined, with a ±1 sample standard deviation whisker; the legend prints it —
 /// the same numbers as the summary table (`Aggregate`).
 enum BarChart {
-    static let height = 330.0
+    static let height = 306.0
     static let left = 64.0, top = 34.0, plotBottom = 236.0
 
     struct Series {

@@ -34,7 +34,7 @@ public enum HTMLReport {
             body += "<p class=\"note\">Incomplete (left out of every number): "
             body += s.incomplete.sorted { $0.key < $1.key }.map { "<b>\(e($0.key))</b>: \(e($0.value))" }.joined(separator: "; ") + "</p>\n"
         }
-        for (key, metric, what) in [("roc_auc", "ROC-AUC", "ROC-AUC (threshold-free)"), ("pw_f1", "point-wise F1", "point-wise F1 at the exported threshold")] {
+        for (key, metric, what) in [("roc_auc", "ROC-AUC", "ROC-AUC (threshold-free)"), ("pw_f1", "point-wise F1", "Point-wise F1 at the exported threshold")] {
             let series = s.models.map { m in
                 BarChart.Series(name: m, colour: colours[m]!, values: s.machines.map { $0.models[m]?[key] ?? nil },
                                 mean: s.overMachines[m]?[key] ?? Aggregate([]))
@@ -55,12 +55,13 @@ public enum HTMLReport {
         body += "</section>\n"
         body += "<section id=\"provenance\"><h2>4 Provenance</h2>\n" + Tables.provenance(s) + Tables.timing(s) + "</section>\n"
         body += "<section id=\"config\"><h2>5 Resolved config</h2>\n<p>Every key, defaults included; its sha256 identifies the experiment.</p>\n"
-        body += "<pre class=\"config\">\(e(ConfigText.yaml(s.config)))</pre></section>\n"
+        body += "<div class=\"config\">" + ConfigText.blocks(s.config).map { "<pre>\(e($0))</pre>" }.joined() + "</div></section>\n"
         body += "<section id=\"methods\"><h2>6 How the figures are made</h2>\n<ul>\n"
         body += "<li><b>Score over time.</b> Each pixel column covers ⌈rows/columns⌉ or ⌊rows/columns⌋ consecutive test rows and draws "
         body += "the smallest and largest score among them (in time order), so the line's envelope is exactly the data's range and a "
         body += "one-row spike is never averaged away. The y axis is logarithmic when the largest score is at least 100× the 1st "
-        body += "percentile of the positive scores (and at most 1 % are ≤ 0); the axis title says so.</li>\n"
+        body += "percentile of the positive scores (and at most 1 % are ≤ 0); the axis title says so, and it starts at the 0.1th "
+        body += "percentile of the positive scores (lower scores are drawn on the axis).</li>\n"
         body += "<li><b>Flagged rows</b> are those with score &gt; exported threshold (strict, as the metrics); the strip marks every "
         body += "pixel column holding one. <b>Labelled segments</b> come from the test labels and are at least one pixel wide.</li>\n"
         body += "<li><b>Training loss.</b> Batch losses as recorded in loss.csv (min/max per pixel column when there are more batches "
@@ -69,7 +70,8 @@ public enum HTMLReport {
         body += "mean over the segment of score[t, d] / b<sub>d</sub>, b<sub>d</sub> = max(P95 of dimension d's training scores, 10<sup>-8</sup>). "
         body += "Outlined cells are the dimensions the serving component would report: ranked by elevation, kept while ≥ 2, until 80 % "
         body += "of the excess Σ max(score − b<sub>d</sub>, 0) is covered, at most 10. At most \(AttributionFigure.cap) segments per "
-        body += "heatmap (those with the highest peak score). Colours are quantised to \(Heatmap.levels) levels.</li>\n"
+        body += "heatmap (those with the highest peak score). Colours are quantised to \(Heatmap.levels) levels on a log scale from 1× to the "
+        body += "decade at or above the 95th percentile of the heatmap's cells; higher elevations take the darkest colour.</li>\n"
         body += "<li><b>Bars.</b> The per-machine value of the metric; the mean group is the mean ± sample standard deviation over the "
         body += "machines where it is defined.</li>\n</ul></section>\n"
         return page(title: "Vigil run report", body: body)
@@ -105,8 +107,9 @@ public enum HTMLReport {
         figcaption{font-size:13px;color:#333;margin-top:.3em;max-width:1040px}
         svg text{font-family:"Helvetica Neue",Helvetica,Arial,"Liberation Sans","DejaVu Sans",sans-serif}
         .facts{color:#444;font-size:13px;margin:.2em 0}.note{color:#8a1f11;font-size:13px}
-        pre.config{background:#f7f7f7;border:1px solid #e0e0e0;padding:.8em 1em;font-size:12px;line-height:1.35;overflow-x:auto}
-        section.machine{border-top:1px solid #eee;margin-top:1.5em}
+        div.config{display:grid;grid-template-columns:repeat(3,minmax(0,1fr));gap:10px;align-items:start}
+        div.config pre{background:#f7f7f7;border:1px solid #e0e0e0;padding:.6em .8em;font-size:12px;line-height:1.35;margin:0;overflow-x:auto}
+        section.machine{border-top:1px solid #eee;margin-top:1.5em}h2+section.machine{border-top:none}
         """
 
     /// HTML-escapes text (&, <, >, ", ').

@@ -140,7 +140,7 @@ enum Heatmap {
         c.text(x0 - 4, top - 4, "dimension", anchor: "end", size: 10, extra: " fill=\"#333\"")
 
         // Colour bar: the quantised levels from 1× to 10^decades ×.
-        let barY = gridBottom + 14, barX = x0, barW = min(360, cell * Double(f.dimensions)), step = barW / Double(levels)
+        let barY = gridBottom + 14, barX = x0, barW = min(max(100 * Double(decades), 180), 480), step = barW / Double(levels)
         for k in 0..<levels { c.rect(x: barX + step * Double(k), y: barY, w: step + 0.3, h: 10, fill: colour(level: k)) }
         for j in 0...decades {
             let px = barX + barW * Double(j) / Double(decades)

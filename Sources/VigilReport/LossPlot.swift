@@ -67,7 +67,7 @@ enum LossPlot {
         }
         let useLog = ScorePlot.prefersLog(all)
         let y = useLog ? AxisScale.niceLog(max(all.filter { $0 > 0 }.min()!, all.max()! * 1e-8), all.max()!, p0: plotBottom, p1: top)
-            : AxisScale.niceLinear(min(all.min()!, 0), all.max()!, p0: plotBottom, p1: top, target: 4)
+            : AxisScale.niceLinear(min(all.min()!, 0), all.max()! * 1.04, p0: plotBottom, p1: top, target: 4)
         let x = AxisScale(lo: 0, hi: Double(epochs), p0: left, p1: right, log: false)
         Axes.left(&c, y: y, x0: left, x1: right, title: useLog ? "loss (log scale)" : "loss", ticks: 4)
         Axes.bottom(&c, x: x, y0: plotBottom, title: "epoch", ticks: min(epochs, 10))

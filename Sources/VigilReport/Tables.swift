@@ -9,7 +9,7 @@ enum Tables {
     private static func header(first: [String], oracle: [String]) -> String {
         var h = "<thead><tr class=\"group\"><th class=\"name\" colspan=\"\(first.count)\"></th>"
         h += "<th colspan=\"\(RunReport.headline.count)\">at the exported (deployable) threshold</th>"
-        h += "<th class=\"oracle sep\" colspan=\"\(oracle.count)\">ORACLE: tuned on test labels (upper bound, not a result)</th></tr>\n<tr>"
+        h += "<th class=\"oracle sep\" colspan=\"\(oracle.count)\">ORACLE: tuned on test labels (upper bound)</th></tr>\n<tr>"
         h += first.map { "<th class=\"name\">\(e($0))</th>" }.joined()
         h += RunReport.headline.map { "<th>\(e($0.title))</th>" }.joined()
         h += oracle.enumerated().map { "<th class=\"oracle\($0.offset == 0 ? " sep" : "")\">\(e($0.element))</th>" }.joined()
@@ -101,6 +101,15 @@ enum ConfigText {
         return out
     }
 
+    /// The config split for a grid: the top-level scalars in one block, then one block per top-level section (sorted).
+    static func blocks(_ v: JSONValue) -> [String] {
+        guard case .object(let o) = v else { return [yaml(v)] }
+        let scalars = o.filter { scalar($0.value) != nil }
+        var out: [String] = scalars.isEmpty ? [] : [yaml(.object(scalars))]
+        for k in o.keys.sorted() where scalar(o[k]!) == nil { out.append(yaml(.object([k: o[k]!]))) }
+        return out
+    }
+
     private static func scalar(_ v: JSONValue) -> String? {
         switch v {
         case .null: return "null"
@@ -108,7 +117,11 @@ enum ConfigText {
         case .int(let i): return String(i)
         case .double(let d): return d.isFinite ? "\(d)" : (d.isNaN ? ".nan" : (d > 0 ? ".inf" : "-.inf"))
         case .string(let s): return s.isEmpty || s.contains(where: { ":#[]{},&*!|>'\"%@`\n".contains($0) }) ? quoted(s) : s
-        case .array(let a): return a.allSatisfy({ scalar($0) != nil && !isContainer($0) }) ? "[" + a.compactMap(scalar).joined(separator: ", ") + "]" : nil
+        case .array(let a):
+            // Short lists of scalars inline ([a, b]); long ones as a block list so the column stays narrow.
+            guard a.allSatisfy({ !isContainer($0) }) else { return nil }
+            let inline = "[" + a.compactMap(scalar).joined(separator: ", ") + "]"
+            return inline.count <= 36 ? inline : nil
         case .object(let o): return o.isEmpty ? "{}" : nil
         }
     }
