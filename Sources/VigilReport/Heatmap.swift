@@ -7,7 +7,8 @@ import VigilScores
 /// Segments are the maximal runs of flagged test rows (aggregate score > exported threshold, `AnomalySegment.find`);
 /// each gets the serving rule's profile (`SegmentAttribution`: per dimension the mean of score/baseline over the
 /// segment, baseline = max(P95 of that dimension's TRAINING scores, 1e-8)). When there are more than `cap` segments,
-/// the `cap` with the highest peak score are shown, in time order, and the figure says how many there were.
+/// the `cap` with the highest peak score are shown, in time order, and the figure says how many there were. With more
+/// than `maxColumns` dimensions, the `maxColumns` with the highest elevation in any shown segment are the columns.
 struct AttributionFigure {
     struct Row {
         var segment: AnomalySegment
@@ -20,10 +21,13 @@ struct AttributionFigure {
         var overlapsLabel: Bool?
     }
     static let cap = 40
+    static let maxColumns = 80
 
     var rows: [Row]
     var totalSegments: Int
     var dimensions: Int
+    /// The dimensions drawn as columns, ascending (all of them unless there are more than `maxColumns`).
+    var columns: [Int]
 
     /// Builds the figure's data; throws `AttributionError` when the model has no per-dimension scores.
     init(train: ScoreSet, test: ScoreSet, threshold: Double, labels: [Bool]?, interpretation: [Bool]?, cap: Int = AttributionFigure.cap) throws {
@@ -53,13 +57,20 @@ struct AttributionFigure {
             return Row(segment: seg, profile: p, attributed: Set(SegmentAttribution.attributedDimensions(p).map(\.dim)),
                        labelledDimensions: labelled, overlapsLabel: labels.map { l in (seg.start...seg.end).contains { l[$0] } })
         }
+        if D <= Self.maxColumns {
+            columns = Array(0..<D)
+        } else {
+            let shown = rows
+            let peak = (0..<D).map { d in shown.map { $0.profile.meanElevation[d] }.filter { !$0.isNaN }.max() ?? -.infinity }
+            columns = (0..<D).sorted { peak[$0] != peak[$1] ? peak[$0] > peak[$1] : $0 < $1 }.prefix(Self.maxColumns).sorted()
+        }
     }
 }
 
 /// Draws an `AttributionFigure`: rows = segments (time order), columns = dimensions, colour = mean elevation on a
 /// log10 scale from 1× (baseline) to the decade at or above the 95th percentile of the shown cells (higher values
-/// take the darkest colour), quantised to `levels` colours (the colour
-/// bar shows them); ≤ 1× takes the lightest colour, NaN is grey. Outlined cells: the dimensions the serving rule
+/// take the darkest colour), quantised to `levels` colours (the colour bar shows them); ≤ 1× takes the lightest
+/// colour, NaN is grey. Outlined cells: the dimensions the serving rule
 /// attributes; white dots: dimensions labelled in the test interpretation labels. Left of each row, a filled circle
 /// marks a segment that overlaps a labelled anomaly, an open one a false alarm.
 enum Heatmap {
@@ -83,7 +94,8 @@ enum Heatmap {
         let width = 1100.0
         let labelW = 150.0, markW = 18.0, top = 72.0, rowH = 14.0
         let x0 = labelW + markW
-        let cell = min(24, (width - 20 - x0) / Double(max(f.dimensions, 1)))
+        let cols = f.columns
+        let cell = min(24, (width - 20 - x0) / Double(max(cols.count, 1)))
         let gridBottom = top + rowH * Double(f.rows.count)
         let height = gridBottom + 66
         var c = SVGCanvas(width: width, height: height)
@@ -104,8 +116,8 @@ enum Heatmap {
         var grey = "", outline = "", inner = "", dots = ""
         for (r, row) in f.rows.enumerated() {
             let y = top + rowH * Double(r)
-            for d in 0..<f.dimensions {
-                let x = x0 + cell * Double(d)
+            for (j, d) in cols.enumerated() {
+                let x = x0 + cell * Double(j)
                 let box = "M\(SVGCanvas.n(x)),\(SVGCanvas.n(y))h\(SVGCanvas.n(cell))v\(SVGCanvas.n(rowH))h\(SVGCanvas.n(-cell))z"
                 if let k = level(row.profile.meanElevation[d]) { paths[k] += box } else { grey += box }
                 if row.attributed.contains(d) {
@@ -134,8 +146,8 @@ enum Heatmap {
 
         // Dimension indices above the columns (every one when they fit, else every 5th).
         let every = cell >= 14 ? 1 : 5
-        for d in stride(from: 0, to: f.dimensions, by: every) {
-            c.text(x0 + cell * (Double(d) + 0.5), top - 4, String(d), anchor: "middle", size: 9, extra: " fill=\"#444\"")
+        for j in stride(from: 0, to: cols.count, by: every) {
+            c.text(x0 + cell * (Double(j) + 0.5), top - 4, String(cols[j]), anchor: "middle", size: 9, extra: " fill=\"#444\"")
         }
         c.text(x0 - 4, top - 4, "dimension", anchor: "end", size: 10, extra: " fill=\"#333\"")
 
@@ -155,7 +167,8 @@ enum Heatmap {
         let shown = f.rows.count < f.totalSegments
             ? "\(f.rows.count) of \(f.totalSegments) detected segments shown (highest peak score), in time order"
             : f.totalSegments == 1 ? "the one detected segment" : "all \(f.totalSegments) detected segments, in time order"
-        c.text(10, 36, shown, size: 11, extra: " fill=\"#555\"")
+        let dims = cols.count < f.dimensions ? "; \(cols.count) of \(f.dimensions) dimensions shown (highest elevation)" : ""
+        c.text(10, 36, shown + dims, size: 11, extra: " fill=\"#555\"")
         var items: [Legend.Item] = [.outline(label: "attributed by the serving rule")]
         if f.rows.contains(where: { $0.labelledDimensions != nil }) { items.append(.dot(label: "labelled dimension (test)")) }
         if f.rows.contains(where: { $0.overlapsLabel != nil }) {

@@ -17,7 +17,7 @@ struct SVGCanvas {
     /// A number with at most one decimal, without a trailing ".0" (coordinates are in CSS pixels).
     static func n(_ x: Double) -> String {
         guard x.isFinite else { return "0" }
-        let r = (x * 10).rounded() / 10
+        let r = (min(max(x, -1e9), 1e9) * 10).rounded() / 10
         if r == r.rounded() { return String(Int(r)) }
         return String(format: "%.1f", r)
     }

@@ -143,6 +143,21 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertEqual(HTMLReport.render(summary, layout: layout), html)
     }
 
+    func testDamagedMachineFilesBecomeNotesNotFailures() throws {
+        let (summary, layout) = try makeRun()
+        let dir = layout.machine(Self.plainMachine) + "/"
+        try Data("not hdf5".utf8).write(to: URL(fileURLWithPath: dir + RunLayout.MachineFile.scores("tranad")))
+        try FileManager.default.removeItem(atPath: dir + RunLayout.MachineFile.labels)
+        try "model,epoch\n1,2\n".write(toFile: dir + RunLayout.MachineFile.loss, atomically: true, encoding: .utf8)
+        let html = HTMLReport.render(summary, layout: layout)
+        let c = try parse(html)
+        // Bars 2 + hostile machine 4 + machine-b: only the second model's score plot.
+        XCTAssertEqual(c.counts["svg"], 7)
+        XCTAssertTrue(html.contains("scores/tranad.h5 is unreadable"))
+        XCTAssertTrue(html.contains("labels.h5 is unreadable"))
+        XCTAssertTrue(html.contains("loss.csv does not parse"))
+    }
+
     func testOracleColumnsArePresentLabelledAndSetApart() throws {
         let (summary, layout) = try makeRun()
         let c = try parse(HTMLReport.render(summary, layout: layout))
@@ -206,6 +221,26 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertEqual(LossCurves.epochMeans(c.rows["tranad"]!).map(\.loss), [1, 0.5])  // running mean at each epoch's last batch
         XCTAssertNil(LossCurves.parse("model,epoch\ntranad,1\n"))
         XCTAssertNil(LossCurves.parse(log.csv + "tranad,x,1,1,1,1\n"))
+    }
+
+    func testAttributionFigureCapsSegmentsAndColumns() throws {
+        // 100 dimensions, training scores all 1 (baselines 1). Test rows 2, 6, 10, 14 are single-row segments with
+        // dimension d at 2 + d/10 + k (k = 0, 3, 1, 2); every other row is 1 (aggregate 1 < threshold 1.5).
+        let T = 20, D = 100
+        let train = ScoreSet(model: "t", perDimension: Array(repeating: 1, count: T * D), rows: T, dims: D)
+        var v = [Double](repeating: 1, count: T * D)
+        for (row, k) in [(2, 0.0), (6, 3.0), (10, 1.0), (14, 2.0)] { for d in 0..<D { v[row * D + d] = 2 + Double(d) / 10 + k } }
+        let test = ScoreSet(model: "t", perDimension: v, rows: T, dims: D)
+        let f = try AttributionFigure(train: train, test: test, threshold: 1.5, labels: nil, interpretation: nil, cap: 3)
+        XCTAssertEqual(f.totalSegments, 4)
+        XCTAssertEqual(f.rows.map(\.segment.start), [6, 10, 14])  // the lowest peak (row 2) is left out; time order kept
+        XCTAssertEqual(f.columns, Array(20..<100))                  // the 80 most elevated dimensions
+        XCTAssertEqual(f.rows[0].profile.meanElevation[99], 2 + 9.9 + 3, accuracy: 1e-12)
+        XCTAssertNil(f.rows[0].overlapsLabel)
+        let svg = Heatmap.render(machine: "m", model: "t", figure: f)
+        XCTAssertTrue(svg.contains("3 of 4 detected segments shown (highest peak score), in time order; 80 of 100 dimensions shown"))
+        XCTAssertThrowsError(try AttributionFigure(train: ScoreSet(model: "f", aggregate: [1]), test: ScoreSet(model: "f", aggregate: [1]),
+                                                   threshold: 0, labels: nil, interpretation: nil))
     }
 
     func testAxisTicksAndLogChoice() {
