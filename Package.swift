@@ -72,6 +72,9 @@ let package = Package(
         .testTarget(name: "VigilConfigTests", dependencies: ["VigilConfig", "VigilTranAD"]),
         .target(name: "VigilTestSupport", dependencies: ["VigilExperiments", "VigilConfig", "VigilResults"], path: "Tests/VigilTestSupport"),
         .testTarget(name: "VigilSweepTests", dependencies: ["VigilSweep", "VigilTestSupport", "VigilExperiments", "VigilConfig", "VigilResults"]),
+        .testTarget(name: "VigilReportTests", dependencies: [
+            "VigilReport", "VigilResults", "VigilScores", "VigilHDF5", "VigilMetrics", "VigilExperiments", "VigilTranAD",
+        ]),
         .testTarget(name: "VigilExperimentsTests", dependencies: [
             "VigilTestSupport",
             "VigilExperiments", "VigilConfig", "VigilResults", "VigilData", "VigilScores", "VigilHDF5", "VigilMetrics", "VigilThresholds",

@@ -1,77 +1,116 @@
-// `report.html`: one self-contained file (inline CSS and SVG, no scripts, no fonts or images from the network).
+// `report.html`: the run's report as one self-contained file — inline CSS and inline SVG, no scripts, no fonts or
+// images from the network — in XHTML-compatible markup (it parses as XML). Deterministic: the same run directory
+// gives the same bytes (the only date is the summary's `created`).
+//
+// Contents: headline table (mean ± std over machines, ORACLE columns apart), per-machine bars of ROC-AUC and F1,
+// the per-machine table, per machine the score-over-time, training-loss and attribution figures
+// (`MachineSection`), provenance, the resolved config, and how each figure reduces its data.
 import Foundation
 import VigilResults
 
 /// Renders the HTML report of a run.
 public enum HTMLReport {
+    /// The report of `s`, reading each machine's stored scores, labels and losses from `layout`.
     public static func render(_ s: RunSummary, layout: RunLayout) -> String {
-        var body = "<h1>Vigil run report</h1>\n"
-        body += "<p class=\"meta\">config sha256 <code>\(escape(s.configSHA256))</code> · seed \(escape(s.seed)) · \(s.machines.count) machines"
-        if !s.incomplete.isEmpty { body += " · \(s.incomplete.count) incomplete" }
-        body += "</p>\n"
-        body += "<p>All numbers are at each model's exported (deployable) threshold, chosen from training scores only, unless marked "
-        body += "<b>ORACLE</b> (chosen on the test labels: an upper bound, never a result). PA-F1 is the legacy point-adjusted protocol.</p>\n"
-        body += "<h2>Mean ± std over machines</h2>\n<table><tr><th>model</th><th>n</th>"
-        body += RunReport.headline.map { "<th>\(escape($0.title))</th>" }.joined() + "<th class=\"oracle\">ORACLE F1</th><th class=\"oracle\">ORACLE PA-F1</th></tr>\n"
-        for m in s.models {
-            let agg = s.overMachines[m] ?? [:]
-            body += "<tr><td>\(escape(m))</td><td>\(agg["pw_f1"]?.n ?? 0)</td>"
-            body += RunReport.headline.map { "<td>\(escape(RunReport.meanStd(agg[$0.key])))</td>" }.joined()
-            body += "<td class=\"oracle\">\(escape(RunReport.meanStd(s.oracleOverMachines[m]?["pw_f1"])))</td>"
-            body += "<td class=\"oracle\">\(escape(RunReport.meanStd(s.oracleOverMachines[m]?["pa_f1"])))</td></tr>\n"
+        let e = escape
+        let colours = Dictionary(uniqueKeysWithValues: s.models.enumerated().map { ($1, Palette.model($0)) })
+        var figures = FigureCounter()
+        var body = "<header><h1>Vigil run report</h1>\n"
+        body += "<p class=\"meta\">\(s.machines.count) machine\(s.machines.count == 1 ? "" : "s") · models "
+        body += s.models.map { "<span class=\"swatch\" style=\"background:\(colours[$0]!)\"></span>\(e($0))" }.joined(separator: ", ")
+        body += " · seed \(e(s.seed)) · config sha256 <code>\(e(s.configSHA256))</code> · created \(e(s.created))</p></header>\n"
+        body += "<nav><b>Contents</b> <a href=\"#results\">1 Results</a> · <a href=\"#per-machine\">2 Per machine</a> · "
+        body += "<a href=\"#figures\">3 Figures per machine</a> (" + s.machines.enumerated().map { "<a href=\"#m\($0.offset)\">\(e($0.element.machine))</a>" }
+            .joined(separator: ", ")
+        body += ") · <a href=\"#provenance\">4 Provenance</a> · <a href=\"#config\">5 Resolved config</a> · <a href=\"#methods\">6 Methods</a></nav>\n"
+
+        body += "<section id=\"results\"><h2>1 Results over machines</h2>\n"
+        body += "<p>All numbers are at each model's exported (deployable) threshold, chosen from training scores only. Columns headed "
+        body += "<span class=\"oracle-tag\">ORACLE</span> use thresholds tuned on the test labels: an upper bound, never a result. "
+        body += "Mean ± sample standard deviation over machines (every machine weighs the same). PA-F1 is the legacy point-adjusted "
+        body += "protocol and overstates accuracy.</p>\n"
+        body += Tables.overMachines(s, colours: colours)
+        if !s.incomplete.isEmpty {
+            body += "<p class=\"note\">Incomplete (left out of every number): "
+            body += s.incomplete.sorted { $0.key < $1.key }.map { "<b>\(e($0.key))</b>: \(e($0.value))" }.joined(separator: "; ") + "</p>\n"
         }
-        body += "</table>\n<h2>Per machine</h2>\n<table><tr><th>machine</th><th>model</th>"
-        body += RunReport.headline.map { "<th>\(escape($0.title))</th>" }.joined() + "<th class=\"oracle\">ORACLE F1</th></tr>\n"
-        for row in s.machines {
-            for m in s.models {
-                body += "<tr><td>\(escape(row.machine))</td><td>\(escape(m))</td>"
-                if let flat = row.models[m] {
-                    body += RunReport.headline.map { "<td>\(Format.fixed(flat[$0.key] ?? nil, digits: 3))</td>" }.joined()
-                    body += "<td class=\"oracle\">\(Format.fixed(row.oracle[m]?.pwF1, digits: 3))</td></tr>\n"
-                } else {
-                    body += "<td colspan=\"\(RunReport.headline.count + 1)\">FAILED: \(escape(row.failures[m] ?? "no result"))</td></tr>\n"
-                }
+        for (key, metric, what) in [("roc_auc", "ROC-AUC", "ROC-AUC (threshold-free)"), ("pw_f1", "point-wise F1", "Point-wise F1 at the exported threshold")] {
+            let series = s.models.map { m in
+                BarChart.Series(name: m, colour: colours[m]!, values: s.machines.map { $0.models[m]?[key] ?? nil },
+                                mean: s.overMachines[m]?[key] ?? Aggregate([]))
             }
+            let svg = BarChart.render(title: "\(metric) per machine", metric: metric, groups: s.machines.map(\.machine), series: series)
+            body += figures.figure(svg, caption: "\(what) per machine and model; last group: mean over machines with ±1 standard deviation "
+                + "(the summary table's numbers). n/a: the model failed or the metric is undefined on that machine.")
         }
-        body += "</table>\n"
-        body += provenance(s)
+        body += "</section>\n"
+
+        body += "<section id=\"per-machine\"><h2>2 Per machine</h2>\n" + Tables.perMachine(s, colours: colours) + "</section>\n"
+
+        body += "<section id=\"figures\"><h2>3 Figures per machine</h2>\n"
+        for (i, row) in s.machines.enumerated() {
+            body += MachineSection.render(machine: row.machine, anchor: "m\(i)", layout: layout, models: s.models, colours: colours,
+                                          figures: &figures)
+        }
+        body += "</section>\n"
+        body += "<section id=\"provenance\"><h2>4 Provenance</h2>\n" + Tables.provenance(s) + Tables.timing(s) + "</section>\n"
+        body += "<section id=\"config\"><h2>5 Resolved config</h2>\n<p>Every key, defaults included; its sha256 identifies the experiment.</p>\n"
+        body += "<div class=\"config\">" + ConfigText.blocks(s.config).map { "<pre>\(e($0))</pre>" }.joined() + "</div></section>\n"
+        body += "<section id=\"methods\"><h2>6 How the figures are made</h2>\n<ul>\n"
+        body += "<li><b>Score over time.</b> Each pixel column covers ⌈rows/columns⌉ or ⌊rows/columns⌋ consecutive test rows and draws "
+        body += "the smallest and largest score among them (in time order), so the line's envelope is exactly the data's range and a "
+        body += "one-row spike is never averaged away. The y axis is logarithmic when the largest score is at least 100× the 1st "
+        body += "percentile of the positive scores (and at most 1 % are ≤ 0); the axis title says so, and it starts at the 0.1th "
+        body += "percentile of the positive scores (lower scores are drawn on the axis).</li>\n"
+        body += "<li><b>Flagged rows</b> are those with score &gt; exported threshold (strict, as the metrics); the strip marks every "
+        body += "pixel column holding one. <b>Labelled segments</b> come from the test labels and are at least one pixel wide.</li>\n"
+        body += "<li><b>Training loss.</b> Batch losses as recorded in loss.csv (min/max per pixel column when there are more batches "
+        body += "than columns); each bold segment is an epoch's mean loss (the mean of its batch losses), drawn across that epoch.</li>\n"
+        body += "<li><b>Attribution.</b> For each detected segment (maximal run of flagged test rows) and dimension d: "
+        body += "mean over the segment of score[t, d] / b<sub>d</sub>, b<sub>d</sub> = max(P95 of dimension d's training scores, 10<sup>-8</sup>). "
+        body += "Outlined cells are the dimensions the serving component would report: ranked by elevation, kept while ≥ 2, until 80 % "
+        body += "of the excess Σ max(score − b<sub>d</sub>, 0) is covered, at most 10. At most \(AttributionFigure.cap) segments per "
+        body += "heatmap (those with the highest peak score). Colours are quantised to \(Heatmap.levels) levels on a log scale from 1× to the "
+        body += "decade at or above the 95th percentile of the heatmap's cells; higher elevations take the darkest colour.</li>\n"
+        body += "<li><b>Bars.</b> The per-machine value of the metric; the mean group is the mean ± sample standard deviation over the "
+        body += "machines where it is defined.</li>\n</ul></section>\n"
         return page(title: "Vigil run report", body: body)
     }
 
-    static func provenance(_ s: RunSummary) -> String {
-        var b = "<h2>Provenance</h2>\n<table class=\"kv\">"
-        func row(_ k: String, _ v: String) { b += "<tr><th>\(escape(k))</th><td>\(escape(v))</td></tr>" }
-        row("config sha256", s.configSHA256)
-        if let e = s.environment {
-            row("vigil", e.vigilVersion)
-            row("git commit", e.gitCommit + (e.gitDirty == true ? " (dirty)" : ""))
-            row("Swift", e.swiftVersion)
-            row("BLAS", "\(e.blas) [core \(e.blasCore)]")
-            row("CPU", "\(e.cpuModel), \(e.cores) cores, \(e.cpuFlags.joined(separator: " "))")
-            row("host", e.host)
-        }
-        if let w = s.wallSeconds { row("wall time", String(format: "%.1f s", w)) }
-        if let r = s.peakRSSBytes { row("peak RSS (largest unit)", String(format: "%.0f MB", Double(r) / 1e6)) }
-        b += "</table>\n"
-        return b
-    }
-
-    /// A complete HTML document with the report's inline style sheet.
+    /// A complete XHTML-compatible HTML document with the report's inline style sheet.
     static func page(title: String, body: String) -> String {
         """
         <!DOCTYPE html>
-        <html lang="en"><head><meta charset="utf-8"><title>\(escape(title))</title>
+        <html lang="en"><head><meta charset="utf-8"/><meta name="viewport" content="width=device-width, initial-scale=1"/>
+        <title>\(escape(title))</title>
         <style>
-        body{font-family:-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:2em auto;max-width:1200px;color:#222;padding:0 1em}
-        table{border-collapse:collapse;margin:1em 0;font-size:13px}th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}
-        th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}.oracle{background:#fff3e0;color:#8a4b00}
-        .meta{color:#666}code{font-size:12px}table.kv td{text-align:left}
+        \(style)
         </style></head><body>
         \(body)
         </body></html>
 
         """
     }
+
+    static let style = """
+        body{font-family:"Helvetica Neue",Helvetica,Arial,"Liberation Sans","DejaVu Sans",sans-serif;margin:2em auto;max-width:1120px;color:#222;padding:0 1em;line-height:1.4;font-size:15px}
+        h1{font-size:26px;margin:0 0 .2em}h2{font-size:20px;border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}
+        h3{font-size:17px;margin:1.6em 0 .3em}nav{font-size:13px;color:#444;margin:1em 0;line-height:1.7}nav a{color:#0b5cad;text-decoration:none}
+        table{border-collapse:collapse;margin:1em 0;font-size:13px;font-variant-numeric:tabular-nums}
+        th,td{border:1px solid #d0d0d0;padding:3px 8px;text-align:right}th{background:#f3f3f3;font-weight:600}
+        td{white-space:nowrap}td.name,th.name{text-align:left}tr.group th{background:#e9eef5;text-align:center}
+        .oracle{background:#fff3e0;color:#8a4b00}th.oracle{background:#ffe2bf}tr.group th.oracle{background:#ffd5a3}
+        .sep{border-left:3px solid #c77700}.oracle-tag{background:#ffe2bf;color:#8a4b00;padding:0 4px;font-weight:600;font-size:12px}
+        .meta{color:#555;font-size:13px}code{font-size:12px}table.kv td{text-align:left}table.kv th{text-align:left}
+        .swatch{display:inline-block;width:10px;height:10px;margin:0 4px 0 2px;vertical-align:baseline}
+        figure{margin:1.2em 0 1.6em}figure svg{display:block;max-width:100%;height:auto}
+        figcaption{font-size:13px;color:#333;margin-top:.3em;max-width:1040px}
+        svg text{font-family:"Helvetica Neue",Helvetica,Arial,"Liberation Sans","DejaVu Sans",sans-serif}
+        .facts{color:#444;font-size:13px;margin:.2em 0}.note{color:#8a1f11;font-size:13px}
+        div.config{display:grid;grid-template-columns:repeat(3,minmax(0,1fr));gap:10px;align-items:start}
+        div.config pre{background:#f7f7f7;border:1px solid #e0e0e0;padding:.6em .8em;font-size:12px;line-height:1.35;margin:0;overflow-x:auto}
+        section.machine{border-top:1px solid #eee;margin-top:1.5em}h2+section.machine{border-top:none}
+        """
 
     /// HTML-escapes text (&, <, >, ", ').
     public static func escape(_ s: String) -> String {

@@ -31,4 +31,28 @@ final class ScoreSetTests: XCTestCase {
         XCTAssertEqual(try ScoreSet(from: f, group: "test"), a)
         XCTAssertEqual(try ScoreSet(from: f, group: "iforest/test"), b)
     }
+
+    func testDamagedShapesAreRefusedNotTrapped() throws {
+        let path = NSTemporaryDirectory() + "vigil-scores-bad-\(UUID().uuidString).h5"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let f = try HDF5File(path: path, mode: .truncate)
+            // rows disagree: aggregate (3,), per_dimension (2, 2).
+            try f.write([0.1, 0.2, 0.3], shape: [3], to: "a/aggregate")
+            try f.write([1, 2, 3, 4], shape: [2, 2], to: "a/per_dimension")
+            try f.setAttribute("model", string: "m", at: "a")
+            // aggregate not 1-D.
+            try f.write([1, 2, 3, 4], shape: [2, 2], to: "b/aggregate")
+            try f.setAttribute("model", string: "m", at: "b")
+            f.close()
+        }
+        let f = try HDF5File(path: path, mode: .readOnly)
+        defer { f.close() }
+        for g in ["a", "b"] {
+            XCTAssertThrowsError(try ScoreSet(from: f, group: g)) { e in
+                guard case .typeMismatch(_, let p, _)? = e as? HDF5Error else { return XCTFail("\(e)") }
+                XCTAssertTrue(p.hasPrefix(g + "/"))
+            }
+        }
+    }
 }
