@@ -1,6 +1,7 @@
 // From a config's model names to detectors: the one place a model kind becomes an `AnomalyDetector`.
 import Foundation
 import VigilConfig
+import VigilResults
 import VigilScores
 import VigilTranAD
 
@@ -32,22 +33,22 @@ public enum DetectorFactory {
     }
 }
 
-/// Per-batch training losses of the models of one unit, written as `loss.csv`.
+/// Collects the per-batch training losses of the models of one unit (from any thread) into a `LossTable`.
 public final class LossLog: @unchecked Sendable {
     private let lock = NSLock()
-    private var rows: [String] = []
+    private var table = LossTable()
     public init() {}
 
     /// Records one batch of `model`.
     public func record(model: String, progress p: TranADProgress) {
-        let line = "\(model),\(p.epoch),\(p.batch),\(p.batchLoss),\(p.meanLoss),\(p.learningRate)"
-        lock.lock(); rows.append(line); lock.unlock()
+        let row = LossTable.Row(model: model, epoch: p.epoch, batch: p.batch, batchLoss: p.batchLoss, epochMean: p.meanLoss,
+                                learningRate: p.learningRate)
+        lock.lock(); table.rows.append(row); lock.unlock()
     }
 
-    /// `model,epoch,batch,batch_loss,epoch_mean_loss,learning_rate` (epoch_mean_loss: running mean over the epoch's
-    /// batches so far; at the epoch's last batch it is the epoch loss).
+    /// The `loss.csv` text.
     public var csv: String {
         lock.lock(); defer { lock.unlock() }
-        return (["model,epoch,batch,batch_loss,epoch_mean_loss,learning_rate"] + rows).joined(separator: "\n") + "\n"
+        return table.csv
     }
 }

@@ -1,9 +1,9 @@
 // Training loss curves of one machine, from its `loss.csv`.
 import Foundation
+import VigilResults
 import VigilScores
 
-/// The per-batch training losses of `loss.csv` (`model,epoch,batch,batch_loss,epoch_mean_loss,learning_rate`; epoch
-/// and batch 1-based; epoch_mean_loss the running mean over the epoch's batches so far), grouped by model.
+/// The per-batch training losses of `loss.csv` (`LossTable`), grouped by model.
 struct LossCurves: Equatable {
     struct Row: Equatable {
         var epoch: Int, batch: Int
@@ -13,22 +13,13 @@ struct LossCurves: Equatable {
     var rows: [String: [Row]] = [:]
     var models: [String] = []
 
-    /// Parses `loss.csv`. Returns nil (the plot is left out, with a note) when the header is not the expected one or a
-    /// line does not parse: a damaged file is reported, never half plotted.
+    /// Parses `loss.csv` (`LossTable`); nil when it is damaged (the plot is then left out, with a note).
     static func parse(_ text: String) -> LossCurves? {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: true)
-        guard let header = lines.first, header.trimmingCharacters(in: .whitespaces)
-                == "model,epoch,batch,batch_loss,epoch_mean_loss,learning_rate" else { return nil }
-        lines.removeFirst()
+        guard let table = LossTable.parse(text) else { return nil }
         var out = LossCurves()
-        for l in lines {
-            let f = l.split(separator: ",", omittingEmptySubsequences: false)
-            guard f.count == 6, let e = Int(f[1]), let b = Int(f[2]), let bl = Double(f[3]), let em = Double(f[4]), e >= 1, b >= 1 else {
-                return nil
-            }
-            let m = String(f[0])
-            if out.rows[m] == nil { out.models.append(m) }
-            out.rows[m, default: []].append(Row(epoch: e, batch: b, batchLoss: bl, epochMean: em))
+        for r in table.rows {
+            if out.rows[r.model] == nil { out.models.append(r.model) }
+            out.rows[r.model, default: []].append(Row(epoch: r.epoch, batch: r.batch, batchLoss: r.batchLoss, epochMean: r.epochMean))
         }
         return out
     }
