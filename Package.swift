@@ -47,6 +47,12 @@ let package = Package(
             ]
         ),
 
+        .executableTarget(
+            name: "VigilBaselinesBench",
+            dependencies: ["VigilBaselines", "VigilData", "VigilMetrics", "VigilScores",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
         .testTarget(name: "VigilRandomTests", dependencies: ["VigilRandom"]),
         .testTarget(name: "VigilTensorTests", dependencies: ["VigilTensor"]),
         .testTarget(name: "VigilNNTests", dependencies: ["VigilNN", "VigilTensor"]),
