@@ -6,7 +6,8 @@
 // and per model:
 //   pca               G@components ("variance:0.95" | "count:K"), G@kept (K), G@training_rows,
 //                     G/mean float64 (F,), G/eigenvalues float64 (F,) descending,
-//                     G/components float64 (F, F): row j = principal axis j (sklearn's components_, all F rows)
+//                     G/components float64 (F, F): row j = principal axis j (sklearn's components_, all F rows;
+//                     checked orthonormal to 1e-8 on reading)
 //   knn               G@k, G@max_samples, G@seed (decimal string: UInt64), G@training_rows,
 //                     G/reference float64 (M, F) sampled training rows, G/sample_indices int64 (M,) ascending
 //   l2_norm           nothing more
@@ -44,6 +45,19 @@ extension PCABaseline {
         let mean = try readArray(file, "\(g)/mean", shape: [f], group: g)
         let eig = try readArray(file, "\(g)/eigenvalues", shape: [f], group: g)
         let comps = try readArray(file, "\(g)/components", shape: [f, f], group: g)
+        guard zip(eig, eig.dropFirst()).allSatisfy({ $0 >= $1 }) else {
+            throw BaselineError.corruptModel(group: g, what: "eigenvalues must be in descending order")
+        }
+        // The residual formula needs an orthonormal basis: |V Vᵀ − I| ≤ 1e-8 entrywise (O(F³), 55k flops at F = 38).
+        for i in 0..<f {
+            for j in i..<f {
+                var dot = 0.0
+                for c in 0..<f { dot += comps[i * f + c] * comps[j * f + c] }
+                guard abs(dot - (i == j ? 1 : 0)) <= 1e-8 else {
+                    throw BaselineError.corruptModel(group: g, what: "components are not orthonormal (rows \(i), \(j): dot \(dot))")
+                }
+            }
+        }
         self.init(configuration: config, features: f, mean: mean, eigenvalues: eig, components: comps, kept: kept, trainingRows: rows)
     }
 }
@@ -77,7 +91,7 @@ extension KNNBaseline {
         }
         guard checkedProduct(m, f) != nil else { throw BaselineError.corruptModel(group: g, what: "reference size overflows") }
         let ref = try readArray(file, "\(g)/reference", shape: [m, f], group: g)
-        try self.init(configuration: Configuration(k: k, maxSamples: maxSamples, seed: seed), features: f, reference: ref,
+        self.init(configuration: Configuration(k: k, maxSamples: maxSamples, seed: seed), features: f, reference: ref,
                       sampleIndices: idx64.map { Int($0) }, trainingRows: rows)
     }
 }

@@ -104,6 +104,12 @@ final class BaselineSerializationTests: XCTestCase {
         assertCorrupt(try readError(pca) { f, g in try f.setAttribute("components", string: "many", at: g) }, "spec")
         assertCorrupt(try readError(pca) { f, g in try f.write([Double](repeating: 0, count: 30), shape: [5, 6], to: g + "/components") }, "shape")
         assertCorrupt(try readError(pca) { f, g in try f.write([Double](repeating: .nan, count: 6), shape: [6], to: g + "/mean") }, "NaN mean")
+        assertCorrupt(try readError(pca) { f, g in
+            var c = try f.read(Double.self, from: g + "/components").values
+            c[7] += 1e-3
+            try f.write(c, shape: [6, 6], to: g + "/components")
+        }, "components not orthonormal")
+        assertCorrupt(try readError(pca) { f, g in try f.write([1.0, 2, 3, 4, 5, 6], shape: [6], to: g + "/eigenvalues") }, "ascending eigenvalues")
         assertCorrupt(try readError(knn) { f, g in try f.setAttribute("k", int: 101, at: g) }, "k > M")
         assertCorrupt(try readError(knn) { f, g in try f.setAttribute("k", int: 0, at: g) }, "k = 0")
         assertCorrupt(try readError(knn) { f, g in try f.setAttribute("seed", string: "-1", at: g) }, "seed")
