@@ -95,3 +95,44 @@ final class EvaluationRunnerTests: XCTestCase {
         }
     }
 }
+
+final class BaselineRunnerTests: XCTestCase {
+    /// Every baseline goes through the same fit → score → threshold → metrics → export path as TranAD, and its
+    /// exported model re-scores the stored test scores exactly.
+    func testBaselinesRunExportAndRescore() throws {
+        let ds = try EvaluationRunnerTests.syntheticDataset()
+        let out = NSTemporaryDirectory() + "vigil-eval-baselines-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let keys = ["pca", "knn", "l2_norm", "range_deviation", "random", "untrained_tranad"]
+        let detectors = keys.compactMap { BaselineDetectors.make(key: $0, seed: 2) }
+        XCTAssertEqual(detectors.count, 6)
+        let outcome = try EvaluationRunner.run(dataset: ds, detectors: detectors, plan: EvaluationPlan(),
+                                               outputDirectory: out, vigilVersion: "test", command: "test") { _ in }
+        // range_deviation scores every training row 0 (each lies inside its own range), so POT on the training
+        // scores has no peaks and the default exported threshold cannot be calibrated; a train percentile can.
+        XCTAssertEqual(Array(outcome.failures.keys), ["range_deviation"])
+        XCTAssertTrue(outcome.failures["range_deviation"]!.contains("could not be calibrated"))
+        XCTAssertEqual(outcome.report.models.map(\.model), keys, "metrics are reported for all six")
+        var plan = EvaluationPlan()
+        plan.exportedCalibration = .percentile(99)
+        let rangeOut = try EvaluationRunner.run(dataset: ds, detectors: [BaselineDetectors.make(key: "range_deviation")!], plan: plan,
+                                                outputDirectory: out + "/range", vigilVersion: "test", command: "test") { _ in }
+        XCTAssertEqual(rangeOut.failures, [:])
+        for key in keys {
+            let dir = key == "range_deviation" ? out + "/range" : out
+            let state = try JSONDecoder().decode(ScorerState.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/export/\(key)/scorer_state.json")))
+            XCTAssertEqual(state.model, key)
+            XCTAssertEqual(state.modelFile, "model.h5")
+            XCTAssertFalse(state.threshold.readsTestLabels)
+            let reloaded = try BaselineDetectors.load(contentsOf: dir + "/export/\(key)/model.h5")
+            let f = try HDF5File(path: dir + "/scores/\(key).h5", mode: .readOnly)
+            XCTAssertEqual(try reloaded.score(ds.test), try ScoreSet(from: f, group: "test"), key)
+            f.close()
+        }
+        // The +4 burst leaves the training range: range_deviation and the reconstruction baselines rank it first.
+        for key in ["pca", "knn", "range_deviation"] {
+            let m = try XCTUnwrap(outcome.report.models.first { $0.model == key })
+            XCTAssertEqual(m.metrics.first?.thresholdFree.rocAUC ?? 0, 1.0, accuracy: 1e-12, key)
+        }
+    }
+}
