@@ -3,6 +3,7 @@
 //
 // Layers (a lower module never imports a higher one):
 //   CBLAS/CHDF5 (system), VigilRandom → VigilTensor → VigilNN → VigilTranAD / VigilIsolationForest
+//   → VigilBaselines (pca, knn, l2_norm, range_deviation, random, untrained_tranad)
 //   → VigilScores → VigilThresholds → VigilMetrics → VigilExperiments (run, report, export) → vigil (CLI)
 //   VigilHDF5 and VigilData sit beside the tensor core: they read and write arrays, nothing more.
 //   VigilPyTorch (PyTorch's zip checkpoint format, CZlib only) sits there too: bytes in, bytes out.
@@ -31,7 +32,8 @@ let package = Package(
         .target(name: "VigilPyTorch", dependencies: ["CZlib"]),
         .target(name: "VigilTranAD", dependencies: ["VigilNN", "VigilTensor", "VigilHDF5", "VigilData"]),
         .target(name: "VigilIsolationForest", dependencies: ["VigilHDF5", "VigilRandom"]),
-        .target(name: "VigilScores", dependencies: ["VigilData", "VigilHDF5", "VigilTranAD", "VigilIsolationForest"]),
+        .target(name: "VigilBaselines", dependencies: ["CBLAS", "VigilData", "VigilHDF5", "VigilRandom", "VigilTranAD"]),
+        .target(name: "VigilScores", dependencies: ["VigilData", "VigilHDF5", "VigilTranAD", "VigilIsolationForest", "VigilBaselines"]),
         .target(name: "VigilThresholds", dependencies: []),
         .target(name: "VigilMetrics", dependencies: ["VigilThresholds"]),
         .target(name: "VigilConfig", dependencies: [
@@ -40,8 +42,8 @@ let package = Package(
         .target(name: "VigilResults", dependencies: ["VigilMetrics", "VigilThresholds", "VigilHDF5", "VigilScores"]),
         .target(name: "VigilReport", dependencies: ["VigilResults", "VigilScores", "VigilHDF5", "VigilMetrics"]),
         .target(name: "VigilExperiments", dependencies: [
-            "CBLAS", "VigilData", "VigilHDF5", "VigilTranAD", "VigilIsolationForest", "VigilScores", "VigilThresholds", "VigilMetrics",
-            "VigilConfig", "VigilResults", "VigilReport",
+            "CBLAS", "VigilData", "VigilHDF5", "VigilTranAD", "VigilIsolationForest", "VigilBaselines", "VigilScores", "VigilThresholds",
+            "VigilMetrics", "VigilConfig", "VigilResults", "VigilReport",
         ]),
         .target(name: "VigilSweep", dependencies: [
             "VigilExperiments", "VigilConfig", "VigilResults", "VigilReport", "VigilData", "VigilMetrics", "VigilRandom",
@@ -53,6 +55,12 @@ let package = Package(
                 "VigilScores", "VigilThresholds", "VigilMetrics", "VigilExperiments", "VigilConfig", "VigilResults", "VigilReport", "VigilSweep",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+
+        .executableTarget(
+            name: "VigilBaselinesBench",
+            dependencies: ["VigilBaselines", "VigilData", "VigilMetrics", "VigilScores",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         .testTarget(name: "VigilRandomTests", dependencies: ["VigilRandom"]),
@@ -68,7 +76,9 @@ let package = Package(
                     resources: [.copy("Goldens")]),
         .testTarget(name: "VigilMetricsTests", dependencies: ["VigilMetrics"],
                     resources: [.copy("Goldens")]),
-        .testTarget(name: "VigilScoresTests", dependencies: ["VigilScores", "VigilData", "VigilHDF5"]),
+        .testTarget(name: "VigilBaselinesTests", dependencies: ["VigilBaselines", "VigilData", "VigilHDF5", "VigilRandom", "VigilTranAD"],
+                    resources: [.copy("Goldens")]),
+        .testTarget(name: "VigilScoresTests", dependencies: ["VigilScores", "VigilData", "VigilHDF5", "VigilBaselines"]),
         .testTarget(name: "VigilConfigTests", dependencies: ["VigilConfig", "VigilTranAD"]),
         .target(name: "VigilTestSupport", dependencies: ["VigilExperiments", "VigilConfig", "VigilResults"], path: "Tests/VigilTestSupport"),
         .testTarget(name: "VigilSweepTests", dependencies: ["VigilSweep", "VigilTestSupport", "VigilExperiments", "VigilConfig", "VigilResults"]),

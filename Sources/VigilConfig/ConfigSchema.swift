@@ -73,6 +73,21 @@ public struct ConfigSchema: Sendable {
 public enum ModelKind: String, CaseIterable, Sendable, Codable {
     case tranad
     case iforest
+    /// Reconstruction error outside the principal components of the training rows.
+    case pca
+    /// Distance to the k-th nearest of a seeded sample of training rows.
+    case knn
+    /// Euclidean norm of the scaled row.
+    case l2Norm = "l2_norm"
+    /// Distance outside the training [min, max] per dimension.
+    case rangeDeviation = "range_deviation"
+    /// Seeded uniform scores (chance level; a sanity baseline).
+    case random
+    /// TranAD at its initial weights (a sanity baseline).
+    case untrainedTranAD = "untrained_tranad"
+
+    /// The sanity baselines `evaluation.sanity_baselines` adds to every run.
+    public static let sanity: [ModelKind] = [.random, .untrainedTranAD]
 }
 
 /// How configs are compared without test labels (sweeps; `validation.selection`). Higher is better for each.
@@ -160,6 +175,12 @@ extension ConfigSchema {
             ConfigKey("iforest.feature_engineering.standardize", .bool, default: .bool(fe.standardize),
                       "Standardise every feature with its training mean and standard deviation."),
 
+            ConfigKey("pca.variance", .number(.interval(0, 1, lowerOpen: true, upperOpen: true)), default: .double(0.95),
+                      "PCA keeps scikit-learn's number of components for this explained-variance fraction (unless pca.components is set)."),
+            ConfigKey("pca.components", .optional(.int(1...10_000)), default: .null, "PCA: exactly this many components (null: by pca.variance)."),
+            ConfigKey("knn.k", .int(1...1_000), default: .int(5), "kNN: the score is the distance to the k-th nearest sampled training row."),
+            ConfigKey("knn.samples", .int(1...1_000_000), default: .int(2000), "kNN: training rows sampled (seeded) as neighbours."),
+
             ConfigKey("calibration.export", .choice(ExportedCalibration.allCases.map(\.rawValue)), default: .string("pot_train"),
                       "The deployable threshold written into the export (reads training scores only)."),
             ConfigKey("calibration.pot.q", .number(.interval(0, 1, lowerOpen: true, upperOpen: true)), default: .double(pot.q),
@@ -185,6 +206,8 @@ extension ConfigSchema {
             ConfigKey("validation.injection.max_length", .int(1...10_000), default: .int(50),
                       "Longest injected segment (rows; at most a tenth of the block)."),
 
+            ConfigKey("evaluation.sanity_baselines", .bool, default: .bool(true),
+                      "Add the sanity baselines random and untrained_tranad to every run, so each number shows how far above chance it is."),
             ConfigKey("evaluation.vus_window", .int(0...100_000), default: .int(0),
                       "Buffer length of VUS-PR/VUS-ROC (0, the TSB-AD convention for multivariate series)."),
         ])

@@ -42,6 +42,18 @@ public struct ExperimentConfig: Sendable, Equatable {
     public var calibration: CalibrationSettings
     /// VUS buffer length (`evaluation.vus_window`).
     public var vusWindow: Int
+    /// `pca.variance` / `pca.components`, `knn.k` / `knn.samples`.
+    public var pcaVariance: Double
+    public var pcaComponents: Int?
+    public var knnK: Int
+    public var knnSamples: Int
+    /// `evaluation.sanity_baselines`.
+    public var sanityBaselines: Bool
+
+    /// The models every machine runs: `models`, then the sanity baselines when switched on (each once).
+    public var allModels: [ModelKind] {
+        sanityBaselines ? models + ModelKind.sanity.filter { !models.contains($0) } : models
+    }
     public var validation: ValidationSettings
     public var seed: UInt64
     /// Worker threads per machine; nil = `auto`.
@@ -126,6 +138,12 @@ public struct ExperimentConfig: Sendable, Equatable {
             percentile: double("calibration.percentile"),
             export: ExportedCalibration(rawValue: string("calibration.export")) ?? .potTrain)
         vusWindow = int("evaluation.vus_window")
+        pcaVariance = double("pca.variance")
+        if case .int(let k) = r["pca.components"] { pcaComponents = k } else { pcaComponents = nil }
+        knnK = int("knn.k")
+        knnSamples = int("knn.samples")
+        sanityBaselines = bool("evaluation.sanity_baselines")
+        if knnK > knnSamples { problem("knn.k", "must not exceed knn.samples (\(knnSamples))") }
         validation = ValidationSettings(
             fraction: double("validation.fraction"),
             selection: ValidationSelection(rawValue: string("validation.selection")) ?? .syntheticVUSPR,

@@ -3,6 +3,7 @@ import Foundation
 import VigilConfig
 import VigilResults
 import VigilScores
+import VigilBaselines
 import VigilTranAD
 
 /// Builds the detectors a config names.
@@ -29,6 +30,18 @@ public enum DetectorFactory {
         case .iforest:
             return IsolationForestAnomalyDetector(configuration: config.iforest, engineering: config.featureEngineering,
                                                   parallelism: threads)
+        case .pca:
+            return PCADetector(configuration: .init(components: config.pcaComponents.map { .count($0) } ?? .varianceFraction(config.pcaVariance)))
+        case .knn:
+            return KNNDetector(configuration: .init(k: config.knnK, maxSamples: config.knnSamples, seed: config.seed))
+        case .l2Norm:
+            return L2NormDetector(configuration: .init())
+        case .rangeDeviation:
+            return RangeDeviationDetector(configuration: .init())
+        case .random:
+            return RandomDetector(configuration: .init(seed: config.seed))
+        case .untrainedTranAD:
+            return UntrainedTranADDetector(configuration: .init(tranad: config.tranad, workers: threads))
         }
     }
 }

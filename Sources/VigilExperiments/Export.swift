@@ -74,6 +74,10 @@ public enum Exporter {
             modelFile = "model.h5"
             aggregate = "isolation forest score 2^(-E[h(x)]/c(n)), one per row"
             try atomically(dir + "/" + modelFile) { tmp in try fitted.save(to: tmp) }
+        case let d as StorableDetector:  // the baselines (VigilBaselines layouts; read back with BaselineDetectors.load)
+            modelFile = "model.h5"
+            aggregate = d.aggregateRule
+            try d.saveModel(to: dir + "/" + modelFile)
         default:
             throw ExportError.unsupportedModel(detector.name)
         }

@@ -72,7 +72,7 @@ public enum MachineRunner {
         var models: [String: ModelMetrics] = [:]
         var failures: [String: String] = [:]
         var trainingLog: [String: [String]] = [:]
-        for kind in config.models {
+        for kind in config.allModels {
             let name = kind.rawValue
             do {
                 let detector = DetectorFactory.make(kind, config: config, threads: job.threads, unit: job.label, events: events, losses: losses)
@@ -117,7 +117,7 @@ public enum MachineRunner {
             dataset: DatasetFacts(name: dataset.name, trainRows: dataset.train.rows, testRows: dataset.test.rows,
                                   dimensions: dataset.dimensions, anomalousTestPoints: labels.labels.filter { $0 }.count,
                                   anomalySegments: DetectionMetrics.segments(labels.labels).count, sourceSHA256: dataset.sourceSHA256),
-            models: models, failures: failures, modelOrder: config.models.map(\.rawValue))
+            models: models, failures: failures, modelOrder: config.allModels.map(\.rawValue))
         try clock.stage("report") {
             try AtomicFile.write(try metrics.jsonData(), to: stage.file(RunLayout.MachineFile.metrics))
             try AtomicFile.write(losses.csv, to: stage.file(RunLayout.MachineFile.loss))

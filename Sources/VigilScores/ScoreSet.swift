@@ -1,7 +1,8 @@
 /// Anomaly scores of one model on one series, kept as data so they can be stored and re-evaluated.
 ///
 /// `perDimension` is row-major (rows × dims); `aggregate` has one score per row (higher = more anomalous).
-/// For models that score dimensions (TranAD) `aggregate[r]` is the mean of row r's per-dimension scores;
+/// For models that score dimensions (TranAD) `aggregate[r]` is the mean of row r's per-dimension scores, unless the
+/// model defines another rule and says so in `provenance["aggregate"]` (`l2_norm`: the row's norm √Σ_d x_d²);
 /// models with a single score per row (Isolation Forest) have `dims == 0` and an empty `perDimension`.
 public struct ScoreSet: Codable, Equatable, Sendable {
     /// Model that produced the scores (`tranad`, `iforest`, …).
@@ -35,6 +36,19 @@ public struct ScoreSet: Codable, Equatable, Sendable {
             }
         }
         self.aggregate = agg
+    }
+
+    /// Builds a score set from per-dimension scores and an aggregate formed by another rule than the mean
+    /// (state the rule in `provenance["aggregate"]`).
+    public init(model: String, perDimension: [Double], rows: Int, dims: Int, aggregate: [Double], provenance: [String: String] = [:]) {
+        precondition(dims > 0 && perDimension.count == rows * dims && aggregate.count == rows,
+                     "ScoreSet: \(perDimension.count) per-dimension and \(aggregate.count) aggregate scores do not form \(rows) rows × \(dims) dims")
+        self.model = model
+        self.rows = rows
+        self.dims = dims
+        self.perDimension = perDimension
+        self.aggregate = aggregate
+        self.provenance = provenance
     }
 
     /// Builds a score set from one score per row.

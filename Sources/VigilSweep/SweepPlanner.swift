@@ -46,7 +46,7 @@ public enum SweepPlanner {
                 trials.append(SweepPlan.Trial(index: trials.count, id: trialID(configSHA256: sha, machine: m), machine: m, point: p, configSHA256: sha))
             }
         }
-        let models = points.first?.config.models.map(\.rawValue) ?? []
+        let models = points.first?.config.allModels.map(\.rawValue) ?? []
         let plan = SweepPlan(source: spec.source, created: ISO8601DateFormatter().string(from: Date()), vigilVersion: vigilVersion,
                              selection: spec.selection.rawValue, sweptKeys: spec.sweptKeys, models: models, machines: machines,
                              threads: threads, points: planPoints, trials: trials)

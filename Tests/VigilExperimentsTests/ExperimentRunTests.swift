@@ -174,6 +174,32 @@ final class ExperimentRunTests: XCTestCase {
         XCTAssertEqual(re.machines.map(\.changed), [false])
     }
 
+    /// Every baseline goes through the same fit → score → threshold → metrics → export path as TranAD; the sanity
+    /// baselines are added unless switched off.
+    func testBaselinesAndSanityBaselinesRunThroughTheSamePath() throws {
+        let fx = try RunFixture()
+        let dir = fx.root + "/out"
+        let outcome = try fx.run(try fx.config(), into: dir, overrides: [
+            "models=[pca, knn, l2_norm, range_deviation]", "evaluation.sanity_baselines=true", "data.machines=[machine-1-1]",
+            "tranad.window=3"])
+        let m = try ExperimentRun.readMetrics(RunLayout(root: dir), "machine-1-1")
+        XCTAssertEqual(m.modelOrder, ["pca", "knn", "l2_norm", "range_deviation", "random", "untrained_tranad"])
+        // range_deviation scores every training row 0, so POT on training scores has no tail: recorded, not exported
+        XCTAssertEqual(Array(m.failures.keys), ["range_deviation"])
+        XCTAssertTrue(m.failures["range_deviation"]!.contains("could not be calibrated"), m.failures["range_deviation"]!)
+        XCTAssertFalse(outcome.succeeded)
+        for key in ["pca", "knn", "l2_norm", "random", "untrained_tranad"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: "\(dir)/machine-1-1/export/\(key)/model.h5"), key)
+        }
+        // the +0.6 burst leaves the training range: the reconstruction baselines rank it first
+        for key in ["pca", "knn"] { XCTAssertEqual(try XCTUnwrap(m.models[key]?["roc_auc"]), 1.0, accuracy: 0.01, key) }
+        XCTAssertNotNil(m.models["untrained_tranad"]?["roc_auc"] ?? nil)
+        // exported percentile threshold: range_deviation exports fine
+        let r2 = try fx.run(try fx.config(), into: fx.root + "/out2", overrides: [
+            "models=[range_deviation]", "calibration.export=percentile_train", "data.machines=[machine-1-1]"])
+        XCTAssertTrue(r2.succeeded)
+    }
+
     func testThreadsPerUnitDividesTheCores() throws {
         let c = try ExperimentConfig(ResolvedConfig.defaults())
         XCTAssertEqual(ExperimentRun.threadsPerUnit(config: c, jobs: 1, cores: 8), 8)

@@ -54,6 +54,7 @@ public final class RunFixture {
         calibration: {pot: {level: 0.98}}
         threads: 1
         seed: 3
+        evaluation: {sanity_baselines: false}
         \(extra)
         """
         try text.write(toFile: path, atomically: true, encoding: .utf8)
