@@ -3,8 +3,11 @@
 //
 // Layers (a lower module never imports a higher one):
 //   CBLAS/CHDF5 (system), VigilRandom → VigilTensor → VigilNN → VigilTranAD / VigilIsolationForest
-//   → VigilScores → VigilThresholds → VigilMetrics → VigilExperiments (run, report, export) → vigil (CLI)
-//   VigilHDF5 and VigilData sit beside the tensor core: they read and write arrays, nothing more.
+//   → VigilScores → VigilThresholds → VigilMetrics → VigilExperiments (run, report, export) → VigilCLI (commands)
+//   → vigil (the executable: main.swift only).
+//   VigilIO is the bottom layer of all file output: atomic files, staging directories, stale-file cleanup,
+//   input/output identity, SHA-256 (swift-crypto), checked header sizes. It imports only Crypto.
+//   VigilHDF5 and VigilData sit on VigilIO beside the tensor core: they read and write arrays, nothing more.
 import PackageDescription
 
 let package = Package(
@@ -15,6 +18,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
@@ -24,8 +28,9 @@ let package = Package(
         .target(name: "VigilRandom"),
         .target(name: "VigilTensor", dependencies: ["CBLAS", "VigilRandom"]),
         .target(name: "VigilNN", dependencies: ["VigilTensor"]),
-        .target(name: "VigilHDF5", dependencies: ["CHDF5"]),
-        .target(name: "VigilData", dependencies: ["VigilHDF5", "CZlib"]),
+        .target(name: "VigilIO", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "VigilHDF5", dependencies: ["CHDF5", "VigilIO"]),
+        .target(name: "VigilData", dependencies: ["VigilHDF5", "VigilIO", "CZlib"]),
         .target(name: "VigilTranAD", dependencies: ["VigilNN", "VigilTensor", "VigilHDF5", "VigilData"]),
         .target(name: "VigilIsolationForest", dependencies: ["VigilHDF5", "VigilRandom"]),
         .target(name: "VigilScores", dependencies: ["VigilData", "VigilHDF5", "VigilTranAD", "VigilIsolationForest"]),
@@ -43,6 +48,7 @@ let package = Package(
             ]
         ),
 
+        .testTarget(name: "VigilIOTests", dependencies: ["VigilIO"]),
         .testTarget(name: "VigilRandomTests", dependencies: ["VigilRandom"]),
         .testTarget(name: "VigilTensorTests", dependencies: ["VigilTensor"]),
         .testTarget(name: "VigilNNTests", dependencies: ["VigilNN", "VigilTensor"]),
