@@ -32,28 +32,29 @@ let package = Package(
         .target(name: "VigilHDF5", dependencies: ["CHDF5", "VigilIO"]),
         .target(name: "VigilData", dependencies: ["VigilHDF5", "VigilIO", "CZlib"]),
         .target(name: "VigilTranAD", dependencies: ["VigilNN", "VigilTensor", "VigilHDF5", "VigilData"]),
-        .target(name: "VigilIsolationForest", dependencies: ["VigilHDF5", "VigilRandom"]),
+        .target(name: "VigilIsolationForest", dependencies: ["VigilHDF5", "VigilIO", "VigilRandom"]),
         .target(name: "VigilScores", dependencies: ["VigilData", "VigilHDF5", "VigilTranAD", "VigilIsolationForest"]),
         .target(name: "VigilThresholds", dependencies: []),
         .target(name: "VigilMetrics", dependencies: ["VigilThresholds"]),
         .target(name: "VigilExperiments", dependencies: [
-            "VigilData", "VigilHDF5", "VigilTranAD", "VigilIsolationForest", "VigilScores", "VigilThresholds", "VigilMetrics",
+            "VigilData", "VigilHDF5", "VigilIO", "VigilTranAD", "VigilIsolationForest", "VigilScores", "VigilThresholds", "VigilMetrics",
         ]),
-        .executableTarget(
-            name: "vigil",
+        .target(
+            name: "VigilCLI",
             dependencies: [
-                "VigilRandom", "VigilTensor", "VigilNN", "VigilHDF5", "VigilData", "VigilTranAD", "VigilIsolationForest",
+                "VigilRandom", "VigilTensor", "VigilNN", "VigilIO", "VigilHDF5", "VigilData", "VigilTranAD", "VigilIsolationForest",
                 "VigilScores", "VigilThresholds", "VigilMetrics", "VigilExperiments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(name: "vigil", dependencies: ["VigilCLI"]),
 
         .testTarget(name: "VigilIOTests", dependencies: ["VigilIO"]),
         .testTarget(name: "VigilRandomTests", dependencies: ["VigilRandom"]),
         .testTarget(name: "VigilTensorTests", dependencies: ["VigilTensor"]),
         .testTarget(name: "VigilNNTests", dependencies: ["VigilNN", "VigilTensor"]),
         .testTarget(name: "VigilHDF5Tests", dependencies: ["VigilHDF5"]),
-        .testTarget(name: "VigilDataTests", dependencies: ["VigilData", "VigilHDF5"]),
+        .testTarget(name: "VigilDataTests", dependencies: ["VigilData", "VigilHDF5", "VigilIO"]),
         .testTarget(name: "VigilTranADTests", dependencies: ["VigilTranAD", "VigilNN", "VigilTensor", "VigilData"],
                     resources: [.copy("Goldens")]),
         .testTarget(name: "VigilIsolationForestTests", dependencies: ["VigilIsolationForest", "VigilHDF5"]),
@@ -61,6 +62,9 @@ let package = Package(
                     resources: [.copy("Goldens")]),
         .testTarget(name: "VigilMetricsTests", dependencies: ["VigilMetrics"]),
         .testTarget(name: "VigilScoresTests", dependencies: ["VigilScores", "VigilData", "VigilHDF5"]),
+        .testTarget(name: "VigilCLITests", dependencies: [
+            "VigilCLI", "vigil", "VigilIO", "VigilHDF5", "VigilData", "VigilTranAD", "VigilIsolationForest",
+        ]),
         .testTarget(name: "VigilExperimentsTests", dependencies: [
             "VigilExperiments", "VigilData", "VigilScores", "VigilHDF5", "VigilMetrics", "VigilThresholds", "VigilTranAD",
         ]),

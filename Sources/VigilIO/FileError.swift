@@ -62,6 +62,16 @@ public enum FileError: Error, CustomStringConvertible, Equatable {
         }
     }
 
+    /// What went wrong and what to do, without the operation and path (for messages that name them already):
+    /// "No space left on device; the disk is full: …" for system errors, the description otherwise.
+    public static func reason(of error: Error) -> String {
+        switch wrap(error, operation: "", path: "") {
+        case let FileError.system(_, _, code): return "\(systemMessage(code)); \(advice(code))"
+        case let FileError.failed(_, _, reason): return reason
+        case let other: return "\(other)"
+        }
+    }
+
     /// `strerror(code)`.
     public static func systemMessage(_ code: Int32) -> String { String(cString: strerror(code)) }
 

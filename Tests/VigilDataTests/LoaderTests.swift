@@ -1,4 +1,5 @@
 import XCTest
+import VigilIO
 import VigilHDF5
 @testable import VigilData
 
@@ -35,15 +36,15 @@ final class LoaderTests: XCTestCase {
         XCTAssertEqual(il[5 * 38 + 0], 0)
         XCTAssertEqual(il[6 * 38 + 37], 1)
         XCTAssertEqual(il.reduce(0) { $0 + Int($1) }, 3 * 2 + 1)
-        XCTAssertEqual(ds.sourceSHA256["train"], SHA256.hex(of: Array(fixture.train.utf8)))
+        XCTAssertEqual(ds.sourceSHA256["train"], SHA256Hasher.hex(of: Array(fixture.train.utf8)))
 
         // The cache holds the documented layout, and a second load reuses it with identical values.
         let f = try HDF5File(path: loader.cachePath(for: "machine-1-1"), mode: .readOnly)
         XCTAssertEqual(try f.datasetNames(), ["interpretation_labels", "labels", "norm_max", "norm_min", "test", "train"])
         XCTAssertEqual(try f.shape(of: "train"), [6, 38])
-        XCTAssertEqual(try f.stringAttribute("source_sha256_test_label"), SHA256.hex(of: Array(fixture.labels.utf8)))
+        XCTAssertEqual(try f.stringAttribute("source_sha256_test_label"), SHA256Hasher.hex(of: Array(fixture.labels.utf8)))
         XCTAssertEqual(try f.doubleAttribute("epsilon"), 1e-4)
-        f.close()
+        try f.close()
         let (again, status2) = try loader.loadWithStatus("machine-1-1")
         XCTAssertEqual(status2, .reused)
         XCTAssertEqual(again, ds)

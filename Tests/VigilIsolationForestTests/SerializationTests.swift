@@ -47,7 +47,7 @@ final class SerializationTests: XCTestCase {
         let f = try HDF5File(path: path, mode: .truncate)
         try f.write([1.0, 2.0], shape: [2], to: "iforest/threshold")
         try f.setAttribute("format", string: "something-else", at: "iforest")
-        f.close()
+        try f.close()
         XCTAssertThrowsError(try IsolationForest(contentsOf: path)) { e in
             guard case IsolationForestError.corruptModel = e else { return XCTFail("\(e)") }
         }

@@ -2,14 +2,17 @@ import ArgumentParser
 import Foundation
 import VigilData
 import VigilExperiments
+import VigilIO
 import VigilIsolationForest
 import VigilScores
 import VigilThresholds
 import VigilTranAD
 
 /// `vigil evaluate`: the main job — train, score, calibrate, measure, report and export on one dataset.
-struct Evaluate: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct Evaluate: ParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
         commandName: "evaluate",
         abstract: "Train TranAD and an Isolation Forest on an SMD machine (or a CSV/.npy directory), evaluate, report and export.",
         discussion: """
@@ -22,6 +25,10 @@ struct Evaluate: ParsableCommand {
         Threshold methods: pot_train and percentile_train_P are deployable (training scores only; pot_train is \
         exported); pot_stream_reference_static is the TranAD protocol (streams TEST scores); best_f1_ORACLE_* reads \
         TEST LABELS and is an upper bound, never a result.
+
+        The run is written into a hidden staging directory beside --out and moved into place when complete, so --out \
+        holds the previous run or the new one, never a mix. An existing --out is replaced only if it holds nothing but \
+        a previous run's files. Every option is checked before any data is loaded or any model trained.
         """
     )
 
@@ -37,7 +44,7 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Install a missing machine from this local mirror directory instead of the network.")
     var mirror: String?
 
-    @Option(help: "Comma-separated models: tranad, iforest.")
+    @Option(help: "Comma-separated models: tranad, iforest (each at most once).")
     var models: String = "tranad,iforest"
 
     @Option(help: "Output directory (default results/<dataset>).")
@@ -46,46 +53,60 @@ struct Evaluate: ParsableCommand {
     @OptionGroup(title: "TranAD model and training (--seed also seeds the Isolation Forest)")
     var tranad: TranADOptions
 
-    @Option(help: "Isolation Forest trees.")
-    var trees: Int = 100
+    @Option(parsing: .unconditional, help: "Isolation Forest trees (\(IsolationForest.Configuration.nEstimatorsRange)).", transform: TreeCount.parse)
+    var trees = TreeCount(100)
 
-    @Option(help: "Worker threads (default: all cores). Same seed and threads give the same numbers.")
-    var threads: Int?
+    @OptionGroup(title: "Threads")
+    var threadOptions: ThreadOptions
 
-    @Option(help: "POT risk q.")
-    var potQ: Double = 1e-5
+    @OptionGroup(title: "Thresholds")
+    var pot: EvaluatePOTOptions
 
-    @Option(help: "POT initial level (quantile of the calibration scores).")
-    var potLevel: Double = 0.99995
-
-    @Option(help: "POT threshold multiplier (the reference's SMD setting is 1.06).")
-    var potScale: Double = 1.06
-
-    @Option(help: "Percentile (0-100) of training scores reported as a second deployable threshold.")
-    var percentile: Double = 99
-
-    func validate() throws {
+    public func validate() throws {
         guard (machine == nil) != (dataDir == nil) else { throw ValidationError("give exactly one of --machine or --data-dir") }
         if let m = machine, !SMD.allMachines.contains(m) {
             throw ValidationError("unknown SMD machine '\(m)'; valid names: \(SMD.allMachines.joined(separator: ", "))")
         }
-        guard trees >= 1 else { throw ValidationError("--trees must be at least 1") }
-        if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1, got \(t)") }
-        guard (0...100).contains(percentile) else { throw ValidationError("--percentile must be in 0...100") }
-        for m in modelList where !["tranad", "iforest"].contains(m) {
-            throw ValidationError("unknown model '\(m)'; choose from tranad, iforest")
-        }
+        _ = try modelList()
+        do { try potParameters.validate() } catch let e as ThresholdError { throw ValidationError(e.description) }
     }
 
-    var modelList: [String] { models.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+    /// The models in order; unknown names and repeats are usage errors.
+    func modelList() throws -> [String] {
+        let list = models.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        var seen = Set<String>()
+        for m in list {
+            guard ["tranad", "iforest"].contains(m) else {
+                throw ValidationError("unknown model '\(m)' in --models \(models); choose from tranad, iforest")
+            }
+            guard seen.insert(m).inserted else {
+                throw ValidationError("--models names '\(m)' twice; each model is trained once per run (its files would collide)")
+            }
+        }
+        return list
+    }
 
-    func run() throws {
+    var potParameters: POTParameters { POTParameters(q: pot.potQ.value, level: pot.potLevel.value, scale: pot.potScale.value) }
+
+    public func run() throws {
+        let config = try tranad.makeConfig()
+        let outDir = out ?? "results/\(machine ?? ((dataDir ?? "") as NSString).standardizingPath.split(separator: "/").last.map(String.init) ?? "data")"
+        var inputs = [NamedPath("--data-root", dataRoot)]
+        if let d = dataDir { inputs = [NamedPath("--data-dir", d)] }
+        if let m = mirror { inputs.append(NamedPath("--mirror", m)) }
+        try checkOutputs([], directories: [NamedPath("--out", outDir)], inputs: inputs)
+        let staging = try EvaluationRunner.stage(outDir)   // refuses a non-replaceable --out before any work
         let dataset = try loadDataset()
         var detectors: [AnomalyDetector] = []
-        for m in modelList {
+        for m in try modelList() {
             switch m {
             case "tranad":
-                let d = TranADDetector(config: try tranad.makeConfig(), workers: threads)
+                do { try config.validate(features: dataset.dimensions, workers: threadOptions.count ?? min(ProcessInfo.processInfo.activeProcessorCount, TranADConfig.workersRange.upperBound)) }
+                catch let e as TranADConfigError { throw ValidationError(e.description) }
+                if config.window > dataset.train.rows {
+                    printErr("warning: --window \(config.window) is longer than the \(dataset.train.rows) training rows; every window starts with copies of row 0 (the reference's padding)")
+                }
+                let d = TranADDetector(config: config, workers: threadOptions.count)
                 let bar = LineProgress()
                 d.batchProgress = { p in
                     bar.update("tranad epoch \(p.epoch)/\(p.epochs)", done: p.batch, total: p.batches,
@@ -93,13 +114,12 @@ struct Evaluate: ParsableCommand {
                 }
                 detectors.append(d)
             default:
-                detectors.append(IsolationForestAnomalyDetector(configuration: .init(nEstimators: trees, seed: tranad.seed)))
+                detectors.append(IsolationForestAnomalyDetector(configuration: .init(nEstimators: trees.value, seed: tranad.seed)))
             }
         }
-        let plan = EvaluationPlan(pot: POTParameters(q: potQ, level: potLevel, scale: potScale), percentile: percentile)
-        let outDir = out ?? "results/\(dataset.name)"
-        let command = (["vigil"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
-        let outcome = try EvaluationRunner.run(dataset: dataset, detectors: detectors, plan: plan, outputDirectory: outDir,
+        let plan = EvaluationPlan(pot: potParameters, percentile: pot.percentile.value)
+        let command = (["vigil"] + VigilCLI.currentArguments).joined(separator: " ")
+        let outcome = try EvaluationRunner.run(dataset: dataset, detectors: detectors, plan: plan, staging: staging,
                                                vigilVersion: vigilVersion, command: command) { printErr($0) }
         print(outcome.report.markdown())
         print("wrote:")
@@ -109,7 +129,7 @@ struct Evaluate: ParsableCommand {
 
     private func loadDataset() throws -> AnomalyDataset {
         if let dir = dataDir { return try GenericDatasetLoader.load(directory: dir) }
-        let name = machine!
+        guard let name = machine else { throw ValidationError("give exactly one of --machine or --data-dir") }
         let loader = SMDLoader(root: dataRoot)
         if !loader.installedMachines().contains(name) {
             let man = try Manifest(contentsOf: dataRoot + "/MANIFEST.sha256")
@@ -123,6 +143,7 @@ struct Evaluate: ParsableCommand {
             }
         }
         let (ds, status) = try loader.loadWithStatus(name)
+        if case .rebuilt(let reason) = status { printErr("warning: \(name): the processed cache was rebuilt from the sources (\(reason))") }
         printErr("\(name): \(ds.train.rows) train rows, \(ds.test.rows) test rows, \(ds.dimensions) dims (cache: \(status))")
         return ds
     }
