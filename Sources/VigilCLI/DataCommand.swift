@@ -91,10 +91,7 @@ struct DataDownload: ParsableCommand {
             ?? .network(URLSessionTransport(timeout: 60), RetryPolicy(maxAttempts: retries))
         let installer = SMDInstaller(manifest: man, destination: dest, source: source, progress: StderrProgressBar())
         let report: SMDInstallReport
-        do { report = try installer.install(machines: names) } catch let e as DataError {
-            printErr("error: \(e.description)")
-            throw ExitCode(1)
-        }
+        report = try installer.install(machines: names)
 
         let from = mirror.map { "mirror \($0)" } ?? "OmniAnomaly (HTTPS)"
         if report.fetched.isEmpty && report.failures.isEmpty {
@@ -115,8 +112,10 @@ struct DataDownload: ParsableCommand {
             for (m, e) in report.unavailable where explicitlyNamed { printErr("error: \(m): \(e.description)") }
         }
         for (path, e) in report.failures { printErr("error: \(path): \(e.description)") }
-        let failed = !report.failures.isEmpty || (!report.unavailable.isEmpty && (strict || explicitlyNamed))
-        if failed { throw ExitCode(1) }
+        if !report.failures.isEmpty { throw CLIError("\(report.failures.count) file(s) failed verification or could not be written (see above)") }
+        if !report.unavailable.isEmpty && (strict || explicitlyNamed) {
+            throw CLIError("\(report.unavailable.count) machine(s) unavailable from \(from): \(report.unavailable.map(\.machine).joined(separator: ", "))")
+        }
     }
 }
 
@@ -155,7 +154,7 @@ struct DataPrepare: ParsableCommand {
         guard !names.isEmpty else {
             throw ValidationError("no SMD machine is installed under \(root); run `vigil data download smd --mirror DIR` first")
         }
-        var failed = false
+        var failed: [String] = []
         for (i, m) in names.enumerated() {
             if force { try? FileManager.default.removeItem(atPath: loader.cachePath(for: m)) }   // rebuilt below, atomically
             printErr("[\(i + 1)/\(names.count)] \(m)…")
@@ -165,11 +164,11 @@ struct DataPrepare: ParsableCommand {
                 let anomalies = ds.labels.reduce(0) { $0 + Int($1) }
                 print("\(m): train \(ds.train.rows)x\(ds.train.cols), test \(ds.test.rows)x\(ds.test.cols), \(anomalies) anomalous test rows (\(String(format: "%.2f", 100 * Double(anomalies) / Double(max(ds.test.rows, 1))))%), \(status) -> \(loader.cachePath(for: m))")
             } catch {
-                printErr("error: \(error)")
-                failed = true
+                printErr("error: \(m): \(error)")
+                failed.append(m)
             }
         }
-        if failed { throw ExitCode(1) }
+        if !failed.isEmpty { throw CLIError("\(failed.count) machine(s) could not be prepared: \(failed.joined(separator: ", ")) (see above)") }
     }
 }
 
@@ -194,10 +193,7 @@ struct DataInfo: ParsableCommand {
     func run() throws {
         if let dir {
             let ds: AnomalyDataset
-            do { ds = try GenericDatasetLoader.load(directory: dir) } catch let e as DataError {
-                printErr("error: \(e.description)")
-                throw ExitCode(1)
-            }
+            ds = try GenericDatasetLoader.load(directory: dir)
             let anomalies = ds.labels.reduce(0) { $0 + Int($1) }
             print("\(ds.name): train \(ds.train.rows)x\(ds.train.cols), test \(ds.test.rows)x\(ds.test.cols), \(anomalies) anomalous test rows, per-dimension labels: \(ds.interpretationLabels == nil ? "no" : "yes")")
             print("norm_min: \(ds.normMin.map { String(format: "%.6g", $0) }.joined(separator: " "))")

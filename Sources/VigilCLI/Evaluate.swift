@@ -124,7 +124,9 @@ public struct Evaluate: ParsableCommand {
         print(outcome.report.markdown())
         print("wrote:")
         for f in outcome.files { print("  \(f)") }
-        if !outcome.failures.isEmpty { throw ExitCode(1) }
+        if !outcome.failures.isEmpty {
+            throw CLIError("model(s) failed: \(outcome.failures.keys.sorted().joined(separator: ", ")) (reasons above and in report.md)")
+        }
     }
 
     private func loadDataset() throws -> AnomalyDataset {

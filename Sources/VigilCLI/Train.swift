@@ -82,12 +82,12 @@ public struct Train: ParsableCommand {
             stats = s
         }
         let matrix = raw
-        if config.window > matrix.rows {
-            printErr("warning: --window \(config.window) is longer than the \(matrix.rows) training rows; every window starts with copies of row 0 (the reference's padding)")
-        }
         let trainer: TranADTrainer
         do { trainer = try TranADTrainer(features: matrix.cols, config: config, workers: threads) } catch let e as TranADConfigError {
             throw ValidationError(e.description)
+        }
+        if config.window > matrix.rows {
+            printErr("warning: --window \(config.window) is longer than the \(matrix.rows) training rows; every window starts with copies of row 0 (the reference's padding)")
         }
         printErr("vigil train: \(matrix.rows) rows × \(matrix.cols) features from \(train); \(config.precision.rawValue), alignment \(config.alignment.rawValue), \(config.epochs) epochs")
         let bar = LineProgress()

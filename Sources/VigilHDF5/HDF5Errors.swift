@@ -73,11 +73,10 @@ private let walkCallback: H5E_walk2_t = { _, errDesc, clientData in
     let box = Unmanaged<ErrorStackMessages>.fromOpaque(clientData).takeUnretainedValue()
     let e = errDesc.pointee
     var text = e.desc.map { String(cString: $0) } ?? ""
-    var buf = [CChar](repeating: 0, count: 256)
-    var type = H5E_MINOR
-    if H5Eget_msg(e.min_num, &type, &buf, buf.count) > 0 {
-        let minor = String(cString: buf)
-        if !minor.isEmpty && !text.contains(minor) { text += text.isEmpty ? minor : " (\(minor))" }
+    if text.isEmpty {   // no description: use the minor error's text ("No space left on device", …)
+        var buf = [CChar](repeating: 0, count: 256)
+        var type = H5E_MINOR
+        if H5Eget_msg(e.min_num, &type, &buf, buf.count) > 0 { text = String(cString: buf) }
     }
     if !text.isEmpty { box.lines.append(text) }
     return 0

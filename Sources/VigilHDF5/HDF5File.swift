@@ -124,6 +124,9 @@ public final class HDF5File {
     public init(path: String, mode: Mode) throws {
         self.path = path
         self.mode = mode
+        if mode == .readOnly && access(path, R_OK) != 0 {   // the system's reason is clearer than HDF5's
+            throw HDF5Error.cannotOpen(file: path, mode: "\(mode)", reason: "\(FileError.systemMessage(errno))")
+        }
         let opened: (hid_t, String) = withHDF5 {
             let id: hid_t
             switch mode {
