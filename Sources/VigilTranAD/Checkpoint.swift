@@ -9,13 +9,20 @@ import VigilHDF5
 /// Layout: `/<state_dict key>` (e.g. `/transformer_encoder.layers.0.self_attn.in_proj_weight`) in the model's
 /// precision; `/normalization/min`, `/normalization/max` (F,) when given — each dataset with a `sha256` attribute
 /// (`HDF5File.checksum`: over kind, shape and little-endian values); root attributes `format`, `version`,
-/// `features` (+ `features_sha256`), `parameter_count`, `config_json` (+ `config_json_sha256`), `history_json`,
-/// `threads` and one per option. `load` verifies every checksum and refuses a mismatch naming the dataset.
+/// `features`, `parameter_count`, `config_json` (+ `config_json_sha256`), `layout_json` (+ `layout_json_sha256`:
+/// `{"features": F, "normalization": true|false}`, what `load` requires to be present), `history_json`, `threads`
+/// and one per option. `load` verifies every checksum and refuses a mismatch or a missing dataset, naming it.
 public enum TranADCheckpoint {
     /// Value of the root `format` attribute.
     public static let format = "vigil-tranad"
     /// Layout version (2: per-dataset and configuration checksums).
     public static let version = 2
+
+    /// What a checkpoint holds besides the parameters (stored checksummed as `layout_json`).
+    struct Layout: Codable {
+        var features: Int
+        var normalization: Bool
+    }
 
     /// Writes `trainer`'s parameters and configuration (and the min-max statistics when given) to `path`,
     /// atomically (temporary sibling, fsync, rename).
@@ -42,7 +49,8 @@ public enum TranADCheckpoint {
         try file.setAttribute("format", string: format)
         try file.setAttribute("version", int: version)
         try file.setAttribute("features", int: trainer.features)
-        try file.setAttribute("features_sha256", string: HDF5File.attributeChecksum(name: "features", value: String(trainer.features)))
+        let layout = Layout(features: trainer.features, normalization: normMin != nil && normMax != nil)
+        try file.setChecksummedAttribute("layout_json", string: String(decoding: try enc.encode(layout), as: UTF8.self))
         try file.setAttribute("parameter_count", int: trainer.parameterCount)
         try file.setChecksummedAttribute("config_json", string: String(decoding: try enc.encode(c), as: UTF8.self))
         try file.setAttribute("history_json", string: String(decoding: try enc.encode(trainer.history), as: UTF8.self))
@@ -68,20 +76,17 @@ public enum TranADCheckpoint {
         }
         let v = try file.intAttribute("version")
         guard v == version else { throw TranADError.unsupportedCheckpointVersion(path: path, version: v) }
-        let features = try file.intAttribute("features")
-        let stored = try file.stringAttribute("features_sha256")
-        guard stored == HDF5File.attributeChecksum(name: "features", value: String(features)) else {
-            throw TranADError.corruptCheckpoint(path: path, reason: "attribute /@features does not match its sha256")
-        }
-        let config: TranADConfig
+        let config: TranADConfig, layout: Layout
         do {
             config = try JSONDecoder().decode(TranADConfig.self, from: Data(try file.verifiedStringAttribute("config_json").utf8))
-        } catch let e as DecodingError {
-            throw TranADError.corruptCheckpoint(path: path, reason: "config_json cannot be decoded (\(e.localizedDescription))")
+            layout = try JSONDecoder().decode(Layout.self, from: Data(try file.verifiedStringAttribute("layout_json").utf8))
+        } catch is DecodingError {
+            throw TranADError.corruptCheckpoint(path: path, reason: "config_json or layout_json cannot be decoded")
         }
+        let features = layout.features
         let trainer = try TranADTrainer(features: features, config: config, workers: workers)
         var values: [String: [Double]] = [:]
-        for (name, shape) in trainer.namedParameterShapes where file.contains("/" + name) {
+        for (name, shape) in trainer.namedParameterShapes {   // a missing (or renamed) dataset is reported by readVerified
             let r = try file.readVerified(Double.self, from: "/" + name)
             guard r.shape == shape else {
                 throw TranADError.corruptCheckpoint(path: path, reason: "parameter '\(name)' has shape \(r.shape), the model needs \(shape)")
@@ -91,7 +96,7 @@ public enum TranADCheckpoint {
         do { try trainer.loadParameters(values) } catch TranADError.corruptCheckpoint(_, let reason) {
             throw TranADError.corruptCheckpoint(path: path, reason: reason)
         }
-        guard file.contains("/normalization/min") else { return (trainer, nil, nil) }
+        guard layout.normalization else { return (trainer, nil, nil) }
         let lo = try file.readVerified(Double.self, from: "/normalization/min").values
         let hi = try file.readVerified(Double.self, from: "/normalization/max").values
         guard lo.count == features, hi.count == features, (lo + hi).allSatisfy({ $0.isFinite }) else {

@@ -80,6 +80,27 @@ final class LoaderTests: XCTestCase {
         XCTAssertEqual(third, second)
     }
 
+    /// A cache whose arrays were damaged after it was written (sources unchanged, file still valid HDF5) is detected
+    /// by its per-array sha256 and rebuilt from the sources; every byte of the train array is covered.
+    func testCacheWithDamagedArrayIsRebuilt() throws {
+        let dir = try TempDir()
+        try fixture.write(to: dir, root: "SMD", machine: "machine-1-1")
+        let loader = SMDLoader(root: dir.sub("SMD"))
+        let good = try loader.load("machine-1-1")
+        let cache = loader.cachePath(for: "machine-1-1")
+        // Flip one bit of one stored training value in place (locate its 8 bytes in the file).
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: cache)))
+        let needle = withUnsafeBytes(of: good.train.values[5].bitPattern.littleEndian) { Array($0) }
+        let at = try XCTUnwrap((0...(bytes.count - 8)).first { Array(bytes[$0..<($0 + 8)]) == needle })
+        bytes[at] ^= 0x01
+        try Data(bytes).write(to: URL(fileURLWithPath: cache))
+        let (again, status) = try loader.loadWithStatus("machine-1-1")
+        guard case .rebuilt(let reason) = status else { return XCTFail("a damaged cache was reused: \(status)") }
+        XCTAssertTrue(reason.contains("train is damaged"), reason)
+        XCTAssertEqual(again, good)
+        XCTAssertEqual(try loader.loadWithStatus("machine-1-1").cache, .reused, "the rebuilt cache verifies")
+    }
+
     func testLoaderErrors() throws {
         let dir = try TempDir()
         try fixture.write(to: dir, root: "SMD", machine: "machine-1-1", gzip: true)
