@@ -149,7 +149,7 @@ public struct SMDLoader {
     /// Reads a cache; fails with a reason when it is unreadable, of another format, or its sources differ.
     static func readCache(_ path: String, machine: String, expectedSHA: [String: String]) -> Result<AnomalyDataset, CacheMiss> {
         do {
-            let f = try HDF5File(path: path, mode: .readOnly)
+            let f = try HDF5File.openSealed(path)
             defer { try? f.close() }
             guard (try? f.stringAttribute("format")) == cacheFormat else { return .failure(CacheMiss("format changed")) }
             for (role, sha) in expectedSHA.sorted(by: { $0.key < $1.key }) {

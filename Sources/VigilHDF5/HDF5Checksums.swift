@@ -37,6 +37,7 @@ extension HDF5File {
     public func writeChecksummed<T: HDF5Scalar>(_ values: [T], shape: [Int], to path: String) throws {
         try write(values, shape: shape, to: path)
         try setAttribute(Self.checksumAttribute, string: Self.checksum(values, shape: shape), at: path)
+        try recordExtent(values, path: path)
     }
 
     /// Reads a dataset written by `writeChecksummed` as `T`, after verifying its stored checksum over the values in
@@ -113,9 +114,9 @@ extension HDF5Storable {
         try HDF5File.write(to: path) { f in try write(to: f, group: Self.hdf5Group) }
     }
 
-    /// Reads a value from the HDF5 file at `path`, group `hdf5Group`.
+    /// Reads a value from the sealed HDF5 file at `path` (`HDF5File.openSealed`), group `hdf5Group`.
     public init(contentsOf path: String) throws {
-        let f = try HDF5File(path: path, mode: .readOnly)
+        let f = try HDF5File.openSealed(path)
         try self.init(from: f, group: Self.hdf5Group)
         try f.close()
     }

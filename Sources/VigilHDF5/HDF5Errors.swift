@@ -23,6 +23,8 @@ public enum HDF5Error: Error, CustomStringConvertible, Equatable {
     case closed(file: String)
     /// A dataset or attribute read with verification has no stored checksum.
     case missingChecksum(file: String, path: String)
+    /// A file that must carry Vigil's seal does not.
+    case notSealed(file: String)
 
     public var description: String {
         switch self {
@@ -42,6 +44,8 @@ public enum HDF5Error: Error, CustomStringConvertible, Equatable {
             return "HDF5: '\(file)' is open read-only; open it with .readWrite or .truncate to write"
         case let .closed(file):
             return "HDF5: '\(file)' was already closed"
+        case let .notSealed(file):
+            return "\(file) carries no Vigil seal (its first 512 bytes): it was not written by this version of vigil, or its first bytes are damaged; write it again with this version"
         case let .missingChecksum(file, path):
             return "HDF5: '\(path)' in '\(file)' has no stored sha256, so it cannot be verified; it was written by an older Vigil or another tool: write it again with this version"
         }

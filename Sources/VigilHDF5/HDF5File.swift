@@ -119,16 +119,43 @@ public final class HDF5File {
     /// The mode the file was opened with.
     public let mode: Mode
     var fileID: hid_t
+    /// Whether the file is being written with a seal (`HDF5File.write(to:)`), and its checksummed datasets' extents.
+    let sealed: Bool
+    var extents: [HDF5Seal.Extent] = []
+    /// For files opened read-only: whether the file carried a seal that verified.
+    public private(set) var sealStatus: HDF5Seal.Status = .unsealed
 
-    /// Opens or creates `path` according to `mode`.
-    public init(path: String, mode: Mode) throws {
+    /// Opens or creates `path` according to `mode`. A read-only open of a sealed file verifies the seal first and
+    /// refuses a damaged file before libhdf5 reads it (`HDF5Seal.verify`).
+    public convenience init(path: String, mode: Mode) throws {
+        try self.init(path: path, mode: mode, sealed: false, requireSeal: false)
+    }
+
+    /// Opens a file Vigil wrote with `HDF5File.write(to:)` for reading: the seal must be present and match, so
+    /// libhdf5 never parses a damaged or foreign file.
+    public static func openSealed(_ path: String) throws -> HDF5File {
+        try HDF5File(path: path, mode: .readOnly, sealed: false, requireSeal: true)
+    }
+
+    private init(path: String, mode: Mode, sealed: Bool, requireSeal: Bool) throws {
         self.path = path
         self.mode = mode
-        if mode == .readOnly && access(path, R_OK) != 0 {   // the system's reason is clearer than HDF5's
-            throw HDF5Error.cannotOpen(file: path, mode: "\(mode)", reason: "\(FileError.systemMessage(errno))")
+        self.sealed = sealed
+        if mode == .readOnly {
+            guard access(path, R_OK) == 0 else {   // the system's reason is clearer than HDF5's
+                throw HDF5Error.cannotOpen(file: path, mode: "\(mode)", reason: "\(FileError.systemMessage(errno))")
+            }
+            sealStatus = try HDF5Seal.verify(path: path)
+            if requireSeal && sealStatus != .verified { throw HDF5Error.notSealed(file: path) }
         }
         let opened: (hid_t, String) = withHDF5 {
             let id: hid_t
+            var fcpl = H5P_DEFAULT_ID
+            if sealed {
+                fcpl = H5Pcreate(H5P_CLS_FILE_CREATE_ID_g)
+                if fcpl < 0 || H5Pset_userblock(fcpl, hsize_t(HDF5Seal.userBlockSize)) < 0 { return (-1, drainErrorStack()) }
+            }
+            defer { if sealed && fcpl >= 0 { _ = H5Pclose(fcpl) } }
             switch mode {
             case .readOnly:
                 id = H5Fopen(path, H5F_ACC_RDONLY_FLAG, H5P_DEFAULT_ID)
@@ -139,7 +166,7 @@ public final class HDF5File {
                     id = H5Fcreate(path, H5F_ACC_TRUNC_FLAG, H5P_DEFAULT_ID, H5P_DEFAULT_ID)
                 }
             case .truncate:
-                id = H5Fcreate(path, H5F_ACC_TRUNC_FLAG, H5P_DEFAULT_ID, H5P_DEFAULT_ID)
+                id = H5Fcreate(path, H5F_ACC_TRUNC_FLAG, fcpl, H5P_DEFAULT_ID)
             }
             return (id, id < 0 ? drainErrorStack() : "")
         }
@@ -147,16 +174,18 @@ public final class HDF5File {
         self.fileID = opened.0
     }
 
-    /// Creates the HDF5 file `path` atomically: `body` fills a new file at a temporary sibling, which is closed
-    /// (flush checked), fsynced and renamed over `path` (see `AtomicFile`). On any error nothing is left behind.
+    /// Creates the HDF5 file `path` atomically and sealed: `body` fills a new file at a temporary sibling, which is
+    /// closed (flush checked), sealed (`HDF5Seal`: sha256 of every byte in the user block), fsynced and renamed over
+    /// `path` (see `AtomicFile`). On any error nothing is left behind.
     public static func write(to path: String, _ body: (HDF5File) throws -> Void) throws {
         try AtomicFile.write(to: path) { tmp in
-            let f = try HDF5File(path: tmp, mode: .truncate)
+            let f = try HDF5File(path: tmp, mode: .truncate, sealed: true, requireSeal: false)
             do { try body(f) } catch {
                 try? f.close()
                 throw error
             }
             try f.close()
+            try HDF5Seal.seal(path: tmp, extents: f.extents)
         }
     }
 

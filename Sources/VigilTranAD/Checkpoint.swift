@@ -69,7 +69,7 @@ public enum TranADCheckpoint {
     /// dataset's and the configuration's checksum is verified (`FileError.checksumMismatch` names the damaged one).
     public static func load(path: String, workers: Int? = nil) throws
         -> (trainer: TranADTrainer, normMin: [Double]?, normMax: [Double]?) {
-        let file = try HDF5File(path: path, mode: .readOnly)
+        let file = try HDF5File.openSealed(path)   // every byte verified before libhdf5 parses the file
         defer { try? file.close() }
         guard file.hasAttribute("format"), (try? file.stringAttribute("format")) == format else {
             throw TranADError.notACheckpoint(path: path)

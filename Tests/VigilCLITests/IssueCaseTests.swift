@@ -70,17 +70,14 @@ final class IssueCaseTests: XCTestCase {
 
     func testDamagedCheckpointNamesTheDataset() throws {
         let ck = checkpoint()
-        // Rewrite one parameter's values through HDF5 (same shape) keeping its old checksum: a silent change before.
-        do {
-            let f = try HDF5File(path: ck, mode: .readWrite)
-            let name = "/transformer_encoder.layers.0.linear1.bias"
-            let old = try f.stringAttribute("sha256", at: name)
-            var v = try f.read(Float.self, from: name).values
-            v[0] += 0.5
-            try f.write(v, shape: [v.count], to: name)
-            try f.setAttribute("sha256", string: old, at: name)
-            try f.close()
-        }
+        // Flip one bit of one stored value of a parameter: before, this loaded silently and changed the scores.
+        let name = "/transformer_encoder.layers.0.linear1.bias"
+        let v = try HDF5File.openSealed(ck).read(Float.self, from: name).values
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: ck)))
+        let needle = v.flatMap { x in withUnsafeBytes(of: x.bitPattern.littleEndian) { Array($0) } }
+        let at = try XCTUnwrap((0...(bytes.count - needle.count)).first { Array(bytes[$0..<($0 + needle.count)]) == needle })
+        bytes[at + 5] ^= 0x04
+        try Data(bytes).write(to: URL(fileURLWithPath: ck))
         let m = vigil(["score", "--checkpoint", ck, "--input", train, "--out", dir.sub("s.txt")], expect: 1)
         XCTAssertTrue(m.hasPrefix("Error: \(ck): /transformer_encoder.layers.0.linear1.bias is damaged (sha256 "), m)
         XCTAssertTrue(m.contains("restore it from a copy or write it again"), m)

@@ -37,12 +37,15 @@ final class HDF5SafetyTests: XCTestCase {
         try f.close()
     }
 
+    /// Per-dataset checksums on an unsealed file (tampered through the HDF5 API, so libhdf5 can parse it).
     func testMismatchAndMissingChecksumAreNamed() throws {
         let p = file()
-        try HDF5File.write(to: p) { f in
+        do {
+            let f = try HDF5File(path: p, mode: .truncate)
             try f.writeChecksummed([Double(1), 2, 3], shape: [3], to: "params/a")
             try f.write([Double(1)], shape: [1], to: "plain")
             try f.setChecksummedAttribute("cfg", string: "x")
+            try f.close()
         }
         do {   // tamper through the API: same shape, other values; and another attribute value
             let f = try HDF5File(path: p, mode: .readWrite)
@@ -67,6 +70,41 @@ final class HDF5SafetyTests: XCTestCase {
         }
         XCTAssertThrowsError(try f.verifiedStringAttribute("cfg")) { e in
             XCTAssertTrue("\(e)".contains("attribute /@cfg is damaged"), "\(e)")
+        }
+    }
+
+    /// A sealed file is verified before libhdf5 parses it: a flipped byte in a dataset's values names the dataset,
+    /// one in the metadata says so, and a truncated file is refused by size.
+    func testSealNamesDamage() throws {
+        let p = file()
+        let values = (0..<64).map { Double($0) * 0.25 + 1000 }
+        try HDF5File.write(to: p) { f in
+            try f.writeChecksummed(values, shape: [8, 8], to: "group/weights")
+            try f.writeChecksummed([Int32(7)], shape: [1], to: "other")
+        }
+        XCTAssertEqual(try HDF5File.openSealed(p).sealStatus, .verified)
+        XCTAssertEqual(try HDF5File.openSealed(p).read(Double.self, from: "group/weights").values, values)
+        let good = [UInt8](try Data(contentsOf: URL(fileURLWithPath: p)))
+        XCTAssertEqual(Array(good[0..<18]), Array("VIGIL-HDF5-SEAL 1\n".utf8))
+        // The extent recorded for the dataset is where its bytes are.
+        let needle = withUnsafeBytes(of: values[3].bitPattern.littleEndian) { Array($0) }
+        let at = try XCTUnwrap((0...(good.count - 8)).first { Array(good[$0..<($0 + 8)]) == needle })
+        var bad = good
+        bad[at + 2] ^= 0x10
+        try Data(bad).write(to: URL(fileURLWithPath: p))
+        XCTAssertThrowsError(try HDF5File.openSealed(p)) { e in
+            guard case let .checksumMismatch(_, object, _, _)? = e as? FileError else { return XCTFail("\(e)") }
+            XCTAssertEqual(object, "/group/weights")
+        }
+        bad = good
+        bad[512 + 20] ^= 0x01   // the superblock (it follows the 512-byte user block), not a dataset's values
+        try Data(bad).write(to: URL(fileURLWithPath: p))
+        XCTAssertThrowsError(try HDF5File(path: p, mode: .readOnly)) { e in
+            XCTAssertTrue("\(e)".contains("its HDF5 metadata (structure, attributes or names) is damaged"), "\(e)")
+        }
+        try Data(good.dropLast(100)).write(to: URL(fileURLWithPath: p))
+        XCTAssertThrowsError(try HDF5File.openSealed(p)) { e in
+            XCTAssertTrue("\(e)".contains("its size differs from the size it was sealed with"), "\(e)")
         }
     }
 
@@ -103,15 +141,17 @@ final class HDF5SafetyTests: XCTestCase {
     /// before any allocation.
     func testHugeHeaderShapeIsRefusedBeforeAllocation() throws {
         let p = file()
-        let marker: [UInt64] = [0x0123_4567_89AB_CDEF]
-        try HDF5File.write(to: p) { f in try f.write([Double](repeating: 0, count: 6), shape: [3, 2], to: "x") }
+        do {   // unsealed, so libhdf5 parses the patched header (a sealed file is refused before: testSealNamesDamage)
+            let f = try HDF5File(path: p, mode: .truncate)
+            try f.write([Double](repeating: 0, count: 6), shape: [3, 2], to: "x")
+            try f.close()
+        }
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: p)))
         // The dataspace message stores dims as 8-byte little-endian values 3 then 2 (then the max dims).
         let pattern: [UInt8] = [3, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0]
         guard let at = (0...(bytes.count - pattern.count)).first(where: { Array(bytes[$0..<($0 + pattern.count)]) == pattern }) else {
             return XCTFail("dataspace dims not found")
         }
-        _ = marker
         bytes[at + 7] = 0x40   // 3 → 3 + 2^62
         try Data(bytes).write(to: URL(fileURLWithPath: p))
         let f = try HDF5File(path: p, mode: .readOnly)
