@@ -13,6 +13,9 @@ import VigilIO
 /// One-time library initialisation: open the library and silence HDF5's own error printing
 /// (failures surface as `HDF5Error` with the error stack's messages instead).
 private let hdf5Initialized: Bool = {
+    // No library teardown at exit: after a failed H5Fclose (e.g. a full disk when writing with the non-atomic
+    // .truncate mode) HDF5's exit handler dereferences the half-closed file and crashes the process.
+    _ = H5dont_atexit()
     _ = H5open()
     _ = H5Eset_auto2(hid_t(0) /* H5E_DEFAULT */, nil, nil)
     return true
@@ -137,6 +140,40 @@ public final class HDF5File {
         try HDF5File(path: path, mode: .readOnly, sealed: false, requireSeal: true)
     }
 
+    /// A new file held in memory (HDF5's core driver, no backing store) with the seal's user block; the disk is
+    /// touched only by `write(to:)` through `AtomicFile`, so a full disk is a Swift error, never a libhdf5 failure.
+    private init(memoryImageNamed name: String) throws {
+        path = name
+        mode = .truncate
+        sealed = true
+        let opened: (hid_t, String) = withHDF5 {
+            let fcpl = H5Pcreate(H5P_CLS_FILE_CREATE_ID_g), fapl = H5Pcreate(H5P_CLS_FILE_ACCESS_ID_g)
+            defer { if fcpl >= 0 { _ = H5Pclose(fcpl) }; if fapl >= 0 { _ = H5Pclose(fapl) } }
+            guard fcpl >= 0, fapl >= 0, H5Pset_userblock(fcpl, hsize_t(HDF5Seal.userBlockSize)) >= 0,
+                  H5Pset_fapl_core(fapl, 1 << 20, false) >= 0 else { return (-1, drainErrorStack()) }
+            let memoryName = "vigil-memory-\(UUID().uuidString).h5"
+            let id = H5Fcreate(memoryName, H5F_ACC_TRUNC_FLAG, fcpl, fapl)
+            return (id, id < 0 ? drainErrorStack() : "")
+        }
+        guard opened.0 >= 0 else { throw HDF5Error.cannotOpen(file: name, mode: "in-memory", reason: opened.1) }
+        fileID = opened.0
+    }
+
+    /// Flushes an in-memory file, returns its bytes and closes it.
+    private func closeReturningImage() throws -> [UInt8] {
+        try withHDF5 {
+            let fid = try openID()
+            try ok(H5Fflush(fid, H5F_SCOPE_GLOBAL), "flush", "/")
+            let size = H5Fget_file_image(fid, nil, 0)
+            guard size > 0 else { throw HDF5Error.operationFailed(file: path, path: "/", operation: "reading the file image", reason: drainErrorStack()) }
+            var image = [UInt8](repeating: 0, count: size)
+            let got = image.withUnsafeMutableBytes { H5Fget_file_image(fid, $0.baseAddress, size) }
+            guard got == size else { throw HDF5Error.operationFailed(file: path, path: "/", operation: "reading the file image", reason: drainErrorStack()) }
+            try close()
+            return image
+        }
+    }
+
     private init(path: String, mode: Mode, sealed: Bool, requireSeal: Bool) throws {
         self.path = path
         self.mode = mode
@@ -174,19 +211,19 @@ public final class HDF5File {
         self.fileID = opened.0
     }
 
-    /// Creates the HDF5 file `path` atomically and sealed: `body` fills a new file at a temporary sibling, which is
-    /// closed (flush checked), sealed (`HDF5Seal`: sha256 of every byte in the user block), fsynced and renamed over
-    /// `path` (see `AtomicFile`). On any error nothing is left behind.
+    /// Creates the HDF5 file `path` atomically and sealed: `body` fills a new file built in memory, whose bytes are
+    /// sealed (`HDF5Seal`: sha256 of every byte, in the user block) and written with `AtomicFile` (temporary sibling,
+    /// fsync, rename). libhdf5 never writes to the disk, so a full disk is a clean `FileError`; on any error nothing
+    /// is left behind.
     public static func write(to path: String, _ body: (HDF5File) throws -> Void) throws {
-        try AtomicFile.write(to: path) { tmp in
-            let f = try HDF5File(path: tmp, mode: .truncate, sealed: true, requireSeal: false)
-            do { try body(f) } catch {
-                try? f.close()
-                throw error
-            }
-            try f.close()
-            try HDF5Seal.seal(path: tmp, extents: f.extents)
+        _ = try Paths.outputFile(path)   // refuse a FIFO, device or missing directory before building anything
+        let f = try HDF5File(memoryImageNamed: path)
+        do { try body(f) } catch {
+            try? f.close()
+            throw error
         }
+        let image = try f.closeReturningImage()
+        try AtomicFile.write(try HDF5Seal.seal(image: image, extents: f.extents, path: path), to: path)
     }
 
     deinit { try? close() }

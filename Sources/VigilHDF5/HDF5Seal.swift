@@ -30,36 +30,30 @@ public enum HDF5Seal {
         var sha256: String
     }
 
-    /// Writes the seal into a closed HDF5 file created with a 512-byte user block.
-    static func seal(path: String, extents: [Extent]) throws {
-        var bytes = [UInt8]()
-        do { try SHA256Hasher.forEachChunk(of: path) { bytes.append(contentsOf: $0) } }
-        guard bytes.count >= userBlockSize else {
-            throw FileError.failed(operation: "sealing", path: path, reason: "the HDF5 file is shorter than its user block")
+    /// The bytes of a sealed file: the HDF5 `image` (made with a 512-byte user block) with the seal header written
+    /// into its user block and the damage map appended.
+    static func seal(image: [UInt8], extents: [Extent], path: String) throws -> [UInt8] {
+        // libhdf5's file image may or may not include the user block: the HDF5 signature tells where the body starts.
+        let signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
+        let body: ArraySlice<UInt8>
+        if image.count >= 8 && Array(image[0..<8]) == signature {
+            body = image[...]
+        } else if image.count >= userBlockSize + 8 && Array(image[userBlockSize..<(userBlockSize + 8)]) == signature {
+            body = image[userBlockSize...]
+        } else {
+            throw FileError.failed(operation: "sealing", path: path, reason: "the HDF5 image has no superblock where expected")
         }
-        let body = bytes[userBlockSize...]
         let map = try JSONEncoder().encode(extents)
         let header = magic + "body_size \(body.count)\nbody_sha256 \(SHA256Hasher.hex(of: body))\n"
             + "map_size \(map.count)\nmap_sha256 \(SHA256Hasher.hex(of: map))\n"
         var block = Array(header.utf8)
         guard block.count < userBlockSize else { throw FileError.failed(operation: "sealing", path: path, reason: "seal header too long") }
         block += [UInt8](repeating: 0, count: userBlockSize - block.count)
-        let fd = open(path, O_WRONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw FileError.system(operation: "sealing", path: path, errno: errno) }
-        defer { close(fd) }
-        func put(_ b: [UInt8], at offset: Int) throws {
-            var done = 0
-            while done < b.count {
-                let n = b.withUnsafeBytes { pwrite(fd, $0.baseAddress! + done, b.count - done, off_t(offset + done)) }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw FileError.system(operation: "sealing", path: path, errno: errno)
-                }
-                done += n
-            }
-        }
-        try put(Array(map), at: bytes.count)
-        try put(block, at: 0)
+        var out = block
+        out.reserveCapacity(image.count + map.count)
+        out += body
+        out += map
+        return out
     }
 
     /// The result of checking a file's seal.
