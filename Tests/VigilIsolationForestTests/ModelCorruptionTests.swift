@@ -56,5 +56,6 @@ final class ModelCorruptionTests: XCTestCase {
             }
         }
         XCTAssertGreaterThan(errors, positions.count / 10, "most flips hit data, checksums or metadata")
+        print("forest model flips: \(positions.count) of \(bytes.count) bytes, \(errors) refused, \(positions.count - errors) loaded identical")
     }
 }

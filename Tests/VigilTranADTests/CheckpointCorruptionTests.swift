@@ -56,6 +56,7 @@ final class CheckpointCorruptionTests: XCTestCase {
             }
         }
         XCTAssertEqual(errors + identical, positions.count)
+        print("checkpoint flips: \(positions.count) of \(bytes.count) bytes, \(errors) refused, \(identical) loaded identical values")
         XCTAssertGreaterThan(errors, positions.count / 10, "most flips hit data, checksums or metadata")
     }
 }
