@@ -58,8 +58,12 @@ struct CLIError: Error, CustomStringConvertible {
 
 /// The check every command runs before any work (`OutputGuard`): an output that is an input, is given twice, is a
 /// FIFO/device/directory, or sits in a missing directory is a usage error (exit 64).
+/// Temporary files of killed writers (dead process, this host) beside each output are removed.
 func checkOutputs(_ outputs: [NamedPath], directories: [NamedPath] = [], inputs: [NamedPath]) throws {
     do { try OutputGuard.check(outputs: outputs, outputDirectories: directories, inputs: inputs) } catch let e as FileError {
         throw ValidationError(e.description)
+    }
+    for o in outputs {
+        if let real = try? Paths.outputFile(o.path) { StaleFiles.removeStale(in: (real as NSString).deletingLastPathComponent) }
     }
 }
