@@ -119,8 +119,14 @@ public struct Evaluate: ParsableCommand {
         }
         let plan = EvaluationPlan(pot: potParameters, percentile: pot.percentile.value)
         let command = (["vigil"] + VigilCLI.currentArguments).joined(separator: " ")
-        let outcome = try EvaluationRunner.run(dataset: dataset, detectors: detectors, plan: plan, staging: staging,
-                                               vigilVersion: vigilVersion, command: command) { printErr($0) }
+        let stagingPath = staging.path, shown = "\(outDir) (being built in \((stagingPath as NSString).lastPathComponent))"
+        let outcome: EvaluationRunner.Outcome
+        do {
+            outcome = try EvaluationRunner.run(dataset: dataset, detectors: detectors, plan: plan, staging: staging,
+                                               vigilVersion: vigilVersion, command: command) { printErr($0.replacingOccurrences(of: stagingPath, with: outDir)) }
+        } catch {   // name the output directory the user gave, not the hidden staging path
+            throw CLIError("\(error)".replacingOccurrences(of: stagingPath, with: shown))
+        }
         print(outcome.report.markdown())
         print("wrote:")
         for f in outcome.files { print("  \(f)") }

@@ -69,7 +69,7 @@ func vigilBinary() throws -> String {
     var dirs = [((CommandLine.arguments.first ?? "") as NSString).deletingLastPathComponent]
     for b in Bundle.allBundles { dirs.append((b.bundlePath as NSString).deletingLastPathComponent) }
     for d in dirs where !d.isEmpty {
-        let p = (d as NSString).appendingPathComponent("vigil")
+        let p = URL(fileURLWithPath: (d as NSString).appendingPathComponent("vigil")).standardizedFileURL.path   // absolute
         if FileManager.default.isExecutableFile(atPath: p) { return p }
     }
     throw XCTSkip("the vigil binary was not found next to the test bundle (\(dirs))")
