@@ -56,8 +56,8 @@ public enum DatasetEvaluation {
         let train = try detector.score(dataset.train)
         let test = try detector.score(dataset.test)
         let t2 = Date()
-        guard train.allFinite, test.allFinite else {
-            throw EvaluationError.nonFiniteScores(model: detector.name)
+        for (split, s) in [("train", train), ("test", test)] {
+            if let row = s.firstNonFiniteRow { throw EvaluationError.nonFiniteScores(model: detector.name, split: split, row: row) }
         }
         let labels = dataset.labels.map { $0 != 0 }
         let interpretation = dataset.interpretationLabels.map { $0.map { $0 != 0 } }
@@ -88,15 +88,15 @@ public enum DatasetEvaluation {
 
 /// Errors of an evaluation run.
 public enum EvaluationError: Error, CustomStringConvertible, Equatable {
-    /// The detector produced NaN or infinite scores (diverged training, bad input).
-    case nonFiniteScores(model: String)
+    /// The detector produced NaN or infinite scores (diverged training, bad input); `row` is 0-based.
+    case nonFiniteScores(model: String, split: String, row: Int)
     /// A calibration needed for export failed.
     case exportThresholdUnavailable(model: String, reason: String)
 
     public var description: String {
         switch self {
-        case .nonFiniteScores(let m):
-            return "\(m) produced non-finite scores; check the input for constant or non-finite columns, or lower the learning rate"
+        case let .nonFiniteScores(m, split, row):
+            return "\(m) produced a non-finite score for \(split) row \(row + 1); check that row of the input for extreme values, or lower the learning rate"
         case let .exportThresholdUnavailable(m, r):
             return "\(m): the exported (deployable) threshold could not be calibrated: \(r); change --pot-level or use --percentile"
         }

@@ -125,9 +125,9 @@ final class BaselineRunnerTests: XCTestCase {
             XCTAssertEqual(state.modelFile, "model.h5")
             XCTAssertFalse(state.threshold.readsTestLabels)
             let reloaded = try BaselineDetectors.load(contentsOf: dir + "/export/\(key)/model.h5")
-            let f = try HDF5File(path: dir + "/scores/\(key).h5", mode: .readOnly)
+            let f = try HDF5File.openSealed(dir + "/scores/\(key).h5")
             XCTAssertEqual(try reloaded.score(ds.test), try ScoreSet(from: f, group: "test"), key)
-            f.close()
+            try f.close()
         }
         // The +4 burst leaves the training range: range_deviation and the reconstruction baselines rank it first.
         for key in ["pca", "knn", "range_deviation"] {

@@ -25,7 +25,7 @@ final class ScoreSetTests: XCTestCase {
             let f = try HDF5File(path: path, mode: .truncate)
             try a.write(to: f, group: "test")
             try b.write(to: f, group: "iforest/test")
-            f.close()
+            try f.close()
         }
         let f = try HDF5File(path: path, mode: .readOnly)
         XCTAssertEqual(try ScoreSet(from: f, group: "test"), a)

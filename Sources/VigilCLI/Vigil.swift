@@ -1,9 +1,10 @@
 import ArgumentParser
 
 /// The `vigil` command line: benchmarks, data, training, scoring and thresholds.
-@main
-struct Vigil: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct Vigil: ParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
         commandName: "vigil",
         abstract: "Multivariate time-series anomaly detection: TranAD, Isolation Forest, POT thresholds, metrics.",
         discussion: """
@@ -23,4 +24,4 @@ struct Vigil: ParsableCommand {
 }
 
 /// Vigil's release version, printed by `vigil --version`.
-let vigilVersion = "0.1.0"
+public let vigilVersion = "0.1.0"
