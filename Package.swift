@@ -4,8 +4,14 @@
 // Layers (a lower module never imports a higher one):
 //   CBLAS/CHDF5 (system), VigilRandom → VigilTensor → VigilNN → VigilTranAD / VigilIsolationForest
 //   → VigilBaselines (pca, knn, l2_norm, range_deviation, random, untrained_tranad)
-//   → VigilScores → VigilThresholds → VigilMetrics → VigilExperiments (run, report, export) → vigil (CLI)
-//   VigilHDF5 and VigilData sit beside the tensor core: they read and write arrays, nothing more.
+//   → VigilScores (detectors, score sets, segment attribution) → VigilThresholds → VigilMetrics
+//   → VigilConfig (run configs: schema, YAML, overrides)
+//   → VigilResults (the files of runs and sweeps) → VigilReport (Markdown and HTML reports)
+//   → VigilExperiments (`vigil run`: units, executors, re-evaluation) → VigilSweep (sweeps, Slurm)
+//   → VigilCLI (commands) → vigil (the executable: main.swift only).
+//   VigilIO is the bottom layer of all file output: atomic files, staging directories, stale-file cleanup,
+//   input/output identity, SHA-256 (swift-crypto), checked header sizes. It imports only Crypto.
+//   VigilHDF5 and VigilData sit on VigilIO beside the tensor core: they read and write arrays, nothing more.
 //   VigilPyTorch (PyTorch's zip checkpoint format, CZlib only) sits there too: bytes in, bytes out.
 import PackageDescription
 
@@ -17,6 +23,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
@@ -25,37 +32,40 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
 
         .target(name: "VigilRandom"),
+        .target(name: "VigilIO", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "VigilTensor", dependencies: ["CBLAS", "VigilRandom"]),
         .target(name: "VigilNN", dependencies: ["VigilTensor"]),
-        .target(name: "VigilHDF5", dependencies: ["CHDF5"]),
-        .target(name: "VigilData", dependencies: ["VigilHDF5", "CZlib", "VigilRandom"]),
+        .target(name: "VigilHDF5", dependencies: ["CHDF5", "VigilIO"]),
+        .target(name: "VigilData", dependencies: ["VigilHDF5", "VigilIO", "CZlib", "VigilRandom"]),
         .target(name: "VigilPyTorch", dependencies: ["CZlib"]),
         .target(name: "VigilTranAD", dependencies: ["VigilNN", "VigilTensor", "VigilHDF5", "VigilData"]),
-        .target(name: "VigilIsolationForest", dependencies: ["VigilHDF5", "VigilRandom"]),
+        .target(name: "VigilIsolationForest", dependencies: ["VigilHDF5", "VigilIO", "VigilRandom"]),
         .target(name: "VigilBaselines", dependencies: ["CBLAS", "VigilData", "VigilHDF5", "VigilRandom", "VigilTranAD"]),
         .target(name: "VigilScores", dependencies: ["VigilData", "VigilHDF5", "VigilTranAD", "VigilIsolationForest", "VigilBaselines"]),
         .target(name: "VigilThresholds", dependencies: []),
         .target(name: "VigilMetrics", dependencies: ["VigilThresholds"]),
         .target(name: "VigilConfig", dependencies: [
-            "VigilData", "VigilTranAD", "VigilIsolationForest", "VigilThresholds", .product(name: "Yams", package: "Yams"),
+            "VigilData", "VigilIO", "VigilTranAD", "VigilIsolationForest", "VigilThresholds", .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "VigilResults", dependencies: ["VigilMetrics", "VigilThresholds", "VigilHDF5", "VigilScores"]),
         .target(name: "VigilReport", dependencies: ["VigilResults", "VigilScores", "VigilHDF5", "VigilMetrics"]),
         .target(name: "VigilExperiments", dependencies: [
-            "CBLAS", "VigilData", "VigilHDF5", "VigilTranAD", "VigilIsolationForest", "VigilBaselines", "VigilScores", "VigilThresholds",
-            "VigilMetrics", "VigilConfig", "VigilResults", "VigilReport",
+            "CBLAS", "VigilIO", "VigilData", "VigilHDF5", "VigilTranAD", "VigilIsolationForest", "VigilBaselines", "VigilScores",
+            "VigilThresholds", "VigilMetrics", "VigilConfig", "VigilResults", "VigilReport",
         ]),
         .target(name: "VigilSweep", dependencies: [
-            "VigilExperiments", "VigilConfig", "VigilResults", "VigilReport", "VigilData", "VigilMetrics", "VigilRandom",
+            "VigilExperiments", "VigilIO", "VigilConfig", "VigilResults", "VigilReport", "VigilData", "VigilMetrics", "VigilRandom",
         ]),
-        .executableTarget(
-            name: "vigil",
+        .target(
+            name: "VigilCLI",
             dependencies: [
-                "VigilRandom", "VigilTensor", "VigilNN", "VigilHDF5", "VigilData", "VigilTranAD", "VigilIsolationForest",
-                "VigilScores", "VigilThresholds", "VigilMetrics", "VigilExperiments", "VigilConfig", "VigilResults", "VigilReport", "VigilSweep",
+                "VigilRandom", "VigilTensor", "VigilNN", "VigilIO", "VigilHDF5", "VigilData", "VigilTranAD", "VigilIsolationForest",
+                "VigilScores", "VigilThresholds", "VigilMetrics", "VigilExperiments", "VigilConfig", "VigilResults", "VigilReport",
+                "VigilSweep",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(name: "vigil", dependencies: ["VigilCLI"]),
 
         .executableTarget(
             name: "VigilBaselinesBench",
@@ -63,11 +73,13 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
+        .target(name: "VigilTestSupport", dependencies: ["VigilExperiments", "VigilConfig", "VigilResults"], path: "Tests/VigilTestSupport"),
+        .testTarget(name: "VigilIOTests", dependencies: ["VigilIO"]),
         .testTarget(name: "VigilRandomTests", dependencies: ["VigilRandom"]),
         .testTarget(name: "VigilTensorTests", dependencies: ["VigilTensor"]),
         .testTarget(name: "VigilNNTests", dependencies: ["VigilNN", "VigilTensor"]),
         .testTarget(name: "VigilHDF5Tests", dependencies: ["VigilHDF5"]),
-        .testTarget(name: "VigilDataTests", dependencies: ["VigilData", "VigilHDF5"]),
+        .testTarget(name: "VigilDataTests", dependencies: ["VigilData", "VigilHDF5", "VigilIO"]),
         .testTarget(name: "VigilPyTorchTests", dependencies: ["VigilPyTorch"], resources: [.copy("Goldens")]),
         .testTarget(name: "VigilTranADTests", dependencies: ["VigilTranAD", "VigilNN", "VigilTensor", "VigilData"],
                     resources: [.copy("Goldens")]),
@@ -80,8 +92,6 @@ let package = Package(
                     resources: [.copy("Goldens")]),
         .testTarget(name: "VigilScoresTests", dependencies: ["VigilScores", "VigilData", "VigilHDF5", "VigilBaselines"]),
         .testTarget(name: "VigilConfigTests", dependencies: ["VigilConfig", "VigilTranAD"]),
-        .target(name: "VigilTestSupport", dependencies: ["VigilExperiments", "VigilConfig", "VigilResults"], path: "Tests/VigilTestSupport"),
-        .testTarget(name: "VigilSweepTests", dependencies: ["VigilSweep", "VigilTestSupport", "VigilExperiments", "VigilConfig", "VigilResults"]),
         .testTarget(name: "VigilReportTests", dependencies: [
             "VigilReport", "VigilResults", "VigilScores", "VigilHDF5", "VigilMetrics", "VigilExperiments", "VigilTranAD",
         ]),
@@ -89,6 +99,11 @@ let package = Package(
             "VigilTestSupport",
             "VigilExperiments", "VigilConfig", "VigilResults", "VigilData", "VigilScores", "VigilHDF5", "VigilMetrics", "VigilThresholds",
             "VigilTranAD",
+        ]),
+        .testTarget(name: "VigilSweepTests", dependencies: ["VigilSweep", "VigilTestSupport", "VigilExperiments", "VigilConfig", "VigilResults"]),
+        .testTarget(name: "VigilCLITests", dependencies: [
+            "VigilCLI", "vigil", "VigilTestSupport", "VigilIO", "VigilHDF5", "VigilData", "VigilTranAD", "VigilIsolationForest",
+            "VigilResults", "VigilExperiments",
         ]),
     ],
     swiftLanguageModes: [.v5]

@@ -178,7 +178,7 @@ extension UntrainedTranADBaseline {
         if let w = workers, w < 1 {
             throw BaselineError.invalidParameter(model: Self.key, name: "workers", value: "\(w)", allowed: "at least 1")
         }
-        let trainer = TranADTrainer(features: f, config: config, workers: workers)
+        let trainer = try TranADTrainer(features: f, config: config, workers: workers)
         var values: [String: [Double]] = [:]
         for (name, shape) in trainer.namedParameterShapes {
             let path = "\(g)/parameters/\(name)"

@@ -52,7 +52,7 @@ public struct UntrainedTranADBaseline: BaselineModel {
         if let w = configuration.workers, w < 1 {
             throw BaselineError.invalidParameter(model: Self.key, name: "workers", value: "\(w)", allowed: "at least 1")
         }
-        self.init(configuration: configuration, trainer: TranADTrainer(features: train.cols, config: c, workers: configuration.workers))
+        self.init(configuration: configuration, trainer: try TranADTrainer(features: train.cols, config: c, workers: configuration.workers))
     }
 
     init(configuration: Configuration, trainer: TranADTrainer) {

@@ -224,9 +224,11 @@ public enum ConfigDocument {
         case "", "~", "null", "Null", "NULL": return .null
         case "true", "True", "TRUE": return .bool(true)
         case "false", "False", "FALSE": return .bool(false)
-        case ".inf", ".Inf", ".INF", "+.inf": return .double(.infinity)
-        case "-.inf", "-.Inf", "-.INF": return .double(-.infinity)
-        case ".nan", ".NaN", ".NAN": return .double(.nan)
+        // YAML 1.2's .inf/.nan, and the spellings people type on a command line (read as numbers so that a key
+        // refuses them as "not finite" rather than as text)
+        case ".inf", ".Inf", ".INF", "+.inf", "inf", "+inf", "Inf", "infinity", "Infinity": return .double(.infinity)
+        case "-.inf", "-.Inf", "-.INF", "-inf", "-Inf", "-infinity", "-Infinity": return .double(-.infinity)
+        case ".nan", ".NaN", ".NAN", "nan", "NaN", "NAN": return .double(.nan)
         default: break
         }
         if text.range(of: #"^[-+]?[0-9]+$"#, options: .regularExpression) != nil {

@@ -135,6 +135,19 @@ public struct NumberBounds: Sendable, Equatable {
     /// Strictly positive (and finite).
     public static let positive = NumberBounds(lower: 0, lowerInclusive: false)
 
+    /// The bounds of a domain type's declared range (`TranADConfig.learningRateRange`, …), so a config key checks
+    /// exactly what the domain's `validate()` and the CLI's option types check. The domain's way of writing open
+    /// ends is kept as such: a lower end of `leastNonzeroMagnitude` is "> 0", an upper end of `1.nextDown` is "< 1".
+    public init(_ r: ClosedRange<Double>) {
+        if r.lowerBound == .leastNonzeroMagnitude { lower = 0; lowerInclusive = false } else { lower = r.lowerBound; lowerInclusive = true }
+        if r.upperBound == 1.0.nextDown { upper = 1; upperInclusive = false } else { upper = r.upperBound; upperInclusive = true }
+    }
+
+    /// The bounds of a half-open domain range ([a, b)).
+    public init(_ r: Range<Double>) {
+        lower = r.lowerBound; lowerInclusive = true; upper = r.upperBound; upperInclusive = false
+    }
+
     public func contains(_ d: Double) -> Bool {
         if let lo = lower { if lowerInclusive ? d < lo : d <= lo { return false } }
         if let hi = upper { if upperInclusive ? d > hi : d >= hi { return false } }

@@ -89,9 +89,11 @@ public struct ExperimentConfig: Sendable, Equatable {
 
         if let dir = r["data.dir"].string {
             data = .directory(dir)
-            for k in ["data.machines", "data.mirror"] where r.origins[k] != .defaultValue {
-                problem(k, "cannot be combined with data.dir (a directory dataset has no machines or mirror)")
+            // by value, not by origin: a resolved config file lists the defaults explicitly
+            if r["data.machines"] != .string("all") {
+                problem("data.machines", "cannot be combined with data.dir (a directory dataset has no machines)")
             }
+            if r["data.mirror"] != .null { problem("data.mirror", "cannot be combined with data.dir (a directory dataset has no mirror)") }
         } else {
             let machines: [String]? = r["data.machines"] == .string("all") ? nil : strings("data.machines")
             data = .smd(machines: machines, root: string("data.root"), mirror: r["data.mirror"].string)
@@ -154,6 +156,11 @@ public struct ExperimentConfig: Sendable, Equatable {
         if validation.injection.minLength > validation.injection.maxLength {
             problem("validation.injection.min_length", "must not exceed validation.injection.max_length (\(validation.injection.maxLength))")
         }
+
+        // the domain types' own checks (the same limits as the keys' types, plus their cross-field rules)
+        do { try tranad.validate() } catch { problem("tranad", String(describing: error)) }
+        do { try iforest.validate() } catch { problem("iforest", String(describing: error)) }
+        do { try calibration.pot.validate() } catch { problem("calibration.pot", String(describing: error)) }
 
         if !problems.isEmpty { throw ConfigError(ResolvedConfig.sorted(problems)) }
     }

@@ -1,6 +1,7 @@
 // A config checked against its schema with every default filled in: one value per key, where each came from,
 // and the sha256 that identifies the experiment.
 import Foundation
+import VigilIO
 import VigilData
 
 /// Every key of a schema with its value (written, overridden or default) and origin.
@@ -121,7 +122,7 @@ public struct ResolvedConfig: Sendable, Equatable {
 
     /// sha256 (hex) of `identityJSON`: identifies what an experiment computes, independent of key order, comments,
     /// base files, where the data came from and which machines were selected.
-    public var sha256: String { SHA256.hex(of: Array(identityJSON.utf8)) }
+    public var sha256: String { SHA256Hasher.hex(of: Array(identityJSON.utf8)) }
 
     /// The whole resolved config as YAML, sections in schema order, each key commented with its origin when it was
     /// not the default.

@@ -94,6 +94,14 @@ public struct MinMaxNormalizer: Equatable, Sendable {
         self.init(min: mn, max: mx, epsilon: epsilon)
     }
 
+    /// Throws when a column's range max − min + epsilon is not finite (values near ±1e308 overflow it), naming the
+    /// first such column of `file`: scaling would turn the whole column into NaN.
+    public func checkScalable(file: String) throws {
+        for c in 0..<min.count where !(max[c] - min[c] + epsilon).isFinite {
+            throw DataError.io(path: file, reason: "column \(c + 1) spans \(min[c]) … \(max[c]), a range too large to scale (it overflows); rescale or fix that column")
+        }
+    }
+
     /// Applies (x − min) / (max − min + epsilon) column-wise (no clipping: test values may leave [0, 1]).
     public func apply(_ m: DataMatrix) -> DataMatrix {
         precondition(m.cols == min.count, "normalizer has \(min.count) columns, matrix \(m.cols)")

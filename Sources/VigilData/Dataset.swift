@@ -47,10 +47,11 @@ public struct AnomalyDataset: Equatable, Sendable {
         guard labels.count == rawTest.rows else {
             throw DataError.labelLengthMismatch(file: labelFile, labels: labels.count, testRows: rawTest.rows)
         }
-        if let il = interpretationLabels {
-            precondition(il.count == rawTest.rows * rawTest.cols, "interpretation labels must be Ntest × D")
+        if let il = interpretationLabels, il.count != rawTest.rows * rawTest.cols {
+            throw DataError.labelLengthMismatch(file: labelFile, labels: il.count, testRows: rawTest.rows * rawTest.cols)
         }
         let norm = MinMaxNormalizer(fitting: rawTrain)
+        try norm.checkScalable(file: "training data of \(name)")
         return AnomalyDataset(name: name, train: norm.apply(rawTrain), test: norm.apply(rawTest), labels: labels,
                               interpretationLabels: interpretationLabels, normalizer: norm, sourceSHA256: sourceSHA256)
     }

@@ -1,5 +1,6 @@
 // Loading a user's own dataset: a directory with train, test and labels as .csv or .npy.
 import Foundation
+import VigilIO
 
 /// Loads a directory holding `train.csv|npy`, `test.csv|npy` and `labels.csv|npy` (see datasets/README.md):
 /// train/test are rows × D numbers; labels are one 0/1 per test row, or a test-rows × D 0/1 matrix of per-dimension
@@ -47,13 +48,12 @@ public enum GenericDatasetLoader {
         let fm = FileManager.default
         if fm.fileExists(atPath: csv) {
             let bytes = try ByteSource.readAll(csv)
-            shas[name] = SHA256.hex(of: bytes)
+            shas[name] = SHA256Hasher.hex(of: bytes)
             return (csv, try TextParsers.parseNumericTable(bytes, file: csv, allowHeader: true))
         }
         if fm.fileExists(atPath: npy) {
-            guard let data = fm.contents(atPath: npy) else { throw DataError.io(path: npy, reason: "cannot read file") }
-            let bytes = [UInt8](data)
-            shas[name] = SHA256.hex(of: bytes)
+            let bytes = try NpyReader.readBytes(npy)
+            shas[name] = SHA256Hasher.hex(of: bytes)
             return (npy, try NpyReader.parse(bytes, file: npy))
         }
         throw DataError.missingDatasetFile(directory: directory, name: name)

@@ -1,14 +1,21 @@
 // A small reader for NumPy .npy files (format 1.0–3.0): little-endian or single-byte numeric dtypes, C order.
 import Foundation
+import VigilIO
 
 /// Reads NumPy `.npy` arrays: dtypes <f4 <f8 |i1 <i2 <i4 <i8 |u1 <u2 <u4 <u8 |b1, C order, 1-D or 2-D.
 public enum NpyReader {
     /// Reads `path` as a matrix (a 1-D array of n values becomes n × 1), converting values to Double.
     public static func readMatrix(_ path: String) throws -> DataMatrix {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw DataError.io(path: path, reason: "cannot read file")
+        try parse(try readBytes(path), file: path)
+    }
+
+    /// The bytes of the file at `path` (errors name the file and what to do).
+    static func readBytes(_ path: String) throws -> [UInt8] {
+        var out = [UInt8]()
+        do { try SHA256Hasher.forEachChunk(of: path) { out.append(contentsOf: $0) } } catch let e as FileError {
+            throw DataError.io(path: path, reason: e.description)
         }
-        return try parse([UInt8](data), file: path)
+        return out
     }
 
     /// Parses the bytes of an .npy file.
@@ -54,7 +61,6 @@ public enum NpyReader {
             throw DataError.badNpy(file: file, reason: "expected a 1-D or 2-D array, found shape \(shapeText)")
         }
         let rows = shape[0], cols = shape.count == 2 ? shape[1] : 1
-        let count = rows * cols
         let width: Int
         switch dtype {
         case "<f8", "<i8", "<u8": width = 8
@@ -65,9 +71,17 @@ public enum NpyReader {
             throw DataError.badNpy(file: file, reason: "unsupported dtype '\(dtype)' (use little-endian float32/float64/int/uint/bool)")
         }
         let dataStart = headerStart + headerLen
-        guard bytes.count - dataStart == count * width else {
-            throw DataError.badNpy(file: file, reason: "expected \(count * width) data bytes for shape \(shape), found \(bytes.count - dataStart)")
+        // Sizes from the header are checked (overflow, the file's real size, the memory cap) before allocating.
+        let count: Int
+        do {
+            count = try CheckedSize.array(dims: [rows, cols], elementSize: width, available: bytes.count - dataStart,
+                                          path: file, object: "shape \(shapeText)").count
+        } catch FileError.implausibleSize(_, _, _) {
+            let need = CheckedSize.product([rows, cols, width]).map { "\($0) bytes of data" } ?? "more data than any file can hold"
+            throw DataError.badNpy(file: file, reason: "header shape \(shapeText) of \(dtype) needs \(need) but the file holds \(bytes.count - dataStart) bytes; the file is damaged or not a complete .npy file")
         }
+        guard cols > 0 else { throw DataError.badNpy(file: file, reason: "shape \(shapeText) has no columns; give at least one column") }
+        guard rows > 0 else { throw DataError.emptyFile(file: file) }
         var values = [Double](repeating: 0, count: count)
         bytes.withUnsafeBytes { raw in
             let p = raw.baseAddress! + dataStart
@@ -132,12 +146,8 @@ public enum NpyWriter {
         return bytes
     }
 
-    /// Writes a float64 array atomically (temporary file, then rename).
+    /// Writes a float64 array atomically (`AtomicFile`: temporary sibling, fsync, rename).
     public static func write(_ values: [Double], shape: [Int], to path: String) throws {
-        do {
-            try Data(float64Bytes(values, shape: shape)).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw DataError.io(path: path, reason: "cannot write .npy: \(error.localizedDescription)")
-        }
+        try AtomicFile.write(float64Bytes(values, shape: shape), to: path)
     }
 }

@@ -1,6 +1,7 @@
 // `vigil data download smd`: fetch SMD's original files over HTTPS or from a mirror, verify each against the
 // committed manifest (size + sha256), write atomically (temporary file, then rename), skip verified files.
 import Foundation
+import VigilIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -170,7 +171,7 @@ public final class SMDInstaller {
         for kind in SMDFileKind.allCases {
             let dir = destPath(kind.rawValue)
             do { try fm.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
-                throw DataError.io(path: dir, reason: "cannot create directory: \(error.localizedDescription)")
+                throw DataError.io(path: dir, reason: "cannot create directory: \(FileError.reason(of: error))")
             }
         }
     }
@@ -178,7 +179,7 @@ public final class SMDInstaller {
     /// Removes temporary files left by runs that are no longer running; returns their relative paths.
     func removeStaleTemporaries() -> [String] {
         SMDFileKind.allCases.flatMap { kind in
-            TemporaryFiles.removeStale(in: destPath(kind.rawValue), includeOwn: true).map { "\(kind.rawValue)/\($0)" }
+            StaleFiles.removeStale(in: destPath(kind.rawValue), includeOwn: true).map { "\(kind.rawValue)/\($0)" }
         }
     }
 
@@ -199,21 +200,27 @@ public final class SMDInstaller {
 
     // MARK: - Fetch + verify
 
-    /// Streams `from` into a temporary file next to the destination while hashing; verifies size and sha256;
-    /// renames into place. On any failure the temporary file is removed. Returns bytes written.
+    /// Streams `from` into a temporary file next to the destination while hashing, verifies size and sha256, and
+    /// moves it into place (`AtomicFile`: fsync, rename, directory fsync). On any failure the temporary file is
+    /// removed. Returns bytes written.
     private func fetch(entry: ManifestEntry, from: String) throws -> Int {
-        let final = destPath(entry.path)
-        let tmp = TemporaryFiles.path(for: final)
-        guard let fp = fopen(tmp, "wb") else {
+        var size = 0
+        do {
+            try AtomicFile.write(to: destPath(entry.path)) { tmp in size = try fetch(entry: entry, from: from, into: tmp) }
+        } catch let e as FileError {
+            throw DataError.io(path: destPath(entry.path), reason: e.description)
+        }
+        return size
+    }
+
+    /// Streams `from` into the new file `tmp` while hashing; throws unless size and sha256 match the manifest.
+    private func fetch(entry: ManifestEntry, from: String, into tmp: String) throws -> Int {
+        guard let fp = fopen(tmp, "wbx") else {
             throw DataError.io(path: tmp, reason: "cannot create temporary file: \(String(cString: strerror(errno)))")
         }
         var closed = false
-        var keep = false
-        defer {
-            if !closed { fclose(fp) }
-            if !keep { unlink(tmp) }
-        }
-        var hasher = SHA256()
+        defer { if !closed { fclose(fp) } }
+        var hasher = SHA256Hasher()
         var size = 0
         let sink: (UnsafeRawBufferPointer) throws -> Void = { chunk in
             hasher.update(chunk)
@@ -234,20 +241,15 @@ public final class SMDInstaller {
             let body = try download(from, transport: transport, retry: retry)
             try body.withUnsafeBytes { try sink($0) }
         }
-        guard fflush(fp) == 0, fsync(fileno(fp)) == 0 else {
-            throw DataError.io(path: tmp, reason: "flush failed: \(String(cString: strerror(errno)))")
-        }
-        fclose(fp)
         closed = true
+        guard fclose(fp) == 0 else {
+            throw DataError.io(path: tmp, reason: "write failed: \(String(cString: strerror(errno)))")
+        }
         let sha = hasher.finalizeHex()
         guard sha == entry.sha256, size == entry.size else {
             throw DataError.checksumMismatch(file: entry.path, source: from, expectedSHA256: entry.sha256, actualSHA256: sha,
                                              expectedSize: entry.size, actualSize: size)
         }
-        guard rename(tmp, final) == 0 else {
-            throw DataError.io(path: final, reason: "rename failed: \(String(cString: strerror(errno)))")
-        }
-        keep = true
         return size
     }
 
@@ -280,7 +282,7 @@ public final class SMDInstaller {
 
     /// sha256 hex and byte size of a plain file.
     func hashFile(_ path: String) throws -> (String, Int) {
-        var h = SHA256()
+        var h = SHA256Hasher()
         var n = 0
         try ByteSource.forEachRawChunk(of: path) { chunk in
             h.update(chunk)

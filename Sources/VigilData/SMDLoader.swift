@@ -1,6 +1,7 @@
 // Loading an installed SMD machine: strict parse → min-max scaling → HDF5 cache in <root>/processed/.
 import Foundation
 import VigilHDF5
+import VigilIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -30,7 +31,7 @@ public enum CacheStatus: Equatable, CustomStringConvertible {
 /// preprocessed arrays in `<root>/processed/<machine>.h5` keyed by the sources' sha256.
 public struct SMDLoader {
     /// Cache format tag stored in the file's `format` attribute; bump it when the layout or preprocessing changes.
-    public static let cacheFormat = "vigil-smd-processed-v1"
+    public static let cacheFormat = "vigil-smd-processed-v2"
     /// The dataset root, e.g. `datasets/SMD`.
     public let root: String
     /// Whether to read/write the HDF5 cache.
@@ -67,7 +68,7 @@ public struct SMDLoader {
             }
             bytes[kind] = content
             files[kind] = path
-            shas[kind.rawValue] = SHA256.hex(of: content)
+            shas[kind.rawValue] = SHA256Hasher.hex(of: content)
         }
         guard useCache else { return (try parse(machine, bytes, files, shas), .disabled) }
 
@@ -112,48 +113,44 @@ public struct SMDLoader {
 
     // MARK: - HDF5 cache
 
-    /// Writes the processed arrays and provenance to `path` atomically (temporary file, then rename).
+    /// Writes the processed arrays and provenance to `path` atomically (`HDF5File.write(to:)`: temporary sibling,
+    /// fsync, rename), each array with its sha256 (`writeChecksummed`), so a damaged cache is detected and rebuilt.
     /// Layout: datasets train (N×D f64), test (M×D f64), labels (M u8), interpretation_labels (M×D u8, if any),
-    /// norm_min / norm_max (D f64); root attributes format, name, epsilon, source_sha256_<role>.
+    /// norm_min / norm_max (D f64), each with a `sha256` attribute; root attributes format, name, epsilon
+    /// (+ epsilon_sha256 over its bit pattern), source_sha256_<role>.
     public static func writeCache(_ ds: AnomalyDataset, to path: String) throws {
         let dir = (path as NSString).deletingLastPathComponent
         do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
-            throw DataError.io(path: dir, reason: "cannot create directory: \(error.localizedDescription)")
+            throw DataError.io(path: dir, reason: FileError.reason(of: error))
         }
-        _ = TemporaryFiles.removeStale(in: dir, includeOwn: false)
-        let tmp = TemporaryFiles.path(for: path)
-        var keep = false
-        defer { if !keep { unlink(tmp) } }
+        StaleFiles.removeStale(in: dir)
         do {
-            let f = try HDF5File(path: tmp, mode: .truncate)
-            try f.write(ds.train.values, shape: [ds.train.rows, ds.train.cols], to: "train")
-            try f.write(ds.test.values, shape: [ds.test.rows, ds.test.cols], to: "test")
-            try f.write(ds.labels, shape: [ds.labels.count], to: "labels")
-            if let il = ds.interpretationLabels {
-                try f.write(il, shape: [ds.test.rows, ds.test.cols], to: "interpretation_labels")
+            try HDF5File.write(to: path) { f in
+                try f.writeChecksummed(ds.train.values, shape: [ds.train.rows, ds.train.cols], to: "train")
+                try f.writeChecksummed(ds.test.values, shape: [ds.test.rows, ds.test.cols], to: "test")
+                try f.writeChecksummed(ds.labels, shape: [ds.labels.count], to: "labels")
+                if let il = ds.interpretationLabels {
+                    try f.writeChecksummed(il, shape: [ds.test.rows, ds.test.cols], to: "interpretation_labels")
+                }
+                try f.writeChecksummed(ds.normalizer.min, shape: [ds.normalizer.min.count], to: "norm_min")
+                try f.writeChecksummed(ds.normalizer.max, shape: [ds.normalizer.max.count], to: "norm_max")
+                try f.setAttribute("format", string: cacheFormat)
+                try f.setAttribute("name", string: ds.name)
+                try f.setAttribute("epsilon", double: ds.normalizer.epsilon)
+                try f.setAttribute("epsilon_sha256", string: epsilonChecksum(ds.normalizer.epsilon))
+                try f.setAttribute("normalization", string: "(x - norm_min) / (norm_max - norm_min + epsilon), statistics from train")
+                for (role, sha) in ds.sourceSHA256 { try f.setAttribute("source_sha256_\(role)", string: sha) }
             }
-            try f.write(ds.normalizer.min, shape: [ds.normalizer.min.count], to: "norm_min")
-            try f.write(ds.normalizer.max, shape: [ds.normalizer.max.count], to: "norm_max")
-            try f.setAttribute("format", string: cacheFormat)
-            try f.setAttribute("name", string: ds.name)
-            try f.setAttribute("epsilon", double: ds.normalizer.epsilon)
-            try f.setAttribute("normalization", string: "(x - norm_min) / (norm_max - norm_min + epsilon), statistics from train")
-            for (role, sha) in ds.sourceSHA256 { try f.setAttribute("source_sha256_\(role)", string: sha) }
-            f.close()
-        } catch let e as HDF5Error {
-            throw DataError.io(path: path, reason: e.description)
+        } catch {
+            throw DataError.io(path: path, reason: "\(error)")
         }
-        guard rename(tmp, path) == 0 else {
-            throw DataError.io(path: path, reason: "rename failed: \(String(cString: strerror(errno)))")
-        }
-        keep = true
     }
 
     /// Reads a cache; fails with a reason when it is unreadable, of another format, or its sources differ.
     static func readCache(_ path: String, machine: String, expectedSHA: [String: String]) -> Result<AnomalyDataset, CacheMiss> {
         do {
-            let f = try HDF5File(path: path, mode: .readOnly)
-            defer { f.close() }
+            let f = try HDF5File.openSealed(path)
+            defer { try? f.close() }
             guard (try? f.stringAttribute("format")) == cacheFormat else { return .failure(CacheMiss("format changed")) }
             for (role, sha) in expectedSHA.sorted(by: { $0.key < $1.key }) {
                 guard (try? f.stringAttribute("source_sha256_\(role)")) == sha else {
@@ -166,16 +163,24 @@ public struct SMDLoader {
         }
     }
 
-    /// Reads a processed dataset written by `writeCache` from an open file.
+    /// Checksum of the epsilon attribute (over its bit pattern).
+    static func epsilonChecksum(_ eps: Double) -> String {
+        HDF5File.attributeChecksum(name: "epsilon", value: String(eps.bitPattern, radix: 16))
+    }
+
+    /// Reads a processed dataset written by `writeCache` from an open file, verifying every array's sha256.
     public static func readDataset(_ f: HDF5File, name: String, sources: [String: String]) throws -> AnomalyDataset {
-        let tr = try f.read(Double.self, from: "train")
-        let te = try f.read(Double.self, from: "test")
-        let lb = try f.read(UInt8.self, from: "labels")
-        let il = f.contains("interpretation_labels") ? try f.read(UInt8.self, from: "interpretation_labels") : nil
-        let mn = try f.read(Double.self, from: "norm_min").values
-        let mx = try f.read(Double.self, from: "norm_max").values
-        let eps = (try? f.doubleAttribute("epsilon")) ?? MinMaxNormalizer.defaultEpsilon
-        guard tr.shape.count == 2, te.shape.count == 2, tr.shape[1] == te.shape[1], lb.values.count == te.shape[0],
+        let tr = try f.readVerified(Double.self, from: "train")
+        let te = try f.readVerified(Double.self, from: "test")
+        let lb = try f.readVerified(UInt8.self, from: "labels")
+        let il = f.contains("interpretation_labels") ? try f.readVerified(UInt8.self, from: "interpretation_labels") : nil
+        let mn = try f.readVerified(Double.self, from: "norm_min").values
+        let mx = try f.readVerified(Double.self, from: "norm_max").values
+        let eps = try f.doubleAttribute("epsilon")
+        guard (try f.stringAttribute("epsilon_sha256")) == epsilonChecksum(eps), eps.isFinite, eps > 0 else {
+            throw DataError.io(path: f.path, reason: "processed cache: attribute epsilon is damaged")
+        }
+        guard tr.shape.count == 2, te.shape.count == 2, tr.shape[1] == te.shape[1], tr.shape[1] > 0, lb.values.count == te.shape[0],
               mn.count == tr.shape[1], mx.count == tr.shape[1], il.map({ $0.values.count == te.values.count }) ?? true else {
             throw DataError.io(path: f.path, reason: "processed arrays have inconsistent shapes")
         }

@@ -1,6 +1,7 @@
 // `vigil run`: a config and a run directory in, every machine run (resuming what is complete), one summary and
 // report out. The directory is tied to one config: results of two experiments never mix.
 import Foundation
+import VigilIO
 import VigilConfig
 import VigilData
 import VigilReport
@@ -48,6 +49,9 @@ public final class ExperimentRun {
     /// config.yaml when starting afresh.
     public func prepareDirectory() throws {
         let fm = FileManager.default
+        // dead writers' temporary files beside the run directory and inside it (killed runs)
+        StaleFiles.removeStale(in: (layout.root as NSString).deletingLastPathComponent.isEmpty ? "." : (layout.root as NSString).deletingLastPathComponent)
+        if fm.fileExists(atPath: layout.root) { StaleFiles.removeStale(in: layout.root) }
         var isDir: ObjCBool = false
         if fm.fileExists(atPath: layout.root, isDirectory: &isDir) {
             guard isDir.boolValue else { throw ExperimentError.notARunDirectory(layout.root) }
@@ -55,6 +59,13 @@ public final class ExperimentRun {
                 let stored = try Self.readManifest(layout)
                 guard stored.configSHA256 == config.sha256 else {
                     throw ExperimentError.configMismatch(directory: layout.root, stored: stored.configSHA256, current: config.sha256)
+                }
+                // the same experiment: keep its manifest, refresh the resolved config (machine selection, mirror)
+                var refreshed = stored
+                refreshed.config = JSONValue(config.resolved.tree())
+                if refreshed != stored {
+                    try AtomicFile.write(config.resolved.yaml(header: Self.configHeader(config)), to: layout.resolvedConfig)
+                    try AtomicFile.write(try JSONOutput.encode(refreshed), to: layout.runManifest)
                 }
                 return
             }
@@ -65,9 +76,12 @@ public final class ExperimentRun {
         let manifest = RunManifest(configSHA256: config.sha256, config: JSONValue(config.resolved.tree()),
                                    created: ISO8601DateFormatter().string(from: Date()), vigilVersion: environment.vigilVersion,
                                    command: command)
-        try AtomicFile.write(config.resolved.yaml(header: "Resolved config of this run (config_sha256 \(config.sha256)).\nEvery key is listed; a comment says where a non-default value was set."),
-                             to: layout.resolvedConfig)
+        try AtomicFile.write(config.resolved.yaml(header: Self.configHeader(config)), to: layout.resolvedConfig)
         try AtomicFile.write(try JSONOutput.encode(manifest), to: layout.runManifest)
+    }
+
+    static func configHeader(_ config: ExperimentConfig) -> String {
+        "Resolved config of this run (config_sha256 \(config.sha256)).\nEvery key is listed; a comment says where a non-default value was set."
     }
 
     /// Reads and checks `run.json`.

@@ -2,6 +2,8 @@
 // `norm_params.npy` (min-max statistics, shape (2, F): row 0 = min, row 1 = max).
 import Foundation
 import VigilData
+import VigilHDF5
+import VigilIO
 import VigilMetrics
 import VigilScores
 import VigilThresholds
@@ -58,7 +60,9 @@ public enum Exporter {
         guard !threshold.readsTestLabels, !threshold.readsTestScores else {
             throw ExportError.nonDeployableThreshold(threshold.method)
         }
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
+            throw FileError.wrap(error, operation: "creating directory", path: dir)
+        }
         let modelFile: String
         let aggregate: String
         switch detector {
@@ -66,14 +70,12 @@ public enum Exporter {
             guard let trainer = d.trainer else { throw DetectorError.notFitted(d.name) }
             modelFile = "checkpoint.h5"
             aggregate = "mean over the F per-dimension scores"
-            try atomically(dir + "/" + modelFile) { tmp in
-                try TranADCheckpoint.save(trainer, normMin: dataset.normMin, normMax: dataset.normMax, to: tmp)
-            }
+            try TranADCheckpoint.save(trainer, normMin: dataset.normMin, normMax: dataset.normMax, to: dir + "/" + modelFile)
         case let d as IsolationForestAnomalyDetector:
             guard let fitted = d.detector else { throw DetectorError.notFitted(d.name) }
             modelFile = "model.h5"
             aggregate = "isolation forest score 2^(-E[h(x)]/c(n)), one per row"
-            try atomically(dir + "/" + modelFile) { tmp in try fitted.save(to: tmp) }
+            try fitted.save(to: dir + "/" + modelFile)
         case let d as StorableDetector:  // the baselines (VigilBaselines layouts; read back with BaselineDetectors.load)
             modelFile = "model.h5"
             aggregate = d.aggregateRule
@@ -90,17 +92,8 @@ public enum Exporter {
             dataset: dataset.name, datasetSHA256: dataset.sourceSHA256)
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try enc.encode(state).write(to: URL(fileURLWithPath: dir + "/scorer_state.json"), options: .atomic)
+        try AtomicFile.write(try enc.encode(state), to: dir + "/scorer_state.json")
         return [modelFile, "scorer_state.json", "norm_params.npy"].map { dir + "/" + $0 }
-    }
-
-    /// Runs `write` on a temporary path beside `path`, then renames it into place (no half-written files).
-    static func atomically(_ path: String, _ write: (String) throws -> Void) throws {
-        let tmp = path + ".\(ProcessInfo.processInfo.processIdentifier).part"
-        defer { try? FileManager.default.removeItem(atPath: tmp) }
-        try write(tmp)
-        if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
-        try FileManager.default.moveItem(atPath: tmp, toPath: path)
     }
 }
 

@@ -2,6 +2,7 @@
 // in a staging directory and published as DIR/<machine>/ only when complete. Sweeps run their trials through
 // this same function; only the dispatch (in process, child processes, Slurm) differs.
 import Foundation
+import VigilIO
 import VigilConfig
 import VigilData
 import VigilHDF5
@@ -63,9 +64,7 @@ public enum MachineRunner {
                                       interpretation: dataset.interpretationLabels.map { $0.map { $0 != 0 } },
                                       dimensions: dataset.dimensions, validation: split?.labels)
         try FileManager.default.createDirectory(atPath: stage.file("scores"), withIntermediateDirectories: true)
-        try AtomicFile.write(to: stage.file(RunLayout.MachineFile.labels)) { tmp in
-            try LabelStore.write(labels, sourceSHA256: dataset.sourceSHA256, to: tmp)
-        }
+        try LabelStore.write(labels, sourceSHA256: dataset.sourceSHA256, to: stage.file(RunLayout.MachineFile.labels))
         let fitRows = split?.fit ?? dataset.train
 
         let losses = LossLog()
@@ -89,9 +88,7 @@ public enum MachineRunner {
                     return StoredScores(train: all.rows(0..<split.fit.rows), test: test,
                                         validationClean: all.rows(split.fit.rows..<all.rows), validationInjected: injected)
                 }
-                try AtomicFile.write(to: stage.file(RunLayout.MachineFile.scores(name))) { tmp in
-                    try ScoreFile.write(scores, to: tmp)
-                }
+                try ScoreFile.write(scores, to: stage.file(RunLayout.MachineFile.scores(name)))
                 let train = scores.train
                 let metrics = try clock.stage("evaluate \(name)") {
                     try ScoreEvaluation.evaluate(scores, labels: labels, calibration: config.calibration, validation: config.validation,

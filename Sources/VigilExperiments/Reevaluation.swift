@@ -2,6 +2,7 @@
 // stored scores and labels, without retraining. On an untouched run it reproduces every metrics.json byte for
 // byte; after an upgrade, new metrics and calibrations apply to old runs.
 import Foundation
+import VigilIO
 import VigilConfig
 import VigilReport
 import VigilMetrics
@@ -50,7 +51,10 @@ public enum Reevaluation {
             done.append((u, oldData != newData))
             events.send(UnitEvent(unit: u, kind: .stageFinished, stage: "evaluate"))
         }
-        let (summary, files) = try ExperimentRun.writeSummary(layout: layout, units: units, incomplete: [:], environment: nil, wallSeconds: nil)
+        // the run's own wall time and environment stay (re-evaluation recomputes numbers, not provenance)
+        let previous = FileManager.default.contents(atPath: layout.summary).flatMap { try? JSONOutput.decode(RunSummary.self, from: $0) }
+        let (summary, files) = try ExperimentRun.writeSummary(layout: layout, units: units, incomplete: previous?.incomplete ?? [:],
+                                                              environment: previous?.environment, wallSeconds: previous?.wallSeconds)
         return Outcome(machines: done, summary: summary, files: files)
     }
 

@@ -146,22 +146,18 @@ public struct IsolationForest: Sendable {
         guard x.rows >= 1, x.cols >= 1 else { throw IsolationForestError.emptyInput(context: "isolation forest fit") }
         try x.validateFinite(context: "isolation forest fit")
         let cfg = configuration
-        guard cfg.nEstimators >= 1 else {
-            throw IsolationForestError.invalidParameter(name: "nEstimators", value: "\(cfg.nEstimators)", allowed: "≥ 1")
-        }
+        try cfg.validate()
         let n = x.rows
         var warnings: [String] = []
         let psi: Int
         switch cfg.maxSamples {
         case .auto: psi = min(256, n)
         case .count(let c):
-            guard c >= 1 else { throw IsolationForestError.invalidParameter(name: "maxSamples", value: "\(c)", allowed: "≥ 1") }
             if c > n {
                 warnings.append("max_samples (\(c)) is greater than the total number of samples (\(n)); max_samples will be set to n_samples for estimation")
                 psi = n
             } else { psi = c }
         case .fraction(let f):
-            guard f > 0, f <= 1 else { throw IsolationForestError.invalidParameter(name: "maxSamples", value: "\(f)", allowed: "a fraction in (0, 1]") }
             psi = max(1, Int(f * Double(n)))
         }
         let nFeat: Int
@@ -170,11 +166,7 @@ public struct IsolationForest: Sendable {
             guard c >= 1, c <= x.cols else { throw IsolationForestError.invalidParameter(name: "maxFeatures", value: "\(c)", allowed: "1…\(x.cols)") }
             nFeat = c
         case .fraction(let f):
-            guard f > 0, f <= 1 else { throw IsolationForestError.invalidParameter(name: "maxFeatures", value: "\(f)", allowed: "a fraction in (0, 1]") }
             nFeat = max(1, Int(f * Double(x.cols)))
-        }
-        if case .fraction(let c) = cfg.contamination, !(c > 0 && c <= 0.5) {
-            throw IsolationForestError.invalidParameter(name: "contamination", value: "\(c)", allowed: "auto or a fraction in (0, 0.5]")
         }
         let maxDepth = heightLimit(maxSamples: psi)
         let workers = max(1, min(parallelism ?? ProcessInfo.processInfo.activeProcessorCount, cfg.nEstimators))

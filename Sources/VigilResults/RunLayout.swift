@@ -51,6 +51,6 @@ public struct RunLayout: Sendable, Equatable {
     /// Names of the complete machine directories, sorted.
     public func completeMachines() -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
-        return names.filter { !$0.hasPrefix(".") && $0 != "logs" && isComplete($0) }.sorted()
+        return names.filter { !$0.hasPrefix(".") && $0 != "logs" && isComplete($0) }.sorted(by: naturalOrder)
     }
 }

@@ -104,7 +104,7 @@ public struct RunSummary: Codable, Equatable, Sendable {
         self.wallSeconds = wallSeconds
         var rows: [MachineRow] = []
         var stageSeconds: [String: Double] = [:]
-        for m in metrics.sorted(by: { $0.machine < $1.machine }) {
+        for m in metrics.sorted(by: { naturalOrder($0.machine, $1.machine) }) {
             let p = provenance[m.machine]
             for s in p?.stages ?? [] {
                 stageSeconds[s.stage, default: 0] += s.seconds
@@ -130,4 +130,24 @@ public struct RunSummary: Codable, Equatable, Sendable {
         overMachines = over
         oracleOverMachines = oracle
     }
+}
+
+/// Natural order of names with numbers: machine-3-2 before machine-3-10 (digit runs compare as numbers).
+public func naturalOrder(_ a: String, _ b: String) -> Bool {
+    func parts(_ s: String) -> [(String, Int?)] {
+        var out: [(String, Int?)] = []
+        var cur = "", digits = false
+        for ch in s {
+            let d = ch.isASCII && ch.isNumber
+            if !cur.isEmpty && d != digits { out.append((cur, digits ? Int(cur) : nil)); cur = "" }
+            cur.append(ch); digits = d
+        }
+        if !cur.isEmpty { out.append((cur, digits ? Int(cur) : nil)) }
+        return out
+    }
+    let x = parts(a), y = parts(b)
+    for (p, q) in zip(x, y) {
+        if let i = p.1, let j = q.1 { if i != j { return i < j } } else if p.0 != q.0 { return p.0 < q.0 }
+    }
+    return x.count != y.count ? x.count < y.count : a < b
 }

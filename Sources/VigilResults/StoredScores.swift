@@ -21,18 +21,20 @@ public struct StoredScores: Sendable {
 /// `validation_injected`, each a `ScoreSet` (aggregate (N,), per_dimension (N, D) when the model has one, model name
 /// and provenance attributes).
 public enum ScoreFile {
+    /// Writes a sealed file atomically (`HDF5File.write(to:)`), every array checksummed.
     public static func write(_ s: StoredScores, to path: String) throws {
-        let f = try HDF5File(path: path, mode: .truncate)
-        defer { f.close() }
-        try s.train.write(to: f, group: "train")
-        try s.test.write(to: f, group: "test")
-        if let v = s.validationClean { try v.write(to: f, group: "validation_clean") }
-        if let v = s.validationInjected { try v.write(to: f, group: "validation_injected") }
+        try HDF5File.write(to: path) { f in
+            try s.train.write(to: f, group: "train")
+            try s.test.write(to: f, group: "test")
+            if let v = s.validationClean { try v.write(to: f, group: "validation_clean") }
+            if let v = s.validationInjected { try v.write(to: f, group: "validation_injected") }
+        }
     }
 
+    /// Reads a file written by `write`, refusing a damaged one (seal and checksums).
     public static func read(_ path: String) throws -> StoredScores {
-        let f = try HDF5File(path: path, mode: .readOnly)
-        defer { f.close() }
+        let f = try HDF5File.openSealed(path)
+        defer { try? f.close() }
         return StoredScores(train: try ScoreSet(from: f, group: "train"), test: try ScoreSet(from: f, group: "test"),
                             validationClean: f.contains("validation_clean") ? try ScoreSet(from: f, group: "validation_clean") : nil,
                             validationInjected: f.contains("validation_injected") ? try ScoreSet(from: f, group: "validation_injected") : nil)
@@ -44,31 +46,33 @@ public enum ScoreFile {
 /// `validation_label` uint8 (V,), the labels of the injected synthetic anomalies; root attribute `source_sha256_json`.
 /// Stored so a run directory can be re-evaluated where the dataset is not installed.
 public enum LabelStore {
+    /// Writes a sealed file atomically (`HDF5File.write(to:)`), every array checksummed.
     public static func write(_ labels: EvaluationLabelArrays, sourceSHA256: [String: String], to path: String) throws {
-        let f = try HDF5File(path: path, mode: .truncate)
-        defer { f.close() }
-        try f.write(labels.labels.map { UInt8($0 ? 1 : 0) }, shape: [labels.labels.count], to: "test_label")
-        if let il = labels.interpretation, labels.dimensions > 0 {
-            try f.write(il.map { UInt8($0 ? 1 : 0) }, shape: [labels.labels.count, labels.dimensions], to: "interpretation_label")
+        try HDF5File.write(to: path) { f in
+            try f.writeChecksummed(labels.labels.map { UInt8($0 ? 1 : 0) }, shape: [labels.labels.count], to: "test_label")
+            if let il = labels.interpretation, labels.dimensions > 0 {
+                try f.writeChecksummed(il.map { UInt8($0 ? 1 : 0) }, shape: [labels.labels.count, labels.dimensions], to: "interpretation_label")
+            }
+            if let v = labels.validation {
+                try f.writeChecksummed(v.map { UInt8($0 ? 1 : 0) }, shape: [v.count], to: "validation_label")
+            }
+            let json = try JSONSerialization.data(withJSONObject: sourceSHA256, options: [.sortedKeys])
+            try f.setAttribute("source_sha256_json", string: String(decoding: json, as: UTF8.self))
         }
-        if let v = labels.validation {
-            try f.write(v.map { UInt8($0 ? 1 : 0) }, shape: [v.count], to: "validation_label")
-        }
-        let json = try JSONSerialization.data(withJSONObject: sourceSHA256, options: [.sortedKeys])
-        try f.setAttribute("source_sha256_json", string: String(decoding: json, as: UTF8.self))
     }
 
+    /// Reads a file written by `write`, refusing a damaged one (seal, checksums, 0/1 values, shapes).
     public static func read(_ path: String) throws -> EvaluationLabelArrays {
-        let f = try HDF5File(path: path, mode: .readOnly)
-        defer { f.close() }
-        let (l, shape) = try f.read(UInt8.self, from: "test_label")
+        let f = try HDF5File.openSealed(path)
+        defer { try? f.close() }
+        let (l, shape) = try f.readVerified(UInt8.self, from: "test_label")
         guard shape.count == 1, l.allSatisfy({ $0 <= 1 }) else {
             throw HDF5Error.typeMismatch(file: path, path: "test_label", expected: "0/1 labels of shape (T,)")
         }
         var interp: [Bool]? = nil
         var dims = 0
         if f.contains("interpretation_label") {
-            let (v, s) = try f.read(UInt8.self, from: "interpretation_label")
+            let (v, s) = try f.readVerified(UInt8.self, from: "interpretation_label")
             guard s.count == 2, s[0] == l.count, v.allSatisfy({ $0 <= 1 }) else {
                 throw HDF5Error.typeMismatch(file: path, path: "interpretation_label", expected: "0/1 labels of shape (T, D)")
             }
@@ -77,7 +81,7 @@ public enum LabelStore {
         }
         var validation: [Bool]? = nil
         if f.contains("validation_label") {
-            let (v, s) = try f.read(UInt8.self, from: "validation_label")
+            let (v, s) = try f.readVerified(UInt8.self, from: "validation_label")
             guard s.count == 1, v.allSatisfy({ $0 <= 1 }) else {
                 throw HDF5Error.typeMismatch(file: path, path: "validation_label", expected: "0/1 labels of shape (V,)")
             }

@@ -14,18 +14,11 @@ public protocol StorableDetector: AnomalyDetector {
 }
 
 extension StorableDetector {
-    /// Writes the fitted model into a new HDF5 file at `path` (group = the model name), via a temporary file
-    /// beside it renamed into place, so a failed write never leaves a half-written `path`.
+    /// Writes the fitted model into a new sealed HDF5 file at `path` (group = the model name) with
+    /// `HDF5File.write(to:)`: built in memory, sealed, written atomically, so a failed write never leaves a
+    /// half-written `path` and a damaged file is refused on load.
     public func saveModel(to path: String) throws {
-        let tmp = path + ".\(ProcessInfo.processInfo.processIdentifier).part"
-        defer { try? FileManager.default.removeItem(atPath: tmp) }
-        do {
-            let f = try HDF5File(path: tmp, mode: .truncate)
-            defer { f.close() }
-            try writeModel(to: f, group: name)
-        }
-        if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
-        try FileManager.default.moveItem(atPath: tmp, toPath: path)
+        try HDF5File.write(to: path) { f in try writeModel(to: f, group: name) }
     }
 }
 
@@ -120,8 +113,8 @@ public enum BaselineDetectors {
     /// The fitted detector in the HDF5 file at `path`: in `group`, or (nil) in the one top-level group that
     /// holds a baseline (as `saveModel(to:)` writes it).
     public static func load(contentsOf path: String, group: String? = nil) throws -> AnomalyDetector {
-        let f = try HDF5File(path: path, mode: .readOnly)
-        defer { f.close() }
+        let f = try HDF5File.openSealed(path)   // every byte verified before libhdf5 parses the file
+        defer { try? f.close() }
         if let g = group { return try read(from: f, group: g) }
         let candidates = try f.groupNames(in: "/").filter { g in
             f.hasAttribute("format", at: g) && (try? Baselines.type(format: f.stringAttribute("format", at: g))) != nil

@@ -54,7 +54,7 @@ public final class TranADDetector: AnomalyDetector {
     }
 
     public func fit(_ train: DataMatrix, progress: ((String) -> Void)?) throws {
-        let t = TranADTrainer(features: train.cols, config: config, workers: workers)
+        let t = try TranADTrainer(features: train.cols, config: config, workers: workers)
         trainer = t
         let reports = try t.train(on: train,
                                   progress: batchProgress)

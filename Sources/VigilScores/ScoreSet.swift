@@ -67,6 +67,15 @@ public struct ScoreSet: Codable, Equatable, Sendable {
         return (0..<rows).map { perDimension[$0 * dims + d] }
     }
 
+    /// The first (0-based) row with a non-finite aggregate or per-dimension score, nil when all are finite.
+    public var firstNonFiniteRow: Int? {
+        if let r = aggregate.firstIndex(where: { !$0.isFinite }) {
+            let p = dims > 0 ? perDimension.firstIndex(where: { !$0.isFinite }).map { $0 / dims } : nil
+            return min(r, p ?? r)
+        }
+        return dims > 0 ? perDimension.firstIndex(where: { !$0.isFinite }).map { $0 / dims } : nil
+    }
+
     /// True when every score is finite; a non-finite score means the model diverged.
     public var allFinite: Bool {
         aggregate.allSatisfy { $0.isFinite } && perDimension.allSatisfy { $0.isFinite }

@@ -2,23 +2,31 @@
 import Foundation
 import VigilHDF5
 
+/// A stored score group whose arrays disagree.
+public struct ScoreFileError: Error, CustomStringConvertible, Equatable {
+    public var file: String
+    public var group: String
+    public var reason: String
+    public var description: String { "\(file): scores in group \(group) are inconsistent (\(reason)); write them again" }
+}
+
 extension ScoreSet {
-    /// Writes the scores under `group`: `aggregate` (rows,), `per_dimension` (rows, dims) when present,
-    /// and the model name and provenance (JSON) as attributes.
+    /// Writes the scores under `group`: `aggregate` (rows,), `per_dimension` (rows, dims) when present, each with
+    /// its sha256 (`writeChecksummed`), and the model name and provenance (JSON) as attributes.
     public func write(to file: HDF5File, group: String) throws {
-        try file.write(aggregate, shape: [rows], to: "\(group)/aggregate")
-        if dims > 0 { try file.write(perDimension, shape: [rows, dims], to: "\(group)/per_dimension") }
+        try file.writeChecksummed(aggregate, shape: [rows], to: "\(group)/aggregate")
+        if dims > 0 { try file.writeChecksummed(perDimension, shape: [rows, dims], to: "\(group)/per_dimension") }
         try file.setAttribute("model", string: model, at: group)
         let json = try JSONSerialization.data(withJSONObject: provenance, options: [.sortedKeys])
         try file.setAttribute("provenance_json", string: String(decoding: json, as: UTF8.self), at: group)
     }
 
-    /// Reads scores written by `write(to:group:)`. A damaged file (aggregate not 1-D, per_dimension not (rows, dims)
-    /// with dims ≥ 1 and rows equal to the aggregate's length) is refused with `HDF5Error.typeMismatch`.
+    /// Reads scores written by `write(to:group:)`, verifying checksums and that the arrays agree (aggregate (rows,),
+    /// per_dimension (rows, dims ≥ 1)); a damaged file is refused, never read with a wrong shape.
     public init(from file: HDF5File, group: String) throws {
-        let (agg, aggShape) = try file.read(Double.self, from: "\(group)/aggregate")
+        let (agg, aggShape) = try file.readVerified(Double.self, from: "\(group)/aggregate")
         guard aggShape.count == 1 else {
-            throw HDF5Error.typeMismatch(file: file.path, path: "\(group)/aggregate", expected: "scores of shape (rows,)")
+            throw ScoreFileError(file: file.path, group: group, reason: "aggregate has shape \(aggShape), expected (rows,)")
         }
         let model = try file.stringAttribute("model", at: group)
         var provenance: [String: String] = [:]
@@ -27,10 +35,9 @@ extension ScoreSet {
             provenance = obj
         }
         if file.contains("\(group)/per_dimension") {
-            let (values, shape) = try file.read(Double.self, from: "\(group)/per_dimension")
-            guard shape.count == 2, shape[1] > 0, shape[0] == agg.count, values.count == shape[0] * shape[1] else {
-                throw HDF5Error.typeMismatch(file: file.path, path: "\(group)/per_dimension",
-                                             expected: "scores of shape (\(agg.count), dims ≥ 1) matching the aggregate")
+            let (values, shape) = try file.readVerified(Double.self, from: "\(group)/per_dimension")
+            guard shape.count == 2, shape[1] > 0, shape[0] == agg.count else {
+                throw ScoreFileError(file: file.path, group: group, reason: "per_dimension has shape \(shape) for \(agg.count) rows")
             }
             self.init(model: model, perDimension: values, rows: shape[0], dims: shape[1], provenance: provenance)
             aggregate = agg

@@ -3,6 +3,7 @@
 // idempotent, so a requeued or repeated task is harmless, and re-submitting after failures or preemption runs only
 // what is still incomplete.
 import Foundation
+import VigilIO
 import VigilExperiments
 import VigilResults
 

@@ -2,6 +2,7 @@
 // labels (by the validation selection score) beside the ORACLE choice (by test labels), so the reader sees the gap
 // between the honest and the label-tuned protocol.
 import Foundation
+import VigilIO
 import VigilExperiments
 import VigilReport
 import VigilResults

@@ -2,6 +2,7 @@
 // any trial runs. A trial's id is a hash of what it computes, so a re-run (or a changed sweep file) never mixes
 // results of different configs and never repeats a finished trial.
 import Foundation
+import VigilIO
 import VigilConfig
 import VigilData
 import VigilExperiments
@@ -11,7 +12,7 @@ import VigilResults
 public enum SweepPlanner {
     /// The id of the trial of config `configSHA256` on `machine`: the first 16 hex digits of sha256("<config>/<machine>").
     public static func trialID(configSHA256: String, machine: String) -> String {
-        String(SHA256.hex(of: Array("\(configSHA256)/\(machine)".utf8)).prefix(16))
+        String(SHA256Hasher.hex(of: Array("\(configSHA256)/\(machine)".utf8)).prefix(16))
     }
 
     /// Expands `spec` over `machines` with `threads` per trial (fixing `threads: auto`), writes configs/<sha>.yaml and

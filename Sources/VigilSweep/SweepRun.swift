@@ -2,6 +2,7 @@
 // Killed at any moment and re-run, it loses nothing it finished and repeats nothing it finished: trials are
 // published whole and skipped when complete.
 import Foundation
+import VigilIO
 import VigilConfig
 import VigilData
 import VigilExperiments

@@ -2,6 +2,7 @@
 // trials/<id>/ with its result.json. Whatever dispatches it (this process, a local child, a Slurm array task),
 // this is the only code that computes a trial. Trials are idempotent: a complete one returns at once.
 import Foundation
+import VigilIO
 import VigilConfig
 import VigilExperiments
 import VigilResults

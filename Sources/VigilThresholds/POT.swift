@@ -61,20 +61,18 @@ public struct POTCalibration: Codable, Equatable, Sendable {
 /// POT calibrations.
 public enum POT {
     /// SPOT initialisation with the reference's retry: on failure, level ← level·retryFactor, at most maxAttempts tries.
+    /// Parameters are validated first; an initialisation whose z_q is not above t is refused (not retried).
     public static func initialiseWithRetry(calibration: [Double], parameters p: POTParameters) throws -> (SPOTInitialisation, Int) {
         try SPOT.validate(calibration, "calibration scores")
-        guard p.maxAttempts >= 1 else {
-            throw ThresholdError.invalidParameter(name: "maxAttempts", value: Double(p.maxAttempts), expected: "≥ 1")
-        }
-        guard p.retryFactor > 0, p.retryFactor < 1 else {
-            throw ThresholdError.invalidParameter(name: "retryFactor", value: p.retryFactor, expected: "0 < retryFactor < 1")
-        }
+        try p.validate()
         let spot = SPOT(q: p.q, grimshaw: p.grimshaw)
         var level = p.level
         var lastError = ""
         for attempt in 1...p.maxAttempts {
             do {
-                return (try spot.initialise(calibration: calibration, level: level), attempt)
+                let ini = try spot.initialise(calibration: calibration, level: level)
+                try ini.checkQuantileAboveInitialThreshold(q: p.q)
+                return (ini, attempt)
             } catch let e as ThresholdError {
                 if case .noPeaks = e {
                     lastError = e.description
@@ -140,7 +138,7 @@ public enum DeployableCalibration: Codable, Equatable, Sendable {
             return try POT.calibrate(trainScores: trainScores, parameters: p).threshold
         case let .percentile(p):
             try SPOT.validate(trainScores, "train scores")
-            guard p >= 0, p <= 100 else {
+            guard p.isFinite, DeployableCalibration.percentileRange.contains(p) else {
                 throw ThresholdError.invalidParameter(name: "percentile", value: p, expected: "0 ≤ p ≤ 100")
             }
             return VigilThresholds.percentile(trainScores, p)

@@ -15,6 +15,8 @@ public enum ThresholdError: Error, CustomStringConvertible, Equatable {
     case initialisationFailed(firstLevel: Double, lastLevel: Double, attempts: Int, lastError: String)
     /// DSPOT needs more calibration scores than its moving-average depth.
     case tooFewForDepth(count: Int, depth: Int)
+    /// The extreme quantile z_q is not above the initial threshold t (q too large for the share of peaks).
+    case quantileBelowInitialThreshold(q: Double, peakShare: Double, extremeQuantile: Double, initialThreshold: Double)
 
     public var description: String {
         switch self {
@@ -30,6 +32,8 @@ public enum ThresholdError: Error, CustomStringConvertible, Equatable {
             return "POT initialisation failed \(attempts) times (level \(first) down to \(last)); last error: \(lastError). Lower --level, raise the retry budget, or check that calibration scores are not constant"
         case let .tooFewForDepth(count, depth):
             return "DSPOT: \(count) calibration scores but depth \(depth); need more scores than the depth"
+        case let .quantileBelowInitialThreshold(q, share, zq, t):
+            return "POT: q = \(q) gives the extreme quantile z_q = \(zq), not above the initial threshold t = \(t); q must be well below the share of calibration scores above t (\(share)): lower --q or --level"
         }
     }
 }

@@ -42,6 +42,12 @@ public enum TranADError: Error, CustomStringConvertible, Equatable {
     case parameterSize(name: String, expected: Int, found: Int)
     case nonFiniteLoss(epoch: Int, batch: Int)
     case notACheckpoint(path: String)
+    /// A score is NaN or infinite: row and column 0-based.
+    case nonFiniteScore(row: Int, column: Int, value: Double)
+    /// A checkpoint of a layout version this build does not read.
+    case unsupportedCheckpointVersion(path: String, version: Int)
+    /// A checkpoint's contents disagree with each other (e.g. a parameter's shape).
+    case corruptCheckpoint(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -54,9 +60,15 @@ public enum TranADError: Error, CustomStringConvertible, Equatable {
         case .parameterSize(let n, let e, let f):
             return "TranAD checkpoint: parameter '\(n)' has \(f) values, the model needs \(e); the feature count or config differs"
         case .notACheckpoint(let p):
-            return "\(p) is not a vigil TranAD checkpoint (no format = \"\(TranADCheckpoint.format)\" attribute); write one with `vigil train` or `vigil evaluate`"
+            return "\(p) is not a vigil TranAD checkpoint (no format = \"\(TranADCheckpoint.format)\" attribute); write one with `vigil train` or `vigil run`"
         case .nonFiniteLoss(let e, let b):
             return "TranAD: the loss became NaN/inf at epoch \(e), batch \(b); normalise the data to [0, 1] (min-max) or lower the learning rate"
+        case let .nonFiniteScore(row, column, value):
+            return "TranAD: the score of row \(row + 1) (column \(column + 1)) is \(value); the input values there are too large for the model (e.g. 1e20): scale the data to [0, 1] (vigil train --normalize minmax) or fix that row"
+        case let .unsupportedCheckpointVersion(p, v):
+            return "\(p) is a version \(v) TranAD checkpoint; this vigil reads version \(TranADCheckpoint.version) (with per-dataset checksums): write it again with `vigil train`"
+        case let .corruptCheckpoint(p, r):
+            return "\(p) is damaged: \(r); restore it from a copy or write it again with `vigil train`"
         }
     }
 }
@@ -283,11 +295,14 @@ public final class TranADTrainer {
     public let workers: Int
 
     /// A fresh model with PyTorch default initialisation drawn from `config.seed`, trained and scored
-    /// on `workers` threads (default: every core).
-    public init(features: Int, config: TranADConfig = TranADConfig(), workers: Int? = nil) {
+    /// on `workers` threads (default: every core). Throws when `config`, `features` or `workers` are out of range or
+    /// the run's memory estimate exceeds the limit (`TranADConfig.validate(features:workers:)`), before allocating.
+    public init(features: Int, config: TranADConfig = TranADConfig(), workers: Int? = nil) throws {
+        let nw = workers ?? min(ProcessInfo.processInfo.activeProcessorCount, TranADConfig.workersRange.upperBound)
+        try config.validate(features: features, workers: nw)
         self.features = features
         self.config = config
-        self.workers = max(1, workers ?? ProcessInfo.processInfo.activeProcessorCount)
+        self.workers = nw
         tuneMallocForTensorChurn()
         switch config.precision {
         case .float32: engine32 = TranADEngine(features: features, config: config, workers: self.workers)
@@ -314,10 +329,14 @@ public final class TranADTrainer {
 
     /// Per-dimension anomaly scores (rows × F, Double) per `config.scoring`; row i is scored from the
     /// window of row i under `config.alignment` (for `reference` that window reconstructs row i−1).
+    /// Throws `TranADError.nonFiniteScore` naming the first row whose score is NaN or infinite.
     public func score(_ matrix: DataMatrix) throws -> DataMatrix {
         try check(matrix)
-        if let e = engine32 { return e.score(matrix, batchSize: scoreBatchSize) }
-        return engine64!.score(matrix, batchSize: scoreBatchSize)
+        let s = engine32.map { $0.score(matrix, batchSize: scoreBatchSize) } ?? engine64!.score(matrix, batchSize: scoreBatchSize)
+        if let i = s.values.firstIndex(where: { !$0.isFinite }) {
+            throw TranADError.nonFiniteScore(row: i / s.cols, column: i % s.cols, value: s.values[i])
+        }
+        return s
     }
 
     /// Number of trainable parameters (127,538 at F = 38).
@@ -335,12 +354,13 @@ public final class TranADTrainer {
         return engine64!.model.namedParameters.map { ($0.name, $0.tensor.shape, $0.tensor.scalars) }
     }
 
-    /// Replaces every parameter by name (all must be present with the right size).
+    /// Replaces every parameter by name (all must be present with the right size; values must be finite).
     public func loadParameters(_ values: [String: [Double]]) throws {
         func load<S: TensorScalar>(_ model: TranADModel<S>) throws {
             for (name, t) in model.namedParameters {
                 guard let v = values[name] else { throw TranADError.missingParameter(name) }
                 guard v.count == t.count else { throw TranADError.parameterSize(name: name, expected: t.count, found: v.count) }
+                guard v.allSatisfy({ $0.isFinite }) else { throw TranADError.corruptCheckpoint(path: "parameters", reason: "'\(name)' holds NaN or infinite values") }
                 t.assign(v.map { S($0) })
             }
         }

@@ -39,9 +39,9 @@ final class BaselineSerializationTests: XCTestCase {
         let path = dir + "/all.h5"
         let file = try HDF5File(path: path, mode: .truncate)
         for m in models { try m.write(to: file, group: "models/" + type(of: m).key) }
-        file.close()
+        try file.close()
         let back = try HDF5File(path: path, mode: .readOnly)
-        defer { back.close() }
+        defer { try? back.close() }
         for m in models {
             let key = type(of: m).key
             let g = "models/" + key
@@ -75,9 +75,9 @@ final class BaselineSerializationTests: XCTestCase {
         let f = try HDF5File(path: path, mode: .truncate)
         try model.write(to: f, group: "m")
         try damage(f, "m")
-        f.close()
+        try f.close()
         let r = try HDF5File(path: path, mode: .readOnly)
-        defer { r.close() }
+        defer { try? r.close() }
         do { _ = try Baselines.read(from: r, group: "m"); return nil } catch { return error }
     }
 
@@ -136,6 +136,6 @@ final class BaselineSerializationTests: XCTestCase {
             guard case BaselineError.unsupportedFormat = $0 else { return XCTFail("\($0)") }
         }
         XCTAssertThrowsError(try Baselines.read(from: f, group: "missing"))
-        f.close()
+        try f.close()
     }
 }

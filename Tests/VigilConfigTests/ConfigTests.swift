@@ -61,8 +61,8 @@ final class ConfigTests: XCTestCase {
         models: []
         """)
         XCTAssertEqual(problems { try ExperimentConfig.load(path: p) }, [
-            "\(p):2:7: tranad.lr: expected number in (0.0, 1.0], got -1 (out of range)",
-            "\(p):3:11: tranad.epochs: expected integer 1…10000, got 2.0 (write it without a fraction)",
+            "\(p):2:7: tranad.lr: expected number in (0.0, 10.0], got -1 (out of range)",
+            "\(p):3:11: tranad.epochs: expected integer 1…100000, got 2.0 (write it without a fraction)",
             "\(p):4:10: tranad.dtype: expected one of: float32, float64, got 'float16' (did you mean float32?)",
             "\(p):6:16: calibration.pot.level: expected number in (0.0, 1.0), got 1.5 (out of range)",
             "\(p):7:10: iforest: expected a mapping of keys (trees, samples, feature_engineering)",
@@ -74,7 +74,7 @@ final class ConfigTests: XCTestCase {
         let d = try ConfigDir()
         let p = try d.write("x.yaml", "tranad:\n  lr: .nan\n  shuffle: yes\n")
         XCTAssertEqual(problems { try ExperimentConfig.load(path: p) }, [
-            "\(p):2:7: tranad.lr: expected number in (0.0, 1.0], got nan (not finite)",
+            "\(p):2:7: tranad.lr: expected number in (0.0, 10.0], got nan (not finite)",
             "\(p):3:12: tranad.shuffle: expected true or false, got 'yes'",
         ])
     }
@@ -132,7 +132,7 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(problems { try ExperimentConfig.load(path: p, overrides: ["tranad.lrr=1"]) },
                        ["--set tranad.lrr=1: tranad.lrr: unknown key (did you mean lr?)"])
         XCTAssertEqual(problems { try ExperimentConfig.load(path: p, overrides: ["tranad.window=0"]) },
-                       ["--set tranad.window=0: tranad.window: expected integer 1…1000, got 0 (out of range)"])
+                       ["--set tranad.window=0: tranad.window: expected integer 1…10000, got 0 (out of range)"])
         XCTAssertEqual(problems { try ExperimentConfig.load(path: p, overrides: ["tranad"]) },
                        ["--set tranad: expected KEY=VALUE, e.g. --set tranad.lr=0.001"])
         XCTAssertEqual(problems { try ExperimentConfig.load(path: p, overrides: ["data.machines=[machine-9-9]"]) }.count, 1)
@@ -173,9 +173,17 @@ final class ConfigTests: XCTestCase {
         let d = try ConfigDir()
         let p = try d.write("x.yaml", "data:\n  dir: mydata\n  machines: [machine-1-1]\niforest:\n  feature_engineering:\n    rolling_statistics: [mean]\n")
         XCTAssertEqual(problems { try ExperimentConfig.load(path: p) }, [
-            "\(p):3:13: data.machines: cannot be combined with data.dir (a directory dataset has no machines or mirror)",
+            "\(p):3:13: data.machines: cannot be combined with data.dir (a directory dataset has no machines)",
             "default: iforest.feature_engineering.rolling_window: must be at least 2 when rolling_statistics are requested",
         ])
+    }
+
+    func testResolvedYAMLOfADirectoryDatasetReadsBack() throws {
+        let d = try ConfigDir()
+        let c = try ExperimentConfig.load(path: try d.write("x.yaml", "data: {dir: mydata}\n"))
+        let back = try ExperimentConfig.load(path: try d.write("round.yaml", c.resolved.yaml()))
+        XCTAssertEqual(back.data, .directory("mydata"))
+        XCTAssertEqual(back.sha256, c.sha256)
     }
 
     func testSamplesAcceptsAutoCountOrFraction() throws {
@@ -183,13 +191,13 @@ final class ConfigTests: XCTestCase {
         let p = try d.write("x.yaml", "iforest: {samples: 128}\n")
         XCTAssertEqual(try ExperimentConfig.load(path: p).iforest.maxSamples, .count(128))
         XCTAssertEqual(problems { try ExperimentConfig.load(path: p, overrides: ["iforest.samples=1.5"]) },
-                       ["--set iforest.samples=1.5: iforest.samples: expected `auto` | integer ≥ 1 | number in (0.0, 1.0], got 1.5 (out of range)"])
+                       ["--set iforest.samples=1.5: iforest.samples: expected `auto` | integer 1…2147483647 | number in (0.0, 1.0], got 1.5 (out of range)"])
     }
 
     func testReferenceTableListsEveryKey() {
         let table = ConfigSchema.experiment.markdownReference()
         for k in ConfigSchema.experiment.keys { XCTAssertTrue(table.contains("| `\(k.path)` |"), k.path) }
-        XCTAssertTrue(table.contains("| `tranad.lr` | number in (0.0, 1.0] | `0.0001` |"), table)
+        XCTAssertTrue(table.contains("| `tranad.lr` | number in (0.0, 10.0] | `0.0001` |"), table)
     }
 }
 

@@ -52,7 +52,14 @@ final class GenericLoaderTests: XCTestCase {
         XCTAssertEqual(try NpyReader.parse(npyBytes(descr: "|u1", shape: [3], payload: [0, 1, 255]), file: "x").values, [0, 1, 255])
         XCTAssertEqual(try NpyReader.parse(npyBytes(descr: "<i4", shape: [1, 2], payload: littleEndianBytes([Int32(-7), 9])), file: "x").values, [-7, 9])
         XCTAssertThrowsDataError(try NpyReader.parse(npyBytes(descr: "<f8", shape: [2], payload: littleEndianBytes([UInt64(0)]) ), file: "x")) { e in
-            XCTAssertEqual(e, .badNpy(file: "x", reason: "expected 16 data bytes for shape [2], found 8"))
+            XCTAssertEqual(e, .badNpy(file: "x", reason: "header shape (2,) of <f8 needs 16 bytes of data but the file holds 8 bytes; the file is damaged or not a complete .npy file"))
+        }
+        // A 129-byte file whose header claims (2^62, 4): checked arithmetic, no overflow trap, no allocation.
+        XCTAssertThrowsDataError(try NpyReader.parse(npyBytes(descr: "<f8", shape: [4_611_686_018_427_387_904, 4], payload: [0]), file: "x")) { e in
+            XCTAssertEqual(e, .badNpy(file: "x", reason: "header shape (4611686018427387904, 4) of <f8 needs more data than any file can hold but the file holds 1 bytes; the file is damaged or not a complete .npy file"))
+        }
+        XCTAssertThrowsDataError(try NpyReader.parse(npyBytes(descr: "<f8", shape: [300, 0], payload: []), file: "x")) { e in
+            XCTAssertEqual(e, .badNpy(file: "x", reason: "shape (300, 0) has no columns; give at least one column"))
         }
         XCTAssertThrowsDataError(try NpyReader.parse(npyBytes(descr: ">f8", shape: [1], payload: [UInt8](repeating: 0, count: 8)), file: "x")) { e in
             guard case .badNpy(_, let reason) = e else { return XCTFail("\(e)") }

@@ -1,4 +1,5 @@
 import XCTest
+import VigilIO
 @testable import VigilData
 
 final class InstallerTests: XCTestCase {
@@ -77,12 +78,12 @@ final class InstallerTests: XCTestCase {
         let r = try inst.install(machines: ["machine-1-1"])
         XCTAssertEqual(r.failures.count, 1)
         XCTAssertEqual(r.failures[0].path, "train/machine-1-1.txt")
-        let expectedSHA = SHA256.hex(of: Array(fixture.train.utf8))
+        let expectedSHA = SHA256Hasher.hex(of: Array(fixture.train.utf8))
         XCTAssertEqual(r.failures[0].error, .checksumMismatch(
             file: "train/machine-1-1.txt", source: dir.sub("mirror/train/machine-1-1.txt"), expectedSHA256: expectedSHA,
-            actualSHA256: SHA256.hex(of: train), expectedSize: train.count, actualSize: train.count))
+            actualSHA256: SHA256Hasher.hex(of: train), expectedSize: train.count, actualSize: train.count))
         let msg = r.failures[0].error.description
-        XCTAssertTrue(msg.contains(expectedSHA) && msg.contains(SHA256.hex(of: train)) && msg.contains("removed"))
+        XCTAssertTrue(msg.contains(expectedSHA) && msg.contains(SHA256Hasher.hex(of: train)) && msg.contains("removed"))
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.sub("dest/train/machine-1-1.txt")))
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.sub("dest/train")), [], "no temporary file left")
         XCTAssertEqual(r.complete, [])
@@ -104,8 +105,8 @@ final class InstallerTests: XCTestCase {
     func testInterruptedCopyStaleTemporaryIsCleanedAndCorruptInstallRefetched() throws {
         let dir = try TempDir()
         try fixture.write(to: dir, root: "mirror", machine: "machine-1-1")
-        // A run killed mid-copy leaves `.<name>.<pid>.part` behind (dead pid), plus a damaged installed file.
-        let stale = ".machine-1-1.txt.\(Int32.max - 1).part"
+        // A run killed mid-copy leaves `.<name>.<host>.<pid>.<random>.part` behind (dead pid), plus a damaged installed file.
+        let stale = ".machine-1-1.txt.\(TemporaryName.host).\(Int32.max - 1).5eed.part"
         try dir.write("dest/train/\(stale)", Array(fixture.train.utf8.prefix(100)))
         try dir.write("dest/test/machine-1-1.txt", Array(fixture.test.utf8.dropLast(5)))
         let progress = RecordingProgress()
@@ -166,16 +167,18 @@ final class InstallerTests: XCTestCase {
         XCTAssertEqual(transport.requested.count, 1)
     }
 
-    func testStaleTemporaryDetection() throws {
+    func testStaleTemporaryDetectionKeepsOtherHostsAndLiveWriters() throws {
+        // The installer removes its own (includeOwn) and dead writers' temporaries, and the older `.<name>.<pid>.part`
+        // names; a live writer's (pid 1), another host's and names Vigil does not make stay (VigilIOTests cover more).
         let dir = try TempDir()
-        let own = ".a.txt.\(getpid()).part", dead = ".b.txt.\(Int32.max - 1).part", live = ".c.txt.1.part"
-        for name in [own, dead, live, "keep.txt", ".d.part"] { try dir.write("t/\(name)", "x") }
-        XCTAssertTrue(TemporaryFiles.isRunning(getpid()))
-        XCTAssertFalse(TemporaryFiles.isRunning(Int32.max - 1))
-        // pid 1 is alive; a name without a pid is always stale.
-        XCTAssertEqual(TemporaryFiles.removeStale(in: dir.sub("t"), includeOwn: false), [dead, ".d.part"])
-        XCTAssertEqual(TemporaryFiles.removeStale(in: dir.sub("t"), includeOwn: true), [own])
-        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: dir.sub("t"))), [live, "keep.txt"])
+        let host = TemporaryName.host
+        let own = ".a.txt.\(host).\(getpid()).1.part", dead = ".b.txt.\(host).\(Int32.max - 1).2.part"
+        let live = ".c.txt.\(host).1.3.part", foreign = ".e.txt.not-\(host).\(Int32.max - 1).4.part", legacy = ".f.txt.\(Int32.max - 1).part"
+        for name in [own, dead, live, foreign, legacy, "keep.txt", ".d.part"] { try dir.write("dest/train/\(name)", "x") }
+        let inst = SMDInstaller(manifest: try manifest(), destination: dir.sub("dest"), source: .mirror(dir.sub("nomirror")))
+        XCTAssertThrowsError(try inst.install(machines: ["machine-1-1"]))   // no mirror: cleanup ran first
+        XCTAssertEqual(inst.removeStaleTemporaries(), [])
+        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: dir.sub("dest/train"))), [live, foreign, "keep.txt", ".d.part"])
     }
 
     func testURLSessionTransportReportsConnectionFailure() {

@@ -1,4 +1,5 @@
 import XCTest
+import VigilIO
 import VigilHDF5
 @testable import VigilData
 
@@ -35,15 +36,15 @@ final class LoaderTests: XCTestCase {
         XCTAssertEqual(il[5 * 38 + 0], 0)
         XCTAssertEqual(il[6 * 38 + 37], 1)
         XCTAssertEqual(il.reduce(0) { $0 + Int($1) }, 3 * 2 + 1)
-        XCTAssertEqual(ds.sourceSHA256["train"], SHA256.hex(of: Array(fixture.train.utf8)))
+        XCTAssertEqual(ds.sourceSHA256["train"], SHA256Hasher.hex(of: Array(fixture.train.utf8)))
 
         // The cache holds the documented layout, and a second load reuses it with identical values.
         let f = try HDF5File(path: loader.cachePath(for: "machine-1-1"), mode: .readOnly)
         XCTAssertEqual(try f.datasetNames(), ["interpretation_labels", "labels", "norm_max", "norm_min", "test", "train"])
         XCTAssertEqual(try f.shape(of: "train"), [6, 38])
-        XCTAssertEqual(try f.stringAttribute("source_sha256_test_label"), SHA256.hex(of: Array(fixture.labels.utf8)))
+        XCTAssertEqual(try f.stringAttribute("source_sha256_test_label"), SHA256Hasher.hex(of: Array(fixture.labels.utf8)))
         XCTAssertEqual(try f.doubleAttribute("epsilon"), 1e-4)
-        f.close()
+        try f.close()
         let (again, status2) = try loader.loadWithStatus("machine-1-1")
         XCTAssertEqual(status2, .reused)
         XCTAssertEqual(again, ds)
@@ -77,6 +78,27 @@ final class LoaderTests: XCTestCase {
         guard case .rebuilt(let reason) = status3 else { return XCTFail("\(status3)") }
         XCTAssertTrue(reason.hasPrefix("unreadable"), reason)
         XCTAssertEqual(third, second)
+    }
+
+    /// A cache whose arrays were damaged after it was written (sources unchanged, file still valid HDF5) is detected
+    /// by its per-array sha256 and rebuilt from the sources; every byte of the train array is covered.
+    func testCacheWithDamagedArrayIsRebuilt() throws {
+        let dir = try TempDir()
+        try fixture.write(to: dir, root: "SMD", machine: "machine-1-1")
+        let loader = SMDLoader(root: dir.sub("SMD"))
+        let good = try loader.load("machine-1-1")
+        let cache = loader.cachePath(for: "machine-1-1")
+        // Flip one bit of one stored training value in place (locate its 8 bytes in the file).
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: cache)))
+        let needle = withUnsafeBytes(of: good.train.values[5].bitPattern.littleEndian) { Array($0) }
+        let at = try XCTUnwrap((0...(bytes.count - 8)).first { Array(bytes[$0..<($0 + 8)]) == needle })
+        bytes[at] ^= 0x01
+        try Data(bytes).write(to: URL(fileURLWithPath: cache))
+        let (again, status) = try loader.loadWithStatus("machine-1-1")
+        guard case .rebuilt(let reason) = status else { return XCTFail("a damaged cache was reused: \(status)") }
+        XCTAssertTrue(reason.contains("train is damaged"), reason)
+        XCTAssertEqual(again, good)
+        XCTAssertEqual(try loader.loadWithStatus("machine-1-1").cache, .reused, "the rebuilt cache verifies")
     }
 
     func testLoaderErrors() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import VigilIO
 @testable import VigilData
 
 /// A temporary directory removed at the end of the test.
@@ -80,7 +81,7 @@ struct FixtureMachine {
     func manifestLines(machine: String) -> String {
         SMDFileKind.allCases.map { kind in
             let bytes = Array(contents(kind).utf8)
-            return "\(SHA256.hex(of: bytes))  \(bytes.count)  \(SMD.relativePath(kind, machine))"
+            return "\(SHA256Hasher.hex(of: bytes))  \(bytes.count)  \(SMD.relativePath(kind, machine))"
         }.joined(separator: "\n")
     }
 }

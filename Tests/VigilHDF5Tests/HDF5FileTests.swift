@@ -168,7 +168,10 @@ final class HDF5FileTests: XCTestCase {
     func testOpenErrorsAndShapeMismatch() throws {
         let missing = file("nope.h5")
         XCTAssertThrowsError(try HDF5File(path: missing, mode: .readOnly)) { err in
-            XCTAssertEqual(err as? HDF5Error, .cannotOpen(file: missing, mode: "readOnly"))
+            guard case let .cannotOpen(file, mode, reason)? = err as? HDF5Error else { return XCTFail("\(err)") }
+            XCTAssertEqual(file, missing)
+            XCTAssertEqual(mode, "readOnly")
+            XCTAssertTrue(reason.contains("No such file or directory"), "HDF5's own message is kept: \(reason)")
         }
         let notH5 = file("text.h5")
         try "hello".write(toFile: notH5, atomically: true, encoding: .utf8)
@@ -179,7 +182,8 @@ final class HDF5FileTests: XCTestCase {
         }
         try f.write([Float(1)], shape: [1], to: "leaf")
         XCTAssertThrowsError(try f.write([Float(1)], shape: [1], to: "leaf/child"))
-        f.close()
+        try f.close()
+        try f.close()   // closing twice is allowed
         XCTAssertThrowsError(try f.read(Float.self, from: "leaf")) { err in
             XCTAssertEqual(err as? HDF5Error, .closed(file: f.path))
         }

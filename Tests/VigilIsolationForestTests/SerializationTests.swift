@@ -44,12 +44,21 @@ final class SerializationTests: XCTestCase {
     func testReadingSomethingElseIsAnError() throws {
         let path = tempPath("other")
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let f = try HDF5File(path: path, mode: .truncate)
-        try f.write([1.0, 2.0], shape: [2], to: "iforest/threshold")
-        try f.setAttribute("format", string: "something-else", at: "iforest")
-        f.close()
+        try HDF5File.write(to: path) { f in
+            try f.write([1.0, 2.0], shape: [2], to: "iforest/threshold")
+            try f.setAttribute("format", string: "something-else", at: "iforest")
+        }
         XCTAssertThrowsError(try IsolationForest(contentsOf: path)) { e in
             guard case IsolationForestError.corruptModel = e else { return XCTFail("\(e)") }
+        }
+        // A file without Vigil's seal is never handed to libhdf5 as a model.
+        let unsealed = tempPath("unsealed")
+        defer { try? FileManager.default.removeItem(atPath: unsealed) }
+        let u = try HDF5File(path: unsealed, mode: .truncate)
+        try u.write([1.0], shape: [1], to: "iforest/threshold")
+        try u.close()
+        XCTAssertThrowsError(try IsolationForest(contentsOf: unsealed)) { e in
+            XCTAssertEqual(e as? HDF5Error, .notSealed(file: unsealed))
         }
         XCTAssertThrowsError(try IsolationForestDetector(contentsOf: path))   // missing group: HDF5Error
     }

@@ -52,14 +52,14 @@ final class BaselineDetectorTests: XCTestCase {
             let back = try BaselineDetectors.load(contentsOf: path)
             XCTAssertEqual(back.name, key)
             XCTAssertEqual(try back.score(test), s, "\(key): round trip")
-            let f = try HDF5File(path: path, mode: .readOnly)
+            let f = try HDF5File.openSealed(path)
             XCTAssertEqual(try f.stringAttribute("model", at: key), key)
-            f.close()
+            try f.close()
             // The ScoreSet itself round-trips through the score store (aggregate kept as stored).
             let sf = try HDF5File(path: dir + "/scores-\(key).h5", mode: .truncate)
             try s.write(to: sf, group: "test")
             XCTAssertEqual(try ScoreSet(from: sf, group: "test"), s)
-            sf.close()
+            try sf.close()
         }
         XCTAssertNil(BaselineDetectors.make(key: "nope"))
     }
@@ -76,10 +76,10 @@ final class BaselineDetectorTests: XCTestCase {
         let a = L2NormDetector(configuration: .init()), b = RandomDetector(configuration: .init(seed: 1))
         try a.fit(matrix(3, 2, seed: 1), progress: nil)
         try b.fit(matrix(3, 2, seed: 1), progress: nil)
-        let f = try HDF5File(path: dir + "/two.h5", mode: .truncate)
-        try a.writeModel(to: f, group: "l2_norm")
-        try b.writeModel(to: f, group: "random")
-        f.close()
+        try HDF5File.write(to: dir + "/two.h5") { f in
+            try a.writeModel(to: f, group: "l2_norm")
+            try b.writeModel(to: f, group: "random")
+        }
         XCTAssertThrowsError(try BaselineDetectors.load(contentsOf: dir + "/two.h5"))
         XCTAssertEqual(try BaselineDetectors.load(contentsOf: dir + "/two.h5", group: "random").name, "random")
     }

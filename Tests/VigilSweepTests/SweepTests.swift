@@ -89,9 +89,9 @@ final class SweepSpecTests: XCTestCase {
         """)
         XCTAssertEqual(messages { try SweepSpec.load(path: p) }, [
             "\(p):3:3: grid.tranad.epochz: not a config key (did you mean tranad.epochs?)",
-            "\(p):4:22: grid.tranad.lr[1]: expected number in (0.0, 1.0], got -1 (out of range)",
+            "\(p):4:22: grid.tranad.lr[1]: expected number in (0.0, 10.0], got -1 (out of range)",
             "\(p):5:3: grid.data.mirror: data.mirror says where data comes from, not what is computed; it cannot be swept (machines are the sweep's other axis)",
-            "\(p):9:21: random.space.tranad.epochs: uniform draws numbers but tranad.epochs takes integer 1…10000 (use int_uniform)",
+            "\(p):9:21: random.space.tranad.epochs: uniform draws numbers but tranad.epochs takes integer 1…100000 (use int_uniform)",
             "\(p):10:22: random.space.tranad.dropout: unknown distribution 'gaussian' (uniform, log_uniform, int_uniform, choice)",
             "\(p):12:15: sweep.validation: expected a number in (0.0, 0.5], got 0.9 (selection needs a validation block)",
         ])

@@ -60,7 +60,7 @@ final class TranADInferenceTests: XCTestCase {
         for batch in [8, 32] {
             var scores: [[Double]] = []
             for workers in [1, 2, 3] {
-                let t = TranADTrainer(features: f, config: c, workers: workers)
+                let t = try TranADTrainer(features: f, config: c, workers: workers)
                 t.scoreBatchSize = batch
                 scores.append(try t.score(m).values)
             }

@@ -83,11 +83,11 @@ final class TranADModelTests: XCTestCase {
         let m = DataMatrix(rows: rows, cols: f, values: values)
         var c = TranADConfig()
         c.epochs = 4; c.batchSize = 32; c.learningRate = 3e-3; c.seed = 7; c.precision = .float64
-        let t1 = TranADTrainer(features: f, config: c, workers: 2)
+        let t1 = try TranADTrainer(features: f, config: c, workers: 2)
         let r1 = try t1.train(on: m)
         XCTAssertEqual(r1.count, 4)
         XCTAssertLessThan(r1.last!.meanLoss, r1.first!.meanLoss)
-        let t2 = TranADTrainer(features: f, config: c, workers: 2)
+        let t2 = try TranADTrainer(features: f, config: c, workers: 2)
         let r2 = try t2.train(on: m)
         XCTAssertEqual(r1.map(\.meanLoss), r2.map(\.meanLoss))
         XCTAssertEqual(t1.exportParameters().map(\.values), t2.exportParameters().map(\.values))
@@ -142,8 +142,8 @@ final class TranADTrainingModeTests: XCTestCase {
         let m = DataMatrix(rows: rows, cols: f, values: values)
         var c = TranADConfig()
         c.epochs = 2; c.batchSize = 30; c.dropout = 0; c.precision = .float64; c.learningRate = 1e-3; c.window = 4
-        let one = TranADTrainer(features: f, config: c, workers: 1)
-        let three = TranADTrainer(features: f, config: c, workers: 3)
+        let one = try TranADTrainer(features: f, config: c, workers: 1)
+        let three = try TranADTrainer(features: f, config: c, workers: 3)
         let r1 = try one.train(on: m), r3 = try three.train(on: m)
         for (a, b) in zip(r1, r3) { XCTAssertEqual(a.meanLoss, b.meanLoss, accuracy: 1e-12) }
         for (a, b) in zip(one.exportParameters(), three.exportParameters()) {
@@ -151,7 +151,7 @@ final class TranADTrainingModeTests: XCTestCase {
         }
         // a last batch smaller than the worker count (61 = 2·30 + 1 rows): idle workers add nothing
         let m61 = DataMatrix(rows: 61, cols: f, values: Array(values[0..<(61 * f)]))
-        let oneB = TranADTrainer(features: f, config: c, workers: 1), threeB = TranADTrainer(features: f, config: c, workers: 3)
+        let oneB = try TranADTrainer(features: f, config: c, workers: 1), threeB = try TranADTrainer(features: f, config: c, workers: 3)
         try oneB.train(on: m61); try threeB.train(on: m61)
         for (a, b) in zip(oneB.exportParameters(), threeB.exportParameters()) {
             for (x, y) in zip(a.values, b.values) { XCTAssertEqual(x, y, accuracy: 1e-10, a.name) }
@@ -160,7 +160,7 @@ final class TranADTrainingModeTests: XCTestCase {
         for (x, y) in zip(s1.values, s3.values) { XCTAssertEqual(x, y, accuracy: 1e-12) }
         // with dropout, a fixed worker count is reproducible
         c.dropout = 0.1
-        let a = TranADTrainer(features: f, config: c, workers: 2), b = TranADTrainer(features: f, config: c, workers: 2)
+        let a = try TranADTrainer(features: f, config: c, workers: 2), b = try TranADTrainer(features: f, config: c, workers: 2)
         XCTAssertEqual(try a.train(on: m).map(\.meanLoss), try b.train(on: m).map(\.meanLoss))
         XCTAssertEqual(a.exportParameters().map(\.values), b.exportParameters().map(\.values))
     }
@@ -170,10 +170,10 @@ final class TranADTrainingModeTests: XCTestCase {
         let m = DataMatrix(rows: rows, cols: f, values: (0..<(rows * f)).map { 0.5 + 0.3 * sin(Double($0) * 0.7) })
         var c = TranADConfig()
         c.window = 5; c.precision = .float64; c.alignment = .reference
-        let t = TranADTrainer(features: f, config: c, workers: 2)
+        let t = try TranADTrainer(features: f, config: c, workers: 2)
         let phase2 = try t.score(m)
         var c2 = c; c2.scoring = .averaged
-        let t2 = TranADTrainer(features: f, config: c2, workers: 1)
+        let t2 = try TranADTrainer(features: f, config: c2, workers: 1)
         try t2.loadParameters(Dictionary(uniqueKeysWithValues: t.exportParameters().map { ($0.name, $0.values) }))
         let averaged = try t2.score(m)
         // by hand for row 7 (reference alignment: window rows 2..6, scored element row 6)

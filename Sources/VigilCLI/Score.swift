@@ -1,12 +1,14 @@
 import ArgumentParser
 import Foundation
 import VigilData
-import VigilTensor
+import VigilIO
 import VigilTranAD
 
 /// `vigil score`: reloads a TranAD checkpoint and writes per-row (and optionally per-dimension) scores.
-struct Score: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct Score: ParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
         commandName: "score",
         abstract: "Score a matrix with a saved TranAD checkpoint.",
         discussion: """
@@ -18,6 +20,11 @@ struct Score: ParsableCommand {
         Score, window alignment and precision are the checkpoint's (see `vigil train --help`). With \
         alignment "reference", row i's score comes from the window ending at row i-1, as in the \
         reference code.
+
+        Outputs are checked before any work (not an input, not each other, regular files only) and written \
+        atomically. A non-finite score (values too large for the model) is an error naming the row. A \
+        checkpoint whose datasets or configuration do not match their stored sha256 is refused, naming the \
+        damaged dataset.
         """
     )
 
@@ -36,11 +43,17 @@ struct Score: ParsableCommand {
     @Option(help: "Override the checkpoint's scoring: phase2_only or averaged.")
     var scoring: String?
 
-    @Option(help: "Worker threads (default: all cores); scores do not depend on it.")
-    var threads: Int?
+    @OptionGroup(title: "Threads (scores do not depend on them)")
+    var threadOptions: ThreadOptions
 
-    func run() throws {
-        if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1, got \(t)") }
+    public func validate() throws {
+        if let s = scoring, TranADScoring(rawValue: s) == nil { throw ValidationError("--scoring must be phase2_only or averaged, got '\(s)'") }
+    }
+
+    public func run() throws {
+        let threads = threadOptions.count
+        try checkOutputs([NamedPath("--out", out)] + (perDimension.map { [NamedPath("--per-dimension", $0)] } ?? []),
+                         inputs: [NamedPath("--checkpoint", checkpoint), NamedPath("--input", input)])
         var (trainer, normMin, normMax) = try TranADCheckpoint.load(path: checkpoint, workers: threads)
         if let s = scoring {
             guard let sc = TranADScoring(rawValue: s) else { throw ValidationError("--scoring must be phase2_only or averaged, got '\(s)'") }
@@ -48,7 +61,7 @@ struct Score: ParsableCommand {
                 var c = trainer.config
                 c.scoring = sc
                 let values = Dictionary(uniqueKeysWithValues: trainer.exportParameters().map { ($0.name, $0.values) })
-                let t = TranADTrainer(features: trainer.features, config: c, workers: threads)
+                let t = try TranADTrainer(features: trainer.features, config: c, workers: threads)
                 try t.loadParameters(values)
                 trainer = t
             }
@@ -67,9 +80,9 @@ struct Score: ParsableCommand {
             for r in 0..<scores.rows {
                 s += (0..<scores.cols).map { "\(scores[r, $0])" }.joined(separator: ",") + "\n"
             }
-            try s.write(toFile: pd, atomically: true, encoding: .utf8)
+            try AtomicFile.write(s, to: pd)
         }
         let secs = String(format: "%.2f", Date().timeIntervalSince(start))
-        FileHandle.standardError.write("vigil score: \(m.rows) rows scored in \(secs) s (\(trainer.config.scoring.rawValue), alignment \(trainer.config.alignment.rawValue))\n".data(using: .utf8)!)
+        printErr("vigil score: \(m.rows) rows scored in \(secs) s (\(trainer.config.scoring.rawValue), alignment \(trainer.config.alignment.rawValue))")
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VigilIO
 import VigilMetrics
 import VigilThresholds
 
@@ -8,10 +9,12 @@ enum PotInputError: Error, CustomStringConvertible {
     case unreadable(path: String, reason: String)
     case badNumber(path: String, line: Int, text: String)
     case empty(path: String)
+    case badLabel(path: String, line: Int, value: Double)
 
     var description: String {
         switch self {
-        case let .unreadable(path, reason): return "\(path): cannot read (\(reason)); check the path"
+        case let .unreadable(path, reason): return "\(path): cannot read (\(reason))"
+        case let .badLabel(path, line, value): return "\(path) line \(line): label \(value) is not 0 or 1; expected one 0/1 label per line"
         case let .badNumber(path, line, text): return "\(path) line \(line): '\(text)' is not a finite number; expected one score per line"
         case let .empty(path): return "\(path): no scores; expected one score per line"
         }
@@ -20,25 +23,44 @@ enum PotInputError: Error, CustomStringConvertible {
 
 /// Reads one finite Double per line; blank lines are skipped.
 func readScoreFile(_ path: String) throws -> [Double] {
-    let text: String
-    do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-        throw PotInputError.unreadable(path: path, reason: error.localizedDescription)
+    try readNumberLines(path).map(\.value)
+}
+
+/// Reads one finite Double per line with its 1-based line number; blank lines are skipped.
+func readNumberLines(_ path: String) throws -> [(line: Int, value: Double)] {
+    var bytes = [UInt8]()
+    do { try SHA256Hasher.forEachChunk(of: path) { bytes.append(contentsOf: $0) } } catch {
+        throw PotInputError.unreadable(path: path, reason: FileError.reason(of: error))
     }
-    var out: [Double] = []
+    guard let text = String(bytes: bytes, encoding: .utf8) else {
+        throw PotInputError.unreadable(path: path, reason: "it is not UTF-8 text; expected one score per line")
+    }
+    var out: [(line: Int, value: Double)] = []
     var lineNumber = 0
     for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
         lineNumber += 1
         let t = line.trimmingCharacters(in: .whitespacesAndNewlines)
         if t.isEmpty { continue }
         guard let v = Double(t), v.isFinite else { throw PotInputError.badNumber(path: path, line: lineNumber, text: String(t.prefix(40))) }
-        out.append(v)
+        out.append((lineNumber, v))
     }
     if out.isEmpty { throw PotInputError.empty(path: path) }
     return out
 }
 
-struct Pot: ParsableCommand {
-    static let configuration = CommandConfiguration(
+/// Reads one 0/1 label per line; any other value is an error naming the line.
+func readLabelFile(_ path: String) throws -> [Bool] {
+    try readNumberLines(path).map { line, v in
+        guard v == 0 || v == 1 else { throw PotInputError.badLabel(path: path, line: line, value: v) }
+        return v == 1
+    }
+}
+
+/// `vigil pot`: POT/SPOT/DSPOT thresholds from score files.
+public struct Pot: ParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
         commandName: "pot",
         abstract: "POT/SPOT threshold from calibration (train) and stream (test) score files.",
         discussion: """
@@ -55,14 +77,11 @@ struct Pot: ParsableCommand {
     @Option(name: .long, help: "File of stream (test) scores, one per line. Omit for the deployable threshold.")
     var stream: String?
 
-    @Option(name: .long, help: "Probability of the initial threshold t (0 < level < 1).")
-    var level: Double = 0.99995
-
-    @Option(name: .long, help: "Risk q of the extreme quantile z_q (0 < q < 1).")
-    var q: Double = 1e-5
-
-    @Option(name: .long, help: "Multiplier of the final threshold.")
-    var scale: Double = 1.06
+    @OptionGroup(title: "POT parameters")
+    var potOptions: POTOptions
+    var level: Double { potOptions.level.value }
+    var q: Double { potOptions.q.value }
+    var scale: Double { potOptions.scale.value }
 
     @Flag(name: .long, help: "Stream with Siffer's dynamic SPOT (same as --mode dynamic).")
     var dynamic = false
@@ -70,11 +89,11 @@ struct Pot: ParsableCommand {
     @Option(name: .long, help: "Stream mode: reference-static (default), fixed, dynamic.")
     var mode: String = "reference-static"
 
-    @Option(name: .long, help: "Run DSPOT with this moving-average depth (needs --stream).")
-    var depth: Int?
+    @Option(name: .long, parsing: .unconditional, help: "Run DSPOT with this moving-average depth (needs --stream).", transform: DSPOTDepth.parse)
+    var depth: DSPOTDepth?
 
-    @Option(name: .long, help: "Maximum initialisation attempts (level *= 0.999 after each failure).")
-    var maxAttempts: Int = 100
+    @Option(name: .long, parsing: .unconditional, help: "Maximum initialisation attempts (level *= 0.999 after each failure).", transform: AttemptCount.parse)
+    var maxAttempts = AttemptCount(100)
 
     @Flag(name: .long, help: "Search the positive GPD root on (eps, 2(mean-min)/min^2) instead of the reference's narrower bounds.")
     var fullPositiveInterval = false
@@ -85,8 +104,8 @@ struct Pot: ParsableCommand {
     @Option(name: .long, help: "File of 0/1 test labels, one per line (needs --stream): also print metrics for the deployable POT, the reference POT stream, the train percentile and the best-F1 ORACLE.")
     var labels: String?
 
-    @Option(name: .long, help: "Percentile of train scores for the percentile calibration in the --labels evaluation.")
-    var percentile: Double = 99
+    @Option(name: .long, parsing: .unconditional, help: "Percentile of train scores for the percentile calibration in the --labels evaluation.", transform: Percentile.parse)
+    var percentile = Percentile(99)
 
     @Flag(name: .long, help: "Print one JSON object.")
     var json = false
@@ -101,22 +120,28 @@ struct Pot: ParsableCommand {
         }
     }
 
-    func run() throws {
-        let streamMode = try streamMode()
+    public func validate() throws {
+        _ = try streamMode()
         if depth != nil && stream == nil { throw ValidationError("--depth (DSPOT) needs --stream") }
+        if labels != nil && stream == nil { throw ValidationError("--labels needs --stream (the test scores)") }
+    }
+
+    public func run() throws {
+        let streamMode = try streamMode()
         let cal = try readScoreFile(calibration)
         let streamScores = try stream.map(readScoreFile)
         let grimshaw = GrimshawOptions(referenceExponentialLikelihoodQuirk: referenceLikelihoodQuirk,
                                        fullPositiveInterval: fullPositiveInterval)
-        let params = POTParameters(q: q, level: level, scale: scale, maxAttempts: maxAttempts, grimshaw: grimshaw)
+        let params = POTParameters(q: q, level: level, scale: scale, maxAttempts: maxAttempts.value, grimshaw: grimshaw)
         var out: [(String, Any)] = []
         let ini: SPOTInitialisation
         var threshold: Double
         var run: SPOTRunResult? = nil
         var attempts = 1
         var protocolName: String
-        if let d = depth, let s = streamScores {
+        if let d = depth?.value, let s = streamScores {
             let r = try DSPOT(q: q, depth: d, grimshaw: grimshaw).run(calibration: cal, stream: s, level: level)
+            try r.initialisation.checkQuantileAboveInitialThreshold(q: q)
             run = r
             ini = r.initialisation
             threshold = r.thresholds.reduce(0, +) / Double(r.thresholds.count) * scale
@@ -156,12 +181,12 @@ struct Pot: ParsableCommand {
         var table: String? = nil
         if let lp = labels {
             guard let s = streamScores else { throw ValidationError("--labels needs --stream (the test scores)") }
-            let lab = try readScoreFile(lp)
+            let lab = try readLabelFile(lp)
             guard lab.count == s.count else {
                 throw ValidationError("\(lp): \(lab.count) labels but \(s.count) stream scores; give one label per test score")
             }
-            let methods = Evaluation.standardMethods(pot: params, percentile: percentile)
-            let reports = try Evaluation.reports(trainScores: cal, testScores: s, labels: lab.map { $0 > 0.5 }, methods: methods)
+            let methods = Evaluation.standardMethods(pot: params, percentile: percentile.value)
+            let reports = try Evaluation.reports(trainScores: cal, testScores: s, labels: lab, methods: methods)
             if json {
                 let enc = JSONEncoder()
                 enc.outputFormatting = [.sortedKeys]

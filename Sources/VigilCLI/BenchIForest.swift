@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
 import VigilData
+import VigilIO
 import VigilIsolationForest
 import VigilRandom
+import VigilTranAD
 
 /// `vigil bench iforest`: Isolation Forest fit/score timing on synthetic data, and a fit-on-train/score-test mode
 /// used by `scripts/bench-iforest` to compare ROC-AUC with scikit-learn on SMD.
@@ -45,7 +47,13 @@ struct BenchIForest: ParsableCommand {
         guard rows >= 1, features >= 1, trees >= 1, `repeat` >= 1 else {
             throw ValidationError("--rows, --features, --trees and --repeat must be ≥ 1")
         }
-        if let t = threads, t < 1 { throw ValidationError("--threads must be ≥ 1") }
+        guard (1...10_000).contains(features), (1...1_000).contains(`repeat`), IsolationForest.Configuration.nEstimatorsRange.contains(trees),
+              let cells = CheckedSize.product([rows, features]), cells <= 1 << 28 else {
+            throw ValidationError("--features must be ≤ 10000, --repeat ≤ 1000, --trees ≤ \(IsolationForest.Configuration.nEstimatorsRange.upperBound) and --rows × --features ≤ 2^28")
+        }
+        if let t = threads, !TranADConfig.workersRange.contains(t) { throw ValidationError("--threads must be in \(TranADConfig.workersRange)") }
+        if let m = maxSamples, m < 1 { throw ValidationError("--max-samples must be ≥ 1") }
+        guard (0...100_000).contains(rollingWindow) else { throw ValidationError("--rolling-window must be in 0…100000") }
         let trainMode = [train, test, scoresOut].compactMap { $0 }.count
         guard trainMode == 0 || trainMode == 3 else {
             throw ValidationError("train/test mode needs all of --train, --test and --scores-out")
@@ -73,6 +81,8 @@ struct BenchIForest: ParsableCommand {
 
     func run() throws {
         let eng = try engineering()
+        let outs = [("--scores-out", scoresOut), ("--model-out", modelOut), ("--dump-data", dumpData)].compactMap { r, p in p.map { NamedPath(r, $0) } }
+        try checkOutputs(outs, inputs: [("--train", train), ("--test", test)].compactMap { r, p in p.map { NamedPath(r, $0) } })
         if let train, let test, let scoresOut {
             try runTrainTest(train: train, test: test, out: scoresOut, engineering: eng)
             return
@@ -135,7 +145,7 @@ struct BenchIForest: ParsableCommand {
         var text = ""
         text.reserveCapacity(s.count * 20)
         for v in s { text += "\(v)\n" }
-        try text.write(toFile: out, atomically: true, encoding: .utf8)
+        try AtomicFile.write(text, to: out)
         print("{\"train_rows\": \(xTrain.rows), \"test_rows\": \(xTest.rows), \"features\": \(det.forest.featureCount), \"fit_seconds\": \(fmt(fit)), \"score_seconds\": \(fmt(score))}")
     }
 }

@@ -3,8 +3,10 @@ import Foundation
 import VigilData
 
 /// `vigil data`: download, verify, preprocess and inspect datasets.
-struct DataCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct DataCommand: ParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
         commandName: "data",
         abstract: "Download, verify and preprocess datasets (SMD, or your own CSV/.npy directory).",
         discussion: """
@@ -69,7 +71,7 @@ struct DataDownload: ParsableCommand {
     @Option(help: "Checksum manifest (sha256  size  path lines).")
     var manifest: String = "datasets/SMD/MANIFEST.sha256"
 
-    @Option(help: "Download attempts per file (network only).")
+    @Option(parsing: .unconditional, help: "Download attempts per file (network only; 1…100).")
     var retries: Int = 4
 
     @Flag(help: "Fail (exit 1) when any requested machine is unavailable, even with --machines all.")
@@ -77,7 +79,7 @@ struct DataDownload: ParsableCommand {
 
     func validate() throws {
         try requireSMD(dataset)
-        guard retries >= 1 else { throw ValidationError("--retries must be at least 1") }
+        guard (1...100).contains(retries) else { throw ValidationError("--retries must be in 1…100, got \(retries)") }
     }
 
     func run() throws {
@@ -89,10 +91,7 @@ struct DataDownload: ParsableCommand {
             ?? .network(URLSessionTransport(timeout: 60), RetryPolicy(maxAttempts: retries))
         let installer = SMDInstaller(manifest: man, destination: dest, source: source, progress: StderrProgressBar())
         let report: SMDInstallReport
-        do { report = try installer.install(machines: names) } catch let e as DataError {
-            printErr("error: \(e.description)")
-            throw ExitCode(1)
-        }
+        report = try installer.install(machines: names)
 
         let from = mirror.map { "mirror \($0)" } ?? "OmniAnomaly (HTTPS)"
         if report.fetched.isEmpty && report.failures.isEmpty {
@@ -113,8 +112,10 @@ struct DataDownload: ParsableCommand {
             for (m, e) in report.unavailable where explicitlyNamed { printErr("error: \(m): \(e.description)") }
         }
         for (path, e) in report.failures { printErr("error: \(path): \(e.description)") }
-        let failed = !report.failures.isEmpty || (!report.unavailable.isEmpty && (strict || explicitlyNamed))
-        if failed { throw ExitCode(1) }
+        if !report.failures.isEmpty { throw CLIError("\(report.failures.count) file(s) failed verification or could not be written (see above)") }
+        if !report.unavailable.isEmpty && (strict || explicitlyNamed) {
+            throw CLIError("\(report.unavailable.count) machine(s) unavailable from \(from): \(report.unavailable.map(\.machine).joined(separator: ", "))")
+        }
     }
 }
 
@@ -153,20 +154,21 @@ struct DataPrepare: ParsableCommand {
         guard !names.isEmpty else {
             throw ValidationError("no SMD machine is installed under \(root); run `vigil data download smd --mirror DIR` first")
         }
-        var failed = false
+        var failed: [String] = []
         for (i, m) in names.enumerated() {
-            if force { try? FileManager.default.removeItem(atPath: loader.cachePath(for: m)) }
+            if force { try? FileManager.default.removeItem(atPath: loader.cachePath(for: m)) }   // rebuilt below, atomically
             printErr("[\(i + 1)/\(names.count)] \(m)…")
             do {
                 let (ds, status) = try loader.loadWithStatus(m)
+                if case .rebuilt(let reason) = status, !force { printErr("warning: \(m): the processed cache was rebuilt from the sources (\(reason))") }
                 let anomalies = ds.labels.reduce(0) { $0 + Int($1) }
                 print("\(m): train \(ds.train.rows)x\(ds.train.cols), test \(ds.test.rows)x\(ds.test.cols), \(anomalies) anomalous test rows (\(String(format: "%.2f", 100 * Double(anomalies) / Double(max(ds.test.rows, 1))))%), \(status) -> \(loader.cachePath(for: m))")
             } catch {
-                printErr("error: \(error)")
-                failed = true
+                printErr("error: \(m): \(error)")
+                failed.append(m)
             }
         }
-        if failed { throw ExitCode(1) }
+        if !failed.isEmpty { throw CLIError("\(failed.count) machine(s) could not be prepared: \(failed.joined(separator: ", ")) (see above)") }
     }
 }
 
@@ -191,16 +193,17 @@ struct DataInfo: ParsableCommand {
     func run() throws {
         if let dir {
             let ds: AnomalyDataset
-            do { ds = try GenericDatasetLoader.load(directory: dir) } catch let e as DataError {
-                printErr("error: \(e.description)")
-                throw ExitCode(1)
-            }
+            ds = try GenericDatasetLoader.load(directory: dir)
             let anomalies = ds.labels.reduce(0) { $0 + Int($1) }
             print("\(ds.name): train \(ds.train.rows)x\(ds.train.cols), test \(ds.test.rows)x\(ds.test.cols), \(anomalies) anomalous test rows, per-dimension labels: \(ds.interpretationLabels == nil ? "no" : "yes")")
             print("norm_min: \(ds.normMin.map { String(format: "%.6g", $0) }.joined(separator: " "))")
             print("norm_max: \(ds.normMax.map { String(format: "%.6g", $0) }.joined(separator: " "))")
             if ds.test.rows > 0 { print("test[0] scaled: \(ds.test.row(0).map { String(format: "%.8f", $0) }.joined(separator: " "))") }
             return
+        }
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDir), isDir.boolValue else {
+            throw CLIError("SMD root \(root) does not exist or is not a directory; give --root DIR or install data with `vigil data download smd --mirror DIR`")
         }
         let loader = SMDLoader(root: root)
         let installed = Set(loader.installedMachines())

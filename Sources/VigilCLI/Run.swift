@@ -3,6 +3,7 @@ import Foundation
 import VigilConfig
 import VigilData
 import VigilExperiments
+import VigilIO
 import VigilResults
 
 /// `vigil run`: a config over many machines, in parallel, resumable, with one report.
@@ -35,6 +36,9 @@ struct Run: ParsableCommand {
     @Option(help: "Comma-separated SMD machines or 'all' (overrides data.machines).")
     var machines: String?
 
+    @Option(help: "Comma-separated models (overrides models), e.g. tranad,iforest,pca.")
+    var models: String?
+
     @Option(help: "Install missing machines from this local mirror (overrides data.mirror).")
     var mirror: String?
 
@@ -54,37 +58,61 @@ struct Run: ParsableCommand {
         guard (1...256).contains(jobs) else { throw ValidationError("--jobs must be in 1…256, got \(jobs)") }
     }
 
-    func run() throws {
-        var sets = overrides
+    /// The config with the command line's overrides, `threads: auto` fixed to cores / jobs (so the config hash names
+    /// the threads the results depend on). Config problems are usage errors (exit 64) listing every problem.
+    func resolvedConfig() throws -> ExperimentConfig {
+        var sets: [String] = []
+        if let m = models {
+            let list = m.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            sets.append("models=[\(list.joined(separator: ", "))]")
+        }
         if let m = machines {
             let list = m.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             sets.append(list == ["all"] ? "data.machines=all" : "data.machines=[\(list.joined(separator: ", "))]")
         }
         if let mirror { sets.append("data.mirror=\(ConfigQuoting.quoted(mirror))") }
-        var resolved: ResolvedConfig
+        sets += overrides
         do {
+            var resolved: ResolvedConfig
             if let c = config { resolved = try ResolvedConfig.load(path: c, overrides: sets) } else {
                 var root = ConfigNode.mapping([], .defaultValue)
                 for s in sets { root = try ConfigDocument.applyOverride(s, to: root) }
                 resolved = try ResolvedConfig(root)
             }
+            let cores = ProcessInfo.processInfo.activeProcessorCount
+            var typed = try ExperimentConfig(resolved)
+            if typed.threads == nil {
+                let threads = ExperimentRun.threadsPerUnit(config: typed, jobs: jobs, cores: cores)
+                resolved = try resolved.setting("threads", .int(threads), origin: .commandLine(argument: "auto: \(cores) cores / \(jobs) job(s)"))
+                typed = try ExperimentConfig(resolved)
+            }
+            return typed
         } catch let e as ConfigError {
-            throw CLIError("config: " + e.description.replacingOccurrences(of: "\n", with: "\n  "))
+            throw ValidationError("config: " + e.description.replacingOccurrences(of: "\n", with: "\n  "))
         }
-        // `threads: auto` is fixed now (cores / jobs), so the config hash names the threads the results depend on
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        var typed = try ExperimentConfig(resolved)
-        let threads = ExperimentRun.threadsPerUnit(config: typed, jobs: jobs, cores: cores)
-        if typed.threads == nil {
-            resolved = try resolved.setting("threads", .int(threads), origin: .commandLine(argument: "auto: \(cores) cores / \(jobs) job(s)"))
-            typed = try ExperimentConfig(resolved)
-        }
+    }
+
+    func run() throws {
+        let typed = try resolvedConfig()
+        let threads = typed.threads ?? 1
         let name = config.map { (($0 as NSString).lastPathComponent as NSString).deletingPathExtension } ?? "defaults"
         let dir = out ?? "runs/\(name)"
+        var inputs = [NamedPath]()
+        if let c = config { inputs.append(NamedPath("CONFIG", c)) }
+        switch typed.data {
+        case .directory(let d): inputs.append(NamedPath("data.dir", d))
+        case let .smd(_, root, mirror):
+            inputs.append(NamedPath("data.root", root))
+            if let m = mirror { inputs.append(NamedPath("data.mirror", m)) }
+        }
+        try checkOutputs([], directories: [NamedPath("--out", dir)], inputs: inputs)
         let environment = RunEnvironment.current(vigilVersion: vigilVersion)
         let command = (["vigil"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
         let run = ExperimentRun(config: typed, directory: dir, threads: threads, environment: environment, command: command)
-        try run.prepareDirectory()
+        do { try run.prepareDirectory() } catch let e as ExperimentError {
+            if case .configMismatch = e { throw ValidationError(e.description) }
+            throw e
+        }
         printErr("run \(dir): config sha256 \(typed.sha256.prefix(12))…, models \(typed.models.map(\.rawValue).joined(separator: ", ")), \(jobs) job(s) × \(threads) thread(s)")
 
         let prep = try DataSource.prepare(typed, progress: StderrProgressBar())
@@ -107,7 +135,7 @@ struct Run: ParsableCommand {
         for (u, why) in outcome.summary.incomplete.sorted(by: { $0.key < $1.key }) { print("incomplete: \(u): \(why)") }
         print("report: \(run.layout.reportHTML)")
         print("        \(run.layout.reportMarkdown)")
-        if !outcome.succeeded { throw ExitCode(1) }
+        if !outcome.succeeded { throw CLIError(RunConsole.failures(outcome)) }
     }
 }
 
@@ -155,6 +183,19 @@ enum ConfigQuoting {
 
 /// The run's final table on standard output.
 enum RunConsole {
+    /// The closing error of a run that did not fully succeed: which machines are incomplete and which models failed.
+    static func failures(_ o: ExperimentRun.Outcome) -> String {
+        var parts: [String] = []
+        let total = o.summary.machines.count + o.summary.incomplete.count
+        if !o.summary.incomplete.isEmpty {
+            parts.append("\(o.summary.incomplete.count) of \(total) machine(s) incomplete: "
+                         + o.summary.incomplete.sorted { naturalOrder($0.key, $1.key) }.map { "\($0.key): \($0.value)" }.joined(separator: "; "))
+        }
+        let failed = o.summary.machines.flatMap { row in row.failures.sorted { $0.key < $1.key }.map { "\(row.machine)/\($0.key): \($0.value)" } }
+        if !failed.isEmpty { parts.append("\(failed.count) model run(s) failed: " + failed.joined(separator: "; ")) }
+        return parts.joined(separator: "\n") + "\nre-run the same command to retry the incomplete machines (complete ones are skipped)"
+    }
+
     static func summaryTable(_ s: RunSummary) -> String {
         func f(_ a: Aggregate?) -> String {
             guard let a, let m = a.mean else { return "n/a" }

@@ -1,12 +1,14 @@
 import ArgumentParser
 import Foundation
 import VigilData
-import VigilTensor
+import VigilIO
 import VigilTranAD
 
 /// `vigil train`: trains TranAD on a text matrix and saves an HDF5 checkpoint.
-struct Train: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct Train: ParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train TranAD on a training matrix and save a checkpoint.",
         discussion: """
@@ -27,6 +29,11 @@ struct Train: ParsableCommand {
 
         With --test, the test matrix is scored after training and its per-row scores (mean over \
         dimensions) are written to --test-scores (default <out>.test-scores.txt).
+
+        Before any work, outputs are checked: none may be an input (or the other output), a FIFO, a device or a \
+        directory; a symbolic link is written through to its target. Every file is written to a temporary file \
+        beside it, flushed to disk and renamed into place, so an interrupted run never leaves a partial file. A \
+        non-finite score (input values too large for the model) is an error naming the row.
         """
     )
 
@@ -48,26 +55,41 @@ struct Train: ParsableCommand {
     @Option(help: "Normalisation of the training matrix: none (default) or minmax.")
     var normalize: String = "none"
 
-    @Option(help: "Worker threads (data-parallel training; default all cores). Results are reproducible for a fixed --seed and --threads.")
-    var threads: Int?
+    @OptionGroup(title: "Threads")
+    var threadOptions: ThreadOptions
 
-    func validate() throws {
+    public func validate() throws {
         guard ["none", "minmax"].contains(normalize) else { throw ValidationError("--normalize must be none or minmax, got '\(normalize)'") }
     }
 
-    func run() throws {
-        if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1, got \(t)") }
+    public func run() throws {
         let config = try model.makeConfig()
+        let threads = threadOptions.count
+        let scoresPath = test.map { _ in testScores ?? out + ".test-scores.txt" }
+        try checkOutputs([NamedPath("--out", out)] + (scoresPath.map { [NamedPath("--test-scores", $0)] } ?? []),
+                         inputs: [NamedPath("--train", train)] + (test.map { [NamedPath("--test", $0)] } ?? []))
         var raw = try MatrixFile.read(train)
+        var testRaw = try test.map { try MatrixFile.read($0) }   // read before training: a bad --test fails early
+        if let t = testRaw, let p = test, t.cols != raw.cols {
+            throw CLIError("\(p) has \(t.cols) columns but \(train) has \(raw.cols); give test data with the training columns")
+        }
         var stats: MinMaxNormalizer?
         if normalize == "minmax" {
             let s = MinMaxNormalizer(fitting: raw)
+            try s.checkScalable(file: train)
             raw = s.apply(raw)
+            testRaw = testRaw.map { s.apply($0) }
             stats = s
         }
         let matrix = raw
-        FileHandle.standardError.write("vigil train: \(matrix.rows) rows × \(matrix.cols) features from \(train); \(config.precision.rawValue), alignment \(config.alignment.rawValue), \(config.epochs) epochs\n".data(using: .utf8)!)
-        let trainer = TranADTrainer(features: matrix.cols, config: config, workers: threads)
+        let trainer: TranADTrainer
+        do { trainer = try TranADTrainer(features: matrix.cols, config: config, workers: threads) } catch let e as TranADConfigError {
+            throw ValidationError(e.description)
+        }
+        if config.window > matrix.rows {
+            printErr("warning: --window \(config.window) is longer than the \(matrix.rows) training rows; every window starts with copies of row 0 (the reference's padding)")
+        }
+        printErr("vigil train: \(matrix.rows) rows × \(matrix.cols) features from \(train); \(config.precision.rawValue), alignment \(config.alignment.rawValue), \(config.epochs) epochs")
         let bar = LineProgress()
         let reports = try trainer.train(on: matrix) { p in
             bar.update("epoch \(p.epoch)/\(p.epochs)", done: p.batch, total: p.batches,
@@ -78,11 +100,8 @@ struct Train: ParsableCommand {
         }
         try TranADCheckpoint.save(trainer, normMin: stats?.min, normMax: stats?.max, to: out)
         print("checkpoint: \(out)")
-        if let testPath = test {
-            var raw = try MatrixFile.read(testPath)
-            if let s = stats { raw = s.apply(raw) }
+        if let raw = testRaw, let path = scoresPath {
             let scores = try trainer.score(raw)
-            let path = testScores ?? out + ".test-scores.txt"
             try writeColumn(scores.rowMeans, to: path)
             print("test scores (\(raw.rows) rows, mean over dimensions, alignment \(config.alignment.rawValue)): \(path)")
         }

@@ -1,15 +1,19 @@
 import ArgumentParser
 
 /// The `vigil` command line: benchmarks, data, training, scoring and thresholds.
-@main
-struct Vigil: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct Vigil: ParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
         commandName: "vigil",
         abstract: "Multivariate time-series anomaly detection: TranAD, Isolation Forest, POT thresholds, metrics.",
         discussion: """
-        The whole job on one SMD machine (install, train, score, thresholds, metrics, report, export):
-          vigil evaluate --machine machine-2-1 --mirror ../shared/datasets/SMD
-        Step by step:
+        An experiment over SMD machines (install, train, score, thresholds, metrics, reports, exports):
+          vigil run experiments/smd-default.yaml --machines all --mirror ../shared/datasets/SMD --jobs 2
+          vigil run --machines machine-2-1 --mirror ../shared/datasets/SMD      (the defaults, one machine)
+          vigil evaluate runs/smd-default                                        (re-evaluate stored scores)
+          vigil sweep experiments/sweeps/tranad-epochs-lr.yaml --jobs 2         (search, selected without test labels)
+        Step by step, on one matrix:
           vigil data download smd --machines machine-2-1 --mirror ../shared/datasets/SMD
           vigil train --train datasets/SMD/train/machine-2-1.txt --normalize minmax --out m21.h5
           vigil score --checkpoint m21.h5 --input datasets/SMD/train/machine-2-1.txt --out train.txt
@@ -23,4 +27,4 @@ struct Vigil: ParsableCommand {
 }
 
 /// Vigil's release version, printed by `vigil --version`.
-let vigilVersion = "0.1.0"
+public let vigilVersion = "0.1.0"

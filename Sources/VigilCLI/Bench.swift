@@ -5,6 +5,6 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Speed benchmarks (release build recommended: swift build -c release).",
-        subcommands: [BenchTensor.self, BenchTranAD.self, BenchIForest.self]
+        subcommands: [BenchTensor.self, BenchTranAD.self, BenchIForest.self, BenchSHA256.self]
     )
 }

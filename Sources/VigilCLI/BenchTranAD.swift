@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VigilData
+import VigilIO
 import VigilRandom
 import VigilTensor
 import VigilTranAD
@@ -51,8 +52,10 @@ struct BenchTranAD: ParsableCommand {
         guard windows >= 1, features >= 1, batch >= 1, (scoreBatch ?? 1) >= 1 else {
             throw ValidationError("--windows, --features, --batch and --score-batch must be positive")
         }
+        guard let cells = CheckedSize.product([windows, features]), cells <= 1 << 28, (scoreBatch ?? 1) <= 1 << 20 else {
+            throw ValidationError("--windows × --features must be ≤ 2^28 and --score-batch ≤ 2^20")
+        }
         let workers = threads ?? ProcessInfo.processInfo.activeProcessorCount
-        guard workers >= 1 else { throw ValidationError("--threads must be at least 1") }
         var rng = Xoshiro256(seed: seed)
         let values = (0..<(windows * features)).map { _ in rng.nextUnitDouble() }
         let matrix = DataMatrix(rows: windows, cols: features, values: values)
@@ -61,7 +64,10 @@ struct BenchTranAD: ParsableCommand {
         config.epochs = 1
         config.batchSize = batch
         config.seed = seed
-        let trainer = TranADTrainer(features: features, config: config, workers: workers)
+        let trainer: TranADTrainer
+        do { trainer = try TranADTrainer(features: features, config: config, workers: workers) } catch let e as TranADConfigError {
+            throw ValidationError(e.description)
+        }
         if let scoreBatch { trainer.scoreBatchSize = scoreBatch }
         let c0 = cpuSeconds(), t0 = Date()
         try trainer.train(on: matrix)
@@ -69,7 +75,6 @@ struct BenchTranAD: ParsableCommand {
         let c1 = cpuSeconds(), t1 = Date()
         let scores = try trainer.score(matrix)
         let inference = Date().timeIntervalSince(t1), inferenceCPU = cpuSeconds() - c1
-        precondition(scores.values.allSatisfy { $0.isFinite }, "bench: non-finite scores")
         var usage = rusage()
         getrusage(0 /* RUSAGE_SELF */, &usage)
         let peakMB = Double(usage.ru_maxrss) / 1024
