@@ -39,6 +39,9 @@ struct Run: ParsableCommand {
     @Option(help: "Comma-separated models (overrides models), e.g. tranad,iforest,pca.")
     var models: String?
 
+    @Option(help: "Runs of every stochastic model per machine (overrides seeds); reports show mean ± std over them.")
+    var seeds: Int?
+
     @Option(help: "Install missing machines from this local mirror (overrides data.mirror).")
     var mirror: String?
 
@@ -71,6 +74,7 @@ struct Run: ParsableCommand {
             sets.append(list == ["all"] ? "data.machines=all" : "data.machines=[\(list.joined(separator: ", "))]")
         }
         if let mirror { sets.append("data.mirror=\(ConfigQuoting.quoted(mirror))") }
+        if let seeds { sets.append("seeds=\(seeds)") }
         sets += overrides
         do {
             var resolved: ResolvedConfig

@@ -88,6 +88,15 @@ public enum ModelKind: String, CaseIterable, Sendable, Codable {
 
     /// The sanity baselines `evaluation.sanity_baselines` adds to every run.
     public static let sanity: [ModelKind] = [.random, .untrainedTranAD]
+
+    /// True when the model's result depends on the seed (it is repeated `seeds` times); PCA, l2_norm and
+    /// range_deviation are deterministic and run once.
+    public var isStochastic: Bool {
+        switch self {
+        case .tranad, .iforest, .knn, .random, .untrainedTranAD: return true
+        case .pca, .l2Norm, .rangeDeviation: return false
+        }
+    }
 }
 
 /// How configs are compared without test labels (sweeps; `validation.selection`). Higher is better for each.
@@ -121,6 +130,8 @@ extension ConfigSchema {
                       "Models to fit and evaluate on every machine, in report order."),
             ConfigKey("seed", .uint64, default: .int(Int(tranad.seed)),
                       "Seed of every random choice (TranAD weights, dropout and shuffling; forest sub-samples)."),
+            ConfigKey("seeds", .int(1...100), default: .int(1),
+                      "Runs of every stochastic model (tranad, iforest, knn, random, untrained_tranad) per machine, with seeds seed, seed+1, …; reports show mean ± std over them."),
             ConfigKey("threads", .either([.literal("auto"), .int(TranADConfig.workersRange)]), default: .string("auto"),
                       "Worker threads per machine; `auto` divides the cores between parallel jobs. The same seed and threads give identical results."),
 

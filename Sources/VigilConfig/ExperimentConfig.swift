@@ -56,6 +56,8 @@ public struct ExperimentConfig: Sendable, Equatable {
     }
     public var validation: ValidationSettings
     public var seed: UInt64
+    /// Runs of every stochastic model (`seeds`).
+    public var seeds: Int
     /// Worker threads per machine; nil = `auto`.
     public var threads: Int?
 
@@ -86,6 +88,7 @@ public struct ExperimentConfig: Sendable, Equatable {
         default: seed = 0
         }
         if case .int(let t) = r["threads"] { threads = t } else { threads = nil }
+        seeds = int("seeds")
 
         if let dir = r["data.dir"].string {
             data = .directory(dir)
@@ -164,6 +167,23 @@ public struct ExperimentConfig: Sendable, Equatable {
 
         if !problems.isEmpty { throw ConfigError(ResolvedConfig.sorted(problems)) }
     }
+
+    /// The seed of repeat `k` (0-based) of a stochastic model: `seed + k` (wrapping).
+    public func seed(repeat k: Int) -> UInt64 { seed &+ UInt64(k) }
+
+    /// This config with every model's seed set to `seed(repeat: k)` (the config hash is unchanged: a repeat is part
+    /// of the experiment, not another one).
+    public func repeating(_ k: Int) -> ExperimentConfig {
+        var c = self
+        let s = seed(repeat: k)
+        c.seed = s
+        c.tranad.seed = s
+        c.iforest.seed = s
+        return c
+    }
+
+    /// Repeats of `kind`: `seeds` for a stochastic model, 1 otherwise.
+    public func repeats(of kind: ModelKind) -> Int { kind.isStochastic ? seeds : 1 }
 
     /// Loads, resolves and types a config file with `--set` overrides.
     public static func load(path: String, overrides: [String] = []) throws -> ExperimentConfig {

@@ -4,6 +4,7 @@ import Foundation
 import VigilIO
 import VigilConfig
 import VigilData
+import VigilMetrics
 import VigilReport
 import VigilResults
 
@@ -143,6 +144,41 @@ public final class ExperimentRun {
         try Self.writeSummary(layout: layout, units: units, incomplete: incomplete, environment: environment, wallSeconds: wallSeconds)
     }
 
+    /// Metrics POOLED over machines for `model` (first seed): point-wise P/R/F1 and alarm rate from the summed confusion
+    /// counts at each machine's exported threshold, and ROC-AUC, PR-AUC and VUS-PR of the machines' test scores
+    /// concatenated (machine order). Score scales differ between machines, which the concatenated AUCs inherit: they
+    /// answer "one threshold-free ranking over all machines", the per-machine mean answers "a typical machine".
+    static func pooledMetrics(_ model: String, layout: RunLayout, metrics: [MachineMetrics], vusWindow: Int) -> [String: Double?] {
+        var tp = 0, fp = 0, fn = 0, tn = 0
+        var scores: [Double] = [], labels: [Bool] = []
+        var complete = true
+        for m in metrics {
+            guard let mm = m.models[model], let rep = mm.calibrations[mm.thresholdMethod] else { continue }
+            let p = rep.atThreshold.pointwise
+            tp += p.tp; fp += p.fp; fn += p.fn; tn += p.tn
+            let dir = layout.machine(m.machine) as NSString
+            guard complete, let s = try? ScoreFile.read(dir.appendingPathComponent(RunLayout.MachineFile.scores(model))),
+                  let l = try? LabelStore.read(dir.appendingPathComponent(RunLayout.MachineFile.labels)), l.labels.count == s.test.rows else {
+                complete = false
+                continue
+            }
+            scores += s.test.aggregate
+            labels += l.labels
+        }
+        let prf = PRF(tp: tp, fp: fp, fn: fn, tn: tn)
+        let total = tp + fp + fn + tn
+        var out: [String: Double?] = [
+            "pw_precision": prf.precision, "pw_recall": prf.recall, "pw_f1": prf.f1,
+            "alarm_rate": total > 0 ? Double(tp + fp) / Double(total) : nil,
+        ]
+        if complete && !scores.isEmpty {
+            out["roc_auc"] = RankingMetrics.rocAUC(scores: scores, labels: labels)
+            out["pr_auc"] = RankingMetrics.averagePrecision(scores: scores, labels: labels)
+            out["vus_pr"] = (try? VUS.compute(scores: scores, labels: labels, window: vusWindow))??.pr
+        }
+        return out
+    }
+
     /// Summary and reports of a run directory from its stored results (used by `vigil run` and `vigil evaluate RUN-DIR`).
     public static func writeSummary(layout: RunLayout, units: [String], incomplete: [String: String], environment: RunEnvironment?,
                                     wallSeconds: Double?) throws -> (RunSummary, [String]) {
@@ -161,8 +197,16 @@ public final class ExperimentRun {
         if case .object(let o) = manifest.config, let s = o["seed"] {
             switch s { case .int(let i): seed = String(i); case .string(let t): seed = t; default: seed = "0" }
         } else { seed = "0" }
-        let summary = RunSummary(manifest: manifest, seed: seed, models: models, metrics: metrics, provenance: provenance,
-                                 incomplete: incomplete, environment: environment ?? provenance.values.first?.environment,
+        var seeds = 1, vusWindow = 0
+        if case .object(let o) = manifest.config {
+            if case .int(let n)? = o["seeds"] { seeds = n }
+            if case .object(let e)? = o["evaluation"], case .int(let w)? = e["vus_window"] { vusWindow = w }
+        }
+        let pooled = models.reduce(into: [String: [String: Double?]]()) { out, model in
+            out[model] = pooledMetrics(model, layout: layout, metrics: metrics, vusWindow: vusWindow)
+        }
+        let summary = RunSummary(manifest: manifest, seed: seed, seeds: seeds, models: models, metrics: metrics, provenance: provenance,
+                                 pooled: pooled, incomplete: incomplete, environment: environment ?? provenance.values.first?.environment,
                                  wallSeconds: wallSeconds, created: ISO8601DateFormatter().string(from: Date()))
         try AtomicFile.write(try JSONOutput.encode(summary), to: layout.summary)
         try AtomicFile.write(RunReport.markdown(summary), to: layout.reportMarkdown)

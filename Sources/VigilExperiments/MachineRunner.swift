@@ -71,30 +71,47 @@ public enum MachineRunner {
         var models: [String: ModelMetrics] = [:]
         var failures: [String: String] = [:]
         var trainingLog: [String: [String]] = [:]
+        /// Fits, scores (stored as scores/<model>[.seed<k>].h5) and evaluates repeat `k` of `kind`.
+        func evaluate(_ kind: ModelKind, repeat k: Int) throws -> (AnomalyDetector, StoredScores, ModelMetrics) {
+            let name = kind.rawValue, suffix = k == 0 ? "" : " seed \(config.seed(repeat: k))"
+            let c = config.repeating(k)
+            let detector = DetectorFactory.make(kind, config: c, threads: job.threads, unit: job.label, events: events,
+                                                losses: k == 0 ? losses : nil)
+            var log: [String] = []
+            try clock.stage("fit \(name)\(suffix)") {
+                try detector.fit(fitRows) { line in log.append(line) }
+            }
+            trainingLog[name + suffix.replacingOccurrences(of: " ", with: "_"), default: []] += log
+            let scores = try clock.stage("score \(name)\(suffix)") { () throws -> StoredScores in
+                let test = try detector.score(dataset.test)
+                guard let split else { return StoredScores(train: try detector.score(dataset.train), test: test) }
+                let all = try detector.score(dataset.train)          // fitted rows, then the clean validation block
+                let injected = try detector.score(split.fit.appending(split.injected)).rows(split.fit.rows..<(split.fit.rows + split.injected.rows))
+                return StoredScores(train: all.rows(0..<split.fit.rows), test: test,
+                                    validationClean: all.rows(split.fit.rows..<all.rows), validationInjected: injected)
+            }
+            try ScoreFile.write(scores, to: stage.file(RunLayout.MachineFile.scores(name, repeat: k)))
+            let metrics = try clock.stage("evaluate \(name)\(suffix)") {
+                try ScoreEvaluation.evaluate(scores, labels: labels, calibration: config.calibration, validation: config.validation,
+                                             options: MetricsOptions(vusWindow: config.vusWindow))
+            }
+            return (detector, scores, metrics)
+        }
+
         for kind in config.allModels {
             let name = kind.rawValue
             do {
-                let detector = DetectorFactory.make(kind, config: config, threads: job.threads, unit: job.label, events: events, losses: losses)
-                var log: [String] = []
-                try clock.stage("fit \(name)") {
-                    try detector.fit(fitRows) { line in log.append(line) }
-                }
-                trainingLog[name] = log
-                let scores = try clock.stage("score \(name)") { () throws -> StoredScores in
-                    let test = try detector.score(dataset.test)
-                    guard let split else { return StoredScores(train: try detector.score(dataset.train), test: test) }
-                    let all = try detector.score(dataset.train)          // fitted rows, then the clean validation block
-                    let injected = try detector.score(split.fit.appending(split.injected)).rows(split.fit.rows..<(split.fit.rows + split.injected.rows))
-                    return StoredScores(train: all.rows(0..<split.fit.rows), test: test,
-                                        validationClean: all.rows(split.fit.rows..<all.rows), validationInjected: injected)
-                }
-                try ScoreFile.write(scores, to: stage.file(RunLayout.MachineFile.scores(name)))
-                let train = scores.train
-                let metrics = try clock.stage("evaluate \(name)") {
-                    try ScoreEvaluation.evaluate(scores, labels: labels, calibration: config.calibration, validation: config.validation,
-                                                 options: MetricsOptions(vusWindow: config.vusWindow))
+                var (detector, scores, metrics) = try evaluate(kind, repeat: 0)
+                if config.repeats(of: kind) > 1 {
+                    var runs = [SeedRun(seed: config.seed(repeat: 0), flat: metrics.flat, oracle: metrics.oracle)]
+                    for k in 1..<config.repeats(of: kind) {
+                        let (_, _, m) = try evaluate(kind, repeat: k)
+                        runs.append(SeedRun(seed: config.seed(repeat: k), flat: m.flat, oracle: m.oracle))
+                    }
+                    metrics.seedRuns = runs
                 }
                 models[name] = metrics
+                let train = scores.train
                 try clock.stage("export \(name)") {
                     let exported = try ScoreEvaluation.exported(config.calibration).calibrate(
                         trainScores: train.aggregate, testScores: [], testLabels: [])

@@ -68,16 +68,27 @@ public enum Reevaluation {
         }
         var out = stored
         for name in stored.modelOrder where stored.models[name] != nil {
-            let path = (dir as NSString).appendingPathComponent(RunLayout.MachineFile.scores(name))
-            let scores: StoredScores
-            do { scores = try ScoreFile.read(path) } catch {
-                throw ExperimentError.damagedResult(path: path, reason: "cannot read the stored scores (\(error))")
-            }
+            let repeats = max(1, stored.models[name]?.seedRuns?.count ?? 1)
             do {
-                out.models[name] = try ScoreEvaluation.evaluate(scores, labels: labels, calibration: config.calibration,
-                                                                validation: config.validation,
-                                                                options: MetricsOptions(vusWindow: config.vusWindow))
+                var first: ModelMetrics? = nil
+                var runs: [SeedRun] = []
+                for k in 0..<repeats {
+                    let path = (dir as NSString).appendingPathComponent(RunLayout.MachineFile.scores(name, repeat: k))
+                    let scores: StoredScores
+                    do { scores = try ScoreFile.read(path) } catch {
+                        throw ExperimentError.damagedResult(path: path, reason: "cannot read the stored scores (\(error))")
+                    }
+                    let m = try ScoreEvaluation.evaluate(scores, labels: labels, calibration: config.calibration,
+                                                         validation: config.validation,
+                                                         options: MetricsOptions(vusWindow: config.vusWindow))
+                    if k == 0 { first = m }
+                    runs.append(SeedRun(seed: config.seed(repeat: k), flat: m.flat, oracle: m.oracle))
+                }
+                if repeats > 1 { first?.seedRuns = runs }
+                out.models[name] = first
                 out.failures[name] = nil
+            } catch let e as ExperimentError {
+                throw e
             } catch {
                 out.models[name] = nil
                 out.failures[name] = String(describing: error)

@@ -64,10 +64,36 @@ public enum ScoreEvaluation {
         if let clean = scores.validationClean, let injected = scores.validationInjected, let vl = labels.validation {
             validationMetrics = try evaluateValidation(clean: clean, injected: injected, labels: vl, selection: validation.selection)
         }
-        return ModelMetrics(thresholdMethod: exportedName, flat: ModelMetrics.flatten(exportedReport), calibrations: reports,
-                            calibrationFailures: failures, potFit: potFit,
-                            oracle: OracleBound(threshold: pw.threshold, pwF1: pw.f1, paThreshold: pa.threshold, paF1: pa.f1),
-                            validation: validationMetrics)
+        var m = ModelMetrics(thresholdMethod: exportedName, flat: ModelMetrics.flatten(exportedReport), calibrations: reports,
+                             calibrationFailures: failures, potFit: potFit,
+                             oracle: OracleBound(threshold: pw.threshold, pwF1: pw.f1, paThreshold: pa.threshold, paF1: pa.f1),
+                             validation: validationMetrics)
+        m.sensitivity = sensitivity(train: train, test: test, labels: labels.labels, calibration: calibration)
+        return m
+    }
+
+    /// The settings `sensitivity` varies: POT initial levels, POT risks q, and training-score percentiles.
+    public static let sensitivityLevels = [0.98, 0.99, 0.995, 0.999, 0.9995, 0.9999, 0.99995]
+    public static let sensitivityQs = [1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6]
+    public static let sensitivityPercentiles = [90.0, 95, 98, 99, 99.5, 99.9, 100]
+
+    /// Point-wise F1 and alarm rate on the test scores at the deployable thresholds obtained by varying one setting at a
+    /// time (POT level, POT q, percentile) around `calibration`. Thresholds read training scores only; the test labels
+    /// are read to compute F1, never to choose anything.
+    public static func sensitivity(train: ScoreSet, test: ScoreSet, labels: [Bool], calibration: CalibrationSettings) -> ThresholdSensitivity {
+        func point(_ value: Double, _ method: DeployableCalibration) -> ThresholdSensitivity.Point {
+            guard let thr = try? method.threshold(trainScores: train.aggregate) else {
+                return .init(value: value, threshold: nil, pwF1: nil, alarmRate: nil)
+            }
+            let pred = DetectionMetrics.predictions(scores: test.aggregate, threshold: thr)
+            let prf = PRF(predictions: pred, labels: labels)
+            return .init(value: value, threshold: thr, pwF1: prf.f1, alarmRate: test.rows > 0 ? Double(prf.tp + prf.fp) / Double(test.rows) : nil)
+        }
+        let p = calibration.pot
+        return ThresholdSensitivity(
+            potLevel: sensitivityLevels.map { l in var x = p; x.level = l; return point(l, .pot(x)) },
+            potQ: sensitivityQs.map { q in var x = p; x.q = q; return point(q, .pot(x)) },
+            percentile: sensitivityPercentiles.map { point($0, .percentile($0)) })
     }
 
     /// Validation metrics: the clean block's mean score (loss) and how the injected block's scores rank the injected

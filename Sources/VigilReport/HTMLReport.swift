@@ -28,8 +28,36 @@ public enum HTMLReport {
         body += "<p>All numbers are at each model's exported (deployable) threshold, chosen from training scores only. Columns headed "
         body += "<span class=\"oracle-tag\">ORACLE</span> use thresholds tuned on the test labels: an upper bound, never a result. "
         body += "Mean ± sample standard deviation over machines (every machine weighs the same). PA-F1 is the legacy point-adjusted "
-        body += "protocol and overstates accuracy.</p>\n"
+        body += "protocol and overstates accuracy (its own table below)."
+        if s.seeds > 1 { body += " Stochastic models ran \(s.seeds) seeds per machine; a machine's value is their mean." }
+        body += " Under each value: the 95% percentile-bootstrap interval of the mean over machines (10,000 resamples).</p>\n"
         body += Tables.overMachines(s, colours: colours)
+        body += "<h3>Pooled over machines</h3>\n<p>Point-wise metrics from the confusion counts summed over machines (micro average: "
+        body += "long machines weigh more); threshold-free metrics of all machines' test scores concatenated (their scales differ "
+        body += "between machines, so these answer \"one ranking over all machines\", the table above \"a typical machine\").</p>\n"
+        body += Tables.metricTable(s, colours: colours, keys: RunReport.headline) { m, k in Format.fixed(s.pooled[m]?[k] ?? nil, digits: 3) }
+        body += "<h3>Range-based and affiliation metrics</h3>\n<p>Mean ± std over machines at the exported threshold (range metrics: "
+        body += "Tatbul et al. 2018 with TSB-AD's settings; affiliation: Huet et al. 2022).</p>\n"
+        body += Tables.metricTable(s, colours: colours, keys: RunReport.rangeMetrics) { m, k in RunReport.meanStd(s.overMachines[m]?[k]) }
+        body += "<h3>Legacy protocol: point adjustment</h3>\n<p>Point-adjusted F1 flags a whole labelled segment when any of its rows "
+        body += "is flagged; a random score reaches high PA-F1. Shown for comparison with published numbers only.</p>\n"
+        body += Tables.metricTable(s, colours: colours, keys: RunReport.legacy + [("oracle_pa_f1", "ORACLE PA-F1")]) { m, k in
+            k == "oracle_pa_f1" ? RunReport.meanStd(s.oracleOverMachines[m]?["pa_f1"]) : RunReport.meanStd(s.overMachines[m]?[k])
+        }
+        for (metric, title) in [("vus_pr", "VUS-PR"), ("pw_f1", "point-wise F1")] {
+            body += "<h3>Win / tie / loss per machine on \(title)</h3>\n<p>Row model against column model: machines won / tied / lost. "
+            body += "A machine's interval is its mean ± one standard deviation over seeds (a point for a single run); overlapping "
+            body += "intervals tie.</p>\n" + Tables.winTieLoss(s, metric: metric, colours: colours)
+        }
+        if !s.sensitivity.isEmpty {
+            body += "<h3>Threshold sensitivity</h3>\n<div class=\"row\">"
+            for setting in SensitivityPlot.Setting.allCases {
+                body += figures.figure(SensitivityPlot.render(setting, sensitivity: s.sensitivity, models: s.models, colours: colours),
+                                       caption: "Mean over machines of point-wise F1 (solid) and alarm rate (dashed) when the "
+                                       + "\(setting.title) alone is varied around the run's calibration (thresholds from training scores only).")
+            }
+            body += "</div>\n"
+        }
         if !s.incomplete.isEmpty {
             body += "<p class=\"note\">Incomplete (left out of every number): "
             body += s.incomplete.sorted { $0.key < $1.key }.map { "<b>\(e($0.key))</b>: \(e($0.value))" }.joined(separator: "; ") + "</p>\n"
@@ -103,7 +131,7 @@ public enum HTMLReport {
         .sep{border-left:3px solid #c77700}.oracle-tag{background:#ffe2bf;color:#8a4b00;padding:0 4px;font-weight:600;font-size:12px}
         .meta{color:#555;font-size:13px}code{font-size:12px}table.kv td{text-align:left}table.kv th{text-align:left}
         .swatch{display:inline-block;width:10px;height:10px;margin:0 4px 0 2px;vertical-align:baseline}
-        figure{margin:1.2em 0 1.6em}figure svg{display:block;max-width:100%;height:auto}
+        figure{margin:1.2em 0 1.6em}.row{display:flex;flex-wrap:wrap;gap:0 1.5em}.row figure{flex:0 1 340px}.ci{color:#777;font-size:11px}figure svg{display:block;max-width:100%;height:auto}
         figcaption{font-size:13px;color:#333;margin-top:.3em;max-width:1040px}
         svg text{font-family:"Helvetica Neue",Helvetica,Arial,"Liberation Sans","DejaVu Sans",sans-serif}
         .facts{color:#444;font-size:13px;margin:.2em 0}.note{color:#8a1f11;font-size:13px}

@@ -8,7 +8,7 @@ enum Tables {
     /// Two header rows: the headline metrics at the exported threshold, then the ORACLE group behind a rule.
     private static func header(first: [String], oracle: [String]) -> String {
         var h = "<thead><tr class=\"group\"><th class=\"name\" colspan=\"\(first.count)\"></th>"
-        h += "<th colspan=\"\(RunReport.headline.count)\">at the exported (deployable) threshold</th>"
+        h += "<th colspan=\"3\">threshold-free</th><th colspan=\"\(RunReport.headline.count - 3)\">at the exported (deployable) threshold</th>"
         h += "<th class=\"oracle sep\" colspan=\"\(oracle.count)\">ORACLE: tuned on test labels (upper bound)</th></tr>\n<tr>"
         h += first.map { "<th class=\"name\">\(e($0))</th>" }.joined()
         h += RunReport.headline.map { "<th>\(e($0.title))</th>" }.joined()
@@ -20,15 +20,37 @@ enum Tables {
         "<td class=\"name\"><span class=\"swatch\" style=\"background:\(colours[m] ?? "#000")\"></span>\(e(m))</td>"
     }
 
-    /// Mean ± std over machines per model.
+    /// Mean ± std over machines per model, with the bootstrap 95% interval of the mean under each value.
     static func overMachines(_ s: RunSummary, colours: [String: String]) -> String {
         var b = "<table>\n" + header(first: ["model", "n"], oracle: ["ORACLE F1", "ORACLE PA-F1"]) + "<tbody>\n"
         for m in s.models {
             let agg = s.overMachines[m] ?? [:]
             b += "<tr>\(modelCell(m, colours))<td>\(agg["pw_f1"]?.n ?? 0)</td>"
-            b += RunReport.headline.map { "<td>\(e(RunReport.meanStd(agg[$0.key])))</td>" }.joined()
+            b += RunReport.headline.map { k -> String in
+                let ci = agg[k.key]?.ci95.map { "<br/><span class=\"ci\">[\(Format.fixed($0[0], digits: 3)), \(Format.fixed($0[1], digits: 3))]</span>" } ?? ""
+                return "<td>\(e(RunReport.meanStd(agg[k.key])))\(ci)</td>"
+            }.joined()
             b += "<td class=\"oracle sep\">\(e(RunReport.meanStd(s.oracleOverMachines[m]?["pw_f1"])))</td>"
             b += "<td class=\"oracle\">\(e(RunReport.meanStd(s.oracleOverMachines[m]?["pa_f1"])))</td></tr>\n"
+        }
+        return b + "</tbody></table>\n"
+    }
+
+    /// A simple table of `keys` per model: values from `value(model, key)`.
+    static func metricTable(_ s: RunSummary, colours: [String: String], keys: [(key: String, title: String)],
+                            value: (String, String) -> String) -> String {
+        // ORACLE columns (label-tuned) are styled apart, behind a rule, as in the headline table
+        func cls(_ title: String) -> String { title.contains("ORACLE") ? " class=\"oracle sep\"" : "" }
+        var b = "<table><thead><tr><th class=\"name\">model</th>" + keys.map { "<th\(cls($0.title))>\(e($0.title))</th>" }.joined() + "</tr></thead><tbody>\n"
+        for m in s.models { b += "<tr>\(modelCell(m, colours))" + keys.map { "<td\(cls($0.title))>\(e(value(m, $0.key)))</td>" }.joined() + "</tr>\n" }
+        return b + "</tbody></table>\n"
+    }
+
+    /// Win/tie/loss matrix on `metric` (row model vs column model).
+    static func winTieLoss(_ s: RunSummary, metric: String, colours: [String: String]) -> String {
+        var b = "<table><thead><tr><th class=\"name\">row vs column</th>" + s.models.map { "<th>\(e($0))</th>" }.joined() + "</tr></thead><tbody>\n"
+        for r in RunReport.wtlMatrix(s, metric: metric) {
+            b += "<tr>\(modelCell(r.model, colours))" + r.cells.map { "<td>\(e($0))</td>" }.joined() + "</tr>\n"
         }
         return b + "</tbody></table>\n"
     }

@@ -81,6 +81,48 @@ public struct ValidationMetrics: Codable, Equatable, Sendable {
     }
 }
 
+/// One seeded repeat of a stochastic model (`seeds` > 1): its flat metrics at its own exported threshold and its
+/// ORACLE bound.
+public struct SeedRun: Codable, Equatable, Sendable {
+    /// The seed, as decimal text (it may exceed what a JSON number holds exactly).
+    public var seed: String
+    public var flat: [String: Double?]
+    public var oracle: OracleBound?
+
+    public init(seed: UInt64, flat: [String: Double?], oracle: OracleBound?) {
+        self.seed = String(seed); self.flat = flat; self.oracle = oracle
+    }
+}
+
+/// How point-wise F1 and the alarm rate move with the threshold settings (the deployable calibrations, each
+/// parameter varied alone around the run's settings): how fragile the chosen threshold is. Computed from stored
+/// scores; the test labels are read only to compute F1, nothing is chosen from them.
+public struct ThresholdSensitivity: Codable, Equatable, Sendable {
+    public struct Point: Codable, Equatable, Sendable {
+        /// The parameter's value (POT level, POT q, or percentile).
+        public var value: Double
+        /// nil when the calibration failed at this value (e.g. POT found no tail).
+        public var threshold: Double?
+        public var pwF1: Double?
+        public var alarmRate: Double?
+        public init(value: Double, threshold: Double?, pwF1: Double?, alarmRate: Double?) {
+            self.value = value; self.threshold = threshold; self.pwF1 = pwF1; self.alarmRate = alarmRate
+        }
+        enum CodingKeys: String, CodingKey { case value, threshold; case pwF1 = "pw_f1", alarmRate = "alarm_rate" }
+    }
+    /// POT on training scores at these initial levels (q and scale as configured).
+    public var potLevel: [Point]
+    /// POT at these risks q (level and scale as configured).
+    public var potQ: [Point]
+    /// Percentiles of the training scores.
+    public var percentile: [Point]
+
+    public init(potLevel: [Point], potQ: [Point], percentile: [Point]) {
+        self.potLevel = potLevel; self.potQ = potQ; self.percentile = percentile
+    }
+    enum CodingKeys: String, CodingKey { case percentile; case potLevel = "pot_level", potQ = "pot_q" }
+}
+
 /// One model's results on one machine.
 ///
 /// Encoded flat at the exported (deployable) threshold — `threshold`, `threshold_method`, `pw_precision`, …,
@@ -98,6 +140,10 @@ public struct ModelMetrics: Codable, Equatable, Sendable {
     public var oracle: OracleBound?
     /// Scores on the validation block (when the config holds one out).
     public var validation: ValidationMetrics?
+    /// Every seeded repeat (when `seeds` > 1 and the model is stochastic); the flat block above is the first.
+    public var seedRuns: [SeedRun]?
+    /// F1 and alarm rate against the threshold settings.
+    public var sensitivity: ThresholdSensitivity?
 
     /// Flat keys, in the order reports show them.
     public static let flatKeys = [
@@ -144,7 +190,7 @@ public struct ModelMetrics: Codable, Equatable, Sendable {
     }
 
     private static let structuredKeys: Set<String> = ["threshold_method", "calibrations", "calibration_failures", "pot_fit", "oracle",
-                                                      "validation"]
+                                                      "validation", "seed_runs", "sensitivity"]
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: Key.self)
@@ -157,6 +203,8 @@ public struct ModelMetrics: Codable, Equatable, Sendable {
         try c.encodeIfPresent(potFit, forKey: Key("pot_fit"))
         try c.encodeIfPresent(oracle, forKey: Key("oracle"))
         try c.encodeIfPresent(validation, forKey: Key("validation"))
+        try c.encodeIfPresent(seedRuns, forKey: Key("seed_runs"))
+        try c.encodeIfPresent(sensitivity, forKey: Key("sensitivity"))
     }
 
     public init(from decoder: Decoder) throws {
@@ -172,6 +220,24 @@ public struct ModelMetrics: Codable, Equatable, Sendable {
         potFit = try c.decodeIfPresent(POTCalibration.self, forKey: Key("pot_fit"))
         oracle = try c.decodeIfPresent(OracleBound.self, forKey: Key("oracle"))
         validation = try c.decodeIfPresent(ValidationMetrics.self, forKey: Key("validation"))
+        seedRuns = try c.decodeIfPresent([SeedRun].self, forKey: Key("seed_runs"))
+        sensitivity = try c.decodeIfPresent(ThresholdSensitivity.self, forKey: Key("sensitivity"))
+    }
+
+    /// Per flat key: the mean over the seeded repeats (the flat value itself without repeats).
+    public var seedMean: [String: Double?] {
+        guard let runs = seedRuns, runs.count > 1 else { return flat }
+        var out: [String: Double?] = [:]
+        for k in Set(runs.flatMap(\.flat.keys)) { out[k] = Aggregate(runs.map { $0.flat[k] ?? nil }).mean }
+        return out
+    }
+
+    /// Per flat key: the sample standard deviation over the seeded repeats (nil without repeats).
+    public var seedStd: [String: Double?] {
+        guard let runs = seedRuns, runs.count > 1 else { return [:] }
+        var out: [String: Double?] = [:]
+        for k in Set(runs.flatMap(\.flat.keys)) { out[k] = Aggregate(runs.map { $0.flat[k] ?? nil }).std }
+        return out
     }
 }
 

@@ -39,7 +39,10 @@ public struct RunLayout: Sendable, Equatable {
         public static let loss = "loss.csv"
         public static let labels = "labels.h5"
         public static let report = "report.md"
-        public static func scores(_ model: String) -> String { "scores/\(model).h5" }
+        /// Scores of a model; repeat k ≥ 1 of a seeded model in `scores/<model>.seed<k>.h5`.
+        public static func scores(_ model: String, repeat k: Int = 0) -> String {
+            k == 0 ? "scores/\(model).h5" : "scores/\(model).seed\(k).h5"
+        }
         public static func export(_ model: String) -> String { "export/\(model)" }
     }
 

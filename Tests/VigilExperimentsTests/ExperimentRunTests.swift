@@ -200,6 +200,67 @@ final class ExperimentRunTests: XCTestCase {
         XCTAssertTrue(r2.succeeded)
     }
 
+    /// `seeds: 2` repeats the stochastic models (scores of the repeat stored apart), not the deterministic ones; the
+    /// summary's per-machine value is the mean over seeds, with its standard deviation, pooled metrics, the bootstrap
+    /// interval, win/tie/loss and the threshold-sensitivity curves; re-evaluation reproduces all of it.
+    func testSeedsRepeatStochasticModelsAndFeedTheStatistics() throws {
+        let fx = try RunFixture()
+        let dir = fx.root + "/out"
+        let outcome = try fx.run(try fx.config(), into: dir, overrides: ["models=[iforest, pca]", "seeds=2", "iforest.samples=32"])
+        XCTAssertTrue(outcome.succeeded)
+        let m = try ExperimentRun.readMetrics(RunLayout(root: dir), "machine-1-1")
+        let forest = try XCTUnwrap(m.models["iforest"])
+        let runs = try XCTUnwrap(forest.seedRuns)
+        XCTAssertEqual(runs.map(\.seed), ["3", "4"])
+        XCTAssertEqual(runs[0].flat, forest.flat, "the first repeat is the exported one")
+        XCTAssertNotEqual(runs[0].flat["roc_auc"] ?? nil, runs[1].flat["roc_auc"] ?? nil, "a second seed draws other trees")
+        XCTAssertNil(m.models["pca"]?.seedRuns, "PCA is deterministic: one run")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/machine-1-1/scores/iforest.seed1.h5"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/machine-1-1/scores/pca.seed1.h5"))
+
+        let s = outcome.summary
+        XCTAssertEqual(s.seeds, 2)
+        let row = s.machines[0]
+        let a = runs[0].flat["roc_auc"]!!, b = runs[1].flat["roc_auc"]!!
+        XCTAssertEqual(row.models["iforest"]?["roc_auc"] ?? nil, (a + b) / 2)
+        XCTAssertEqual(try XCTUnwrap(row.seedStd["iforest"]?["roc_auc"] ?? nil), abs(a - b) / 2.0.squareRoot(), accuracy: 1e-15)
+        XCTAssertEqual(try XCTUnwrap(s.overMachines["iforest"]?["roc_auc"]?.ci95).count, 2)
+        // pooled F1 is the F1 of the summed confusion counts
+        var tp = 0, fp = 0, fn = 0
+        for mm in ["machine-1-1", "machine-1-2"] {
+            let x = try ExperimentRun.readMetrics(RunLayout(root: dir), mm).models["pca"]!
+            let p = x.calibrations[x.thresholdMethod]!.atThreshold.pointwise
+            tp += p.tp; fp += p.fp; fn += p.fn
+        }
+        XCTAssertEqual(s.pooled["pca"]?["pw_f1"] ?? nil, PRF(tp: tp, fp: fp, fn: fn, tn: 0).f1)
+        XCTAssertNotNil(s.pooled["pca"]?["vus_pr"] ?? nil)
+        XCTAssertEqual(s.winTieLoss.filter { $0.metric == "vus_pr" }.count, 2, "iforest vs pca and pca vs iforest")
+        for w in s.winTieLoss { XCTAssertEqual(w.win + w.tie + w.loss, 2, "\(w)") }
+        // the sensitivity curve at the configured level is the exported threshold
+        let sens = try XCTUnwrap(forest.sensitivity)
+        XCTAssertEqual(sens.potLevel.map(\.value), ScoreEvaluation.sensitivityLevels)
+        XCTAssertEqual(try XCTUnwrap(sens.potLevel.first { $0.value == 0.98 }?.threshold), forest["threshold"]!, accuracy: 1e-12)
+        XCTAssertEqual(s.sensitivity["iforest"]?.potLevel.count, ScoreEvaluation.sensitivityLevels.count)
+        let html = String(decoding: fx.file(dir, "report.html"), as: UTF8.self)
+        XCTAssertTrue(html.contains("Win / tie / loss per machine on VUS-PR"))
+        XCTAssertTrue(html.contains("Threshold sensitivity"))
+        let md = String(decoding: fx.file(dir, "report.md"), as: UTF8.self)
+        XCTAssertTrue(md.contains("## Legacy protocol: point adjustment"))
+        XCTAssertTrue(md.contains("## Pooled over machines"))
+        let re = try Reevaluation.run(directory: dir)
+        XCTAssertEqual(re.machines.map(\.changed), [false, false])
+    }
+
+    func testBootstrapIntervalAndWinTieLoss() {
+        // two values: resampled means are 0, 0.5, 1 with probabilities 1/4, 1/2, 1/4 → [0, 1]
+        XCTAssertEqual(Aggregate.bootstrapInterval([0, 1]), [0, 1])
+        XCTAssertEqual(Aggregate.bootstrapInterval([0.3, 0.3, 0.3]), [0.3, 0.3])
+        let ci = Aggregate.bootstrapInterval((0..<20).map { Double($0) })
+        XCTAssertTrue(ci[0] > 6.5 && ci[0] < 8 && ci[1] > 11 && ci[1] < 12.5, "\(ci)")   // normal approx: 9.5 ± 1.96·1.29
+        XCTAssertEqual(Aggregate.bootstrapInterval([1, 2, 5]), Aggregate.bootstrapInterval([1, 2, 5]), "seeded")
+        XCTAssertNil(Aggregate([0.5], bootstrap: true).ci95)
+    }
+
     func testThreadsPerUnitDividesTheCores() throws {
         let c = try ExperimentConfig(ResolvedConfig.defaults())
         XCTAssertEqual(ExperimentRun.threadsPerUnit(config: c, jobs: 1, cores: 8), 8)

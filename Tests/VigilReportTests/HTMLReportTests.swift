@@ -162,11 +162,11 @@ final class HTMLReportTests: XCTestCase {
         let (summary, layout) = try makeRun()
         let c = try parse(HTMLReport.render(summary, layout: layout))
         let oracleHeaders = c.headerCells.filter { $0.text.contains("ORACLE") }
-        // Two tables × (group header + ORACLE F1 + ORACLE PA-F1).
-        XCTAssertEqual(oracleHeaders.count, 6)
+        // Two tables × (group header + ORACLE F1 + ORACLE PA-F1), and the legacy table's ORACLE PA-F1.
+        XCTAssertEqual(oracleHeaders.count, 7)
         XCTAssertTrue(oracleHeaders.allSatisfy { $0.cls.contains("oracle") }, "every ORACLE header is styled apart")
         XCTAssertEqual(oracleHeaders.filter { $0.text == "ORACLE F1" }.count, 2)
-        XCTAssertEqual(oracleHeaders.filter { $0.text == "ORACLE PA-F1" }.count, 2)
+        XCTAssertEqual(oracleHeaders.filter { $0.text == "ORACLE PA-F1" }.count, 3)
         XCTAssertTrue(oracleHeaders.contains { $0.text.contains("tuned on test labels") })
         // In every header row the ORACLE columns come after all the others, the first behind the separating rule.
         for row in Set(oracleHeaders.map(\.row)) {
@@ -175,9 +175,9 @@ final class HTMLReportTests: XCTestCase {
             XCTAssertTrue(cells[first...].allSatisfy { $0.text.contains("ORACLE") })
             XCTAssertTrue(cells[first].cls.contains("sep"))
         }
-        // Headline metrics first: F1 is the first metric column of the per-model table.
+        // Headline metrics first: VUS-PR, PR-AUC, ROC-AUC, then F1 at the exported threshold.
         let metricRow = c.headerCells.filter { $0.row == oracleHeaders[1].row }.map(\.text)
-        XCTAssertEqual(Array(metricRow.prefix(3)), ["model", "n", "F1"])
+        XCTAssertEqual(Array(metricRow.prefix(6)), ["model", "n", "VUS-PR", "PR-AUC", "ROC-AUC", "F1"])
     }
 
     func testHostileNamesAreEscapedEverywhere() throws {
