@@ -15,19 +15,22 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
 
-        .target(name: "VigilRandom"),
-        .target(name: "VigilTensor", dependencies: ["CBLAS", "VigilRandom"]),
-        .target(name: "VigilNN", dependencies: ["VigilTensor"]),
+        .target(name: "VigilRandom", dependencies: [.product(name: "RealModule", package: "swift-numerics")]),
+        .target(name: "VigilTensor", dependencies: ["CBLAS", "VigilRandom", .product(name: "RealModule", package: "swift-numerics")]),
+        .target(name: "VigilNN", dependencies: ["VigilTensor", .product(name: "RealModule", package: "swift-numerics")]),
         .target(name: "VigilHDF5", dependencies: ["CHDF5"]),
         .target(name: "VigilData", dependencies: ["VigilHDF5", "CZlib"]),
-        .target(name: "VigilTranAD", dependencies: ["VigilNN", "VigilTensor", "VigilHDF5", "VigilData"]),
-        .target(name: "VigilIsolationForest", dependencies: ["VigilHDF5", "VigilRandom"]),
+        .target(name: "VigilTranAD", dependencies: [
+            "VigilNN", "VigilTensor", "VigilHDF5", "VigilData", .product(name: "RealModule", package: "swift-numerics"),
+        ]),
+        .target(name: "VigilIsolationForest", dependencies: ["VigilHDF5", "VigilRandom", .product(name: "RealModule", package: "swift-numerics")]),
         .target(name: "VigilScores", dependencies: ["VigilData", "VigilHDF5", "VigilTranAD", "VigilIsolationForest"]),
         .target(name: "VigilThresholds", dependencies: []),
         .target(name: "VigilMetrics", dependencies: ["VigilThresholds"]),

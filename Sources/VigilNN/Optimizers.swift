@@ -1,9 +1,5 @@
+import RealModule
 import VigilTensor
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Something whose learning rate a schedule can change.
 public protocol Optimizer: AnyObject {
@@ -55,8 +51,8 @@ public final class AdamW<Scalar: TensorScalar>: Optimizer {
             guard let g = p.grad else { continue }
             steps[i] += 1
             let t = Double(steps[i])
-            let bc1 = 1 - pow(beta1, t)
-            let bc2 = 1 - pow(beta2, t)
+            let bc1 = 1 - Double.pow(beta1, t)
+            let bc2 = 1 - Double.pow(beta2, t)
             let c = AdamCoefficients(decay: 1 - learningRate * weightDecay, oneMinusBeta1: 1 - beta1, beta2: beta2,
                                      oneMinusBeta2: 1 - beta2, stepSize: learningRate / bc1,
                                      bc2Sqrt: bc2.squareRoot(), eps: eps)

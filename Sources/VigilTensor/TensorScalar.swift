@@ -1,9 +1,5 @@
 import CBLAS
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import RealModule
 
 /// Selector of an elementwise unary kernel `y = f(x; p)` (p is the scalar parameter where one is used).
 public enum UnaryKernel: Sendable {
@@ -33,7 +29,8 @@ public enum BinaryKernel: Sendable {
 ///
 /// Every per-element loop is a static requirement implemented concretely by `Float` and `Double`, so generic
 /// tensor code dispatches once per op to a specialised kernel and never runs unspecialised per element.
-public protocol TensorScalar: BinaryFloatingPoint & Sendable & CustomStringConvertible
+/// Elementary functions (`T.log`, `T.tanh`, `T.exp`, …) come from swift-numerics' `Real` (libm underneath).
+public protocol TensorScalar: BinaryFloatingPoint & Real & Sendable & CustomStringConvertible
 where RawSignificand: FixedWidthInteger {
     /// "float32" / "float64".
     static var dtypeName: String { get }
@@ -69,18 +66,15 @@ where RawSignificand: FixedWidthInteger {
     static func fromDoubles(_ src: UnsafePointer<Double>, _ x: UnsafeMutablePointer<Self>, _ n: Int)
     /// dst[i] = Double(x[i]).
     static func toDoubles(_ x: UnsafePointer<Self>, _ dst: UnsafeMutablePointer<Double>, _ n: Int)
-    /// Scalar exp / log / tanh (libm).
-    static func _exp(_ x: Self) -> Self
-    static func _log(_ x: Self) -> Self
-    static func _tanh(_ x: Self) -> Self
+    /// eˣ as the elementwise kernels (exp, sigmoid, softmax) compute it: `fastExp` (FastExp.swift) for
+    /// Float, so their loops vectorise; libm `exp` (`Double.exp`) for Double.
+    static func kernelExp(_ x: Self) -> Self
 }
 
 extension Float: TensorScalar {
     public static var dtypeName: String { "float32" }
-    /// eˣ by a branch-free polynomial (Cephes expf: 2ⁿ·p(r), |r| ≤ ln2/2; ≤ 2 ulp), so loops over it vectorise.
-    @inline(__always) public static func _exp(_ x: Float) -> Float { fastExpf(x) }
-    @inline(__always) public static func _log(_ x: Float) -> Float { logf(x) }
-    @inline(__always) public static func _tanh(_ x: Float) -> Float { tanhf(x) }
+    /// eˣ by a branch-free polynomial (`fastExpf`, FastExp.swift), so loops over it vectorise.
+    @inline(__always) public static func kernelExp(_ x: Float) -> Float { fastExpf(x) }
     public static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                             beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
@@ -121,9 +115,7 @@ extension Float: TensorScalar {
 
 extension Double: TensorScalar {
     public static var dtypeName: String { "float64" }
-    @inline(__always) public static func _exp(_ x: Double) -> Double { exp(x) }
-    @inline(__always) public static func _log(_ x: Double) -> Double { log(x) }
-    @inline(__always) public static func _tanh(_ x: Double) -> Double { tanh(x) }
+    @inline(__always) public static func kernelExp(_ x: Double) -> Double { Double.exp(x) }
     public static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
                             a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
                             beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int) {

@@ -2,7 +2,7 @@
 //
 // Layout: windows are batch-major (B, W, F) (the reference uses (W, B, F); only the order of the
 // leading axes differs, every per-token computation is identical). d = 2F, F heads of width 2.
-import Foundation
+import RealModule
 import VigilNN
 import VigilRandom
 import VigilTensor
@@ -119,8 +119,8 @@ public final class TranADModel<Scalar: TensorScalar>: Module {
         var pe = [Scalar](repeating: 0, count: config.window * d)
         for pos in 0..<config.window {
             for i in 0..<d {
-                let w = Foundation.exp(Double(i) * (-Foundation.log(10000.0) / Double(d)))
-                pe[pos * d + i] = Scalar(Foundation.sin(Double(pos) * w) + Foundation.cos(Double(pos) * w))
+                let w = Double.exp(Double(i) * (-Double.log(10000.0) / Double(d)))
+                pe[pos * d + i] = Scalar(Double.sin(Double(pos) * w) + Double.cos(Double(pos) * w))
             }
         }
         positionalEncoding = Tensor(shape: [config.window, d], scalars: pe)
