@@ -18,7 +18,7 @@ func applyActivation<S: TensorScalar>(_ x: Tensor<S>, _ a: TranADActivation) -> 
 }
 
 /// Encoder layer of the reference (dlutils.TransformerEncoderLayer): x + attn(x), then + FF; no LayerNorm.
-public final class TranADEncoderLayer<Scalar: TensorScalar>: Module {
+public final class TranADEncoderLayer<Scalar: AttentionScalar>: Module {
     public let selfAttn: MultiheadAttention<Scalar>
     public let linear1: Linear<Scalar>
     public let linear2: Linear<Scalar>
@@ -47,7 +47,7 @@ public final class TranADEncoderLayer<Scalar: TensorScalar>: Module {
 }
 
 /// Decoder layer of the reference (dlutils.TransformerDecoderLayer): self-attn, cross-attn, FF; no LayerNorm.
-public final class TranADDecoderLayer<Scalar: TensorScalar>: Module {
+public final class TranADDecoderLayer<Scalar: AttentionScalar>: Module {
     public let selfAttn: MultiheadAttention<Scalar>
     public let multiheadAttn: MultiheadAttention<Scalar>
     public let linear1: Linear<Scalar>
@@ -82,7 +82,7 @@ public final class TranADDecoderLayer<Scalar: TensorScalar>: Module {
 
 /// TranAD: encoder + two one-layer decoders + Linear(2F→F)·sigmoid head; x1 from phase 1 (c = 0),
 /// x2 from phase 2 (c = (x1 − window)²). Parameters are named as the reference state_dict.
-public final class TranADModel<Scalar: TensorScalar>: Module {
+public final class TranADModel<Scalar: AttentionScalar>: Module {
     public let features: Int
     public let config: TranADConfig
     /// d_model = 2F.

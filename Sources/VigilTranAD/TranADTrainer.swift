@@ -69,7 +69,7 @@ public enum TranADError: Error, CustomStringConvertible, Equatable {
 /// worker r handling its own contiguous share of the parameters (an AdamW of its own: the per-parameter
 /// update does not depend on the split). BLAS runs single-threaded inside the workers. Results are
 /// reproducible for a fixed seed and worker count.
-final class TranADEngine<Scalar: TensorScalar> {
+final class TranADEngine<Scalar: AttentionScalar> {
     let model: TranADModel<Scalar>
     let replicas: [TranADModel<Scalar>]
     /// AdamW over worker r's share of the master's parameters (`shares[r]`, indices into `parameters`).
@@ -335,7 +335,7 @@ public final class TranADTrainer {
 
     /// Replaces every parameter by name (all must be present with the right size).
     public func loadParameters(_ values: [String: [Double]]) throws {
-        func load<S: TensorScalar>(_ model: TranADModel<S>) throws {
+        func load<S: AttentionScalar>(_ model: TranADModel<S>) throws {
             for (name, t) in model.namedParameters {
                 guard let v = values[name] else { throw TranADError.missingParameter(name) }
                 guard v.count == t.count else { throw TranADError.parameterSize(name: name, expected: t.count, found: v.count) }
