@@ -81,31 +81,28 @@ public func fusedCrossAttention<S: AttentionScalar>(query q: Tensor<S>, keyValue
 /// `out_proj.weight` (d, d), `out_proj.bias` (d); inputs batch-major (B, L, d).
 /// Init as PyTorch: xavier_uniform_ in_proj_weight (U(±√(6/(d+3d)))), zero biases,
 /// out_proj.weight as Linear's default U(±1/√d).
-public final class MultiheadAttention<Scalar: AttentionScalar>: Module {
+public final class MultiheadAttention<Scalar: AttentionScalar>: Module<Scalar> {
     public let embedDim: Int
     public let heads: Int
-    public let inProjWeight: Tensor<Scalar>
-    public let inProjBias: Tensor<Scalar>
-    public let outProj: Linear<Scalar>
-    public var isTraining = true
+    /// (3d, d), requiresGrad.
+    @StateDictKey("in_proj_weight") public private(set) var inProjWeight: Tensor<Scalar>
+    /// (3d), requiresGrad.
+    @StateDictKey("in_proj_bias") public private(set) var inProjBias: Tensor<Scalar>
+    @StateDictKey("out_proj") public private(set) var outProj: Linear<Scalar>
 
     public init(embedDim: Int, heads: Int, rng: inout Xoshiro256) {
         precondition(embedDim % heads == 0, "MultiheadAttention: embedDim \(embedDim) not divisible by heads \(heads)")
         self.embedDim = embedDim
         self.heads = heads
         let bound = Scalar((6.0 / Double(embedDim + 3 * embedDim)).squareRoot())
-        inProjWeight = Tensor(uniform: [3 * embedDim, embedDim], low: -bound, high: bound, rng: &rng)
-        inProjWeight.requiresGrad = true
-        inProjBias = Tensor(zeros: [3 * embedDim])
-        inProjBias.requiresGrad = true
-        outProj = Linear(inFeatures: embedDim, outFeatures: embedDim, rng: &rng)
+        _inProjWeight.wrappedValue = Tensor(uniform: [3 * embedDim, embedDim], low: -bound, high: bound, rng: &rng)
+        _inProjWeight.wrappedValue.requiresGrad = true
+        _inProjBias.wrappedValue = Tensor(zeros: [3 * embedDim])
+        _inProjBias.wrappedValue.requiresGrad = true
+        _outProj.wrappedValue = Linear(inFeatures: embedDim, outFeatures: embedDim, rng: &rng)
+        super.init()
         outProj.bias!.withUnsafeMutableBufferPointer { p in for i in 0..<p.count { p[i] = 0 } }
     }
-
-    public var localParameters: [(name: String, tensor: Tensor<Scalar>)] {
-        [("in_proj_weight", inProjWeight), ("in_proj_bias", inProjBias)]
-    }
-    public var submodules: [(name: String, module: any Module<Scalar>)] { [("out_proj", outProj)] }
 
     /// Self-attention: x (B, L, d) → (B, L, d); one in_proj GEMM over all B·L tokens.
     public func selfAttention(_ x: Tensor<Scalar>, dropout p: Double, rng: inout Xoshiro256, training: Bool) -> Tensor<Scalar> {
