@@ -20,12 +20,13 @@
 //   fastExp(SIMD4<Double>)    the same operations on 4 lanes: bit-identical to fastExp(Double) lane by lane
 //                             (tested); the planar Double attention kernel relies on this to match the Double
 //                             head-width-2 kernel's softmax.
+// All are @inlinable so kernels in other modules inline and vectorise them.
 // Accuracy against libm is tested in VigilTensorTests/FastExpTests.swift.
 
 /// eˣ for Float without libm calls (vectorisable): x = n·ln2 + r, eʳ by a degree-6 polynomial (Cephes
 /// expf coefficients), 2ⁿ from the exponent bits. Relative error ≤ 2.4e-7 on [−87, 88]; returns 0 below
 /// −87.34 (where expf is subnormal), +∞ above 88.72, NaN for NaN.
-@inline(__always)
+@inlinable @inline(__always)
 public func fastExp(_ x: Float) -> Float {
     let xc = Swift.min(Swift.max(x, -87.5), 88.75)
     // n = round(x·log2 e) by the 1.5·2²³ trick (no floor: the default x86-64 target has no SSE4.1 roundps).
@@ -53,7 +54,7 @@ public func fastExp(_ x: Float) -> Float {
 
 /// `fastExp(Float)` on 8 lanes: the same operations in the same order, so each lane is bit-identical to the
 /// scalar function.
-@inline(__always)
+@inlinable @inline(__always)
 public func fastExp(_ x: SIMD8<Float>) -> SIMD8<Float> {
     var xc = x.replacing(with: -87.5, where: x .< -87.5)
     xc = xc.replacing(with: 88.75, where: xc .> 88.75)
@@ -81,7 +82,7 @@ public func fastExp(_ x: SIMD8<Float>) -> SIMD8<Float> {
 /// 2ᵗ on 8 lanes for t ≤ 0 (softmax arguments in log₂ units), t clamped at −125:
 /// n = round(t), f = t − n ∈ [−½, ½], 2ᶠ by its degree-7 Taylor polynomial in f·ln2 (truncation
 /// < 5e-9), and n added to the exponent bits. Relative error ≈ 1.5e-7 (a few float ulp).
-@inline(__always)
+@inlinable @inline(__always)
 public func fastExp2Nonpositive(_ x: SIMD8<Float>) -> SIMD8<Float> {
     let shifter = SIMD8<Float>(repeating: 12582912)  // 1.5·2^23: t + shifter holds round(t) in its low bits
     let t = x.replacing(with: -125, where: x .< -125)
@@ -99,7 +100,7 @@ public func fastExp2Nonpositive(_ x: SIMD8<Float>) -> SIMD8<Float> {
 
 /// eˣ for Double: n = round(x/ln 2), r = x − n·ln 2 (two-part ln 2), eʳ by its degree-12 Taylor
 /// polynomial on |r| ≤ ln2/2 (truncation < 2e-16); relative error ≈ 2e-16 over [−708, 709] (clamped there).
-@inline(__always)
+@inlinable @inline(__always)
 public func fastExp(_ x: Double) -> Double {
     let shifter: Double = 6755399441055744  // 1.5·2^52
     var v = x < -708 ? -708 : x
@@ -128,7 +129,7 @@ public func fastExp(_ x: Double) -> Double {
 
 /// `fastExp(Double)` on 4 lanes: the same operations in the same order, so each lane is bit-identical to the
 /// scalar function.
-@inline(__always)
+@inlinable @inline(__always)
 public func fastExp(_ x: SIMD4<Double>) -> SIMD4<Double> {
     let shifter = SIMD4<Double>(repeating: 6755399441055744)
     var v = x.replacing(with: -708, where: x .< -708)
