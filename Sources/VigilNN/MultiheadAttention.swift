@@ -16,7 +16,7 @@ private func operand<S: TensorScalar>(_ t: Projected<S>) -> AttentionOperand<S> 
 
 /// The fused attention op: out (B, Lq, d) = attention(q, k, v) with dropout p on the weights when `training`,
 /// recorded on the tape with its backward when a gradient is needed. `inputs` are the tensors q, k, v live in
-/// (in the order the backward returns gradients); `grads(g)` makes their zeroed gradient tensors and the
+/// (in the order the backward returns gradients); `grads()` makes their zeroed gradient tensors and the
 /// (tensor, offset) slots of dq, dk, dv in them.
 private func fusedAttention<S: AttentionScalar>(
     _ s: AttentionShape, q: Projected<S>, k: Projected<S>, v: Projected<S>, inputs: [Tensor<S>], dropout p: Double,
