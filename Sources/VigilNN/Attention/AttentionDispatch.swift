@@ -140,14 +140,14 @@ public protocol AttentionScalar: TensorScalar {
                                          v: AttentionOperand<Self>, out: UnsafeMutablePointer<Self>, outStride: Int)
 }
 
-/// The reference kernels over batch chunks (any scalar type; each chunk has its own Lk scratch).
+/// The reference kernels over batch chunks (any scalar type; each chunk has its own Lk scratch, written before read).
 @inline(__always)
 private func referenceForward<T: TensorScalar>(_ s: AttentionShape, q: AttentionOperand<T>, k: AttentionOperand<T>, v: AttentionOperand<T>,
                                                out: UnsafeMutablePointer<T>, probs: UnsafeMutablePointer<T>?,
                                                mask: UnsafePointer<T>?, threads: Int) {
     let w = s.weightCount / Swift.max(s.batch, 1)
     s.forEachBatchChunk(threads: threads) { sub, b0 in
-        withZeroedScratch(T.self, count: s.keyLength) { scratch in
+        withScratch(T.self, count: s.keyLength) { scratch in
             attentionReferenceForward(sub, q: q.advanced(batch: b0, rowsPerBatch: s.queryLength),
                                       k: k.advanced(batch: b0, rowsPerBatch: s.keyLength),
                                       v: v.advanced(batch: b0, rowsPerBatch: s.keyLength),
@@ -164,7 +164,7 @@ private func referenceBackward<T: TensorScalar>(_ s: AttentionShape, q: Attentio
     let w = s.weightCount / Swift.max(s.batch, 1)
     let (lq, lk) = (s.queryLength, s.keyLength)
     s.forEachBatchChunk(threads: threads) { sub, b0 in
-        withZeroedScratch(T.self, count: lk) { scratch in
+        withScratch(T.self, count: lk) { scratch in
             attentionReferenceBackward(sub, q: q.advanced(batch: b0, rowsPerBatch: lq), k: k.advanced(batch: b0, rowsPerBatch: lk),
                                        v: v.advanced(batch: b0, rowsPerBatch: lk), probs: probs + b0 * w,
                                        mask: mask.map { $0 + b0 * w }, gradOut: gradOut + b0 * lq * s.modelDim,
@@ -248,7 +248,7 @@ extension Double: AttentionScalar {
             let w = s.weightCount / Swift.max(s.batch, 1)
             let (lq, lk) = (s.queryLength, s.keyLength)
             s.forEachBatchChunk(threads: threads) { sub, b0 in
-                withZeroedScratch(Double.self, count: hd2DoubleScratchCount(s)) { scratch in
+                withScratch(Double.self, count: hd2DoubleScratchCount(s)) { scratch in
                     attentionHD2DoubleForward(sub, q: q.advanced(batch: b0, rowsPerBatch: lq), k: k.advanced(batch: b0, rowsPerBatch: lk),
                                               v: v.advanced(batch: b0, rowsPerBatch: lk), out: out + b0 * lq * s.modelDim,
                                               probs: probs.map { $0 + b0 * w }, mask: mask.map { $0 + b0 * w }, scratch: scratch)
@@ -271,7 +271,7 @@ extension Double: AttentionScalar {
             let w = s.weightCount / Swift.max(s.batch, 1)
             let (lq, lk) = (s.queryLength, s.keyLength)
             s.forEachBatchChunk(threads: threads) { sub, b0 in
-                withZeroedScratch(Double.self, count: hd2DoubleScratchCount(s)) { scratch in
+                withScratch(Double.self, count: hd2DoubleScratchCount(s)) { scratch in
                     attentionHD2DoubleBackward(sub, q: q.advanced(batch: b0, rowsPerBatch: lq), k: k.advanced(batch: b0, rowsPerBatch: lk),
                                                v: v.advanced(batch: b0, rowsPerBatch: lk), probs: probs + b0 * w,
                                                mask: mask.map { $0 + b0 * w }, gradOut: gradOut + b0 * lq * s.modelDim,

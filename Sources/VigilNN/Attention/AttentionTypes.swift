@@ -65,7 +65,17 @@ final class KernelBuffer<S> {
     deinit { pointer.deallocate() }
 }
 
-/// A zero-initialised scratch of `count` scalars for the duration of `body`.
+/// An uninitialised scratch of `count` scalars for the duration of `body` (for kernels that write every
+/// scratch value before reading it).
+@inline(__always)
+func withScratch<S: TensorScalar>(_: S.Type, count: Int, _ body: (UnsafeMutablePointer<S>) -> Void) {
+    let scratch = UnsafeMutablePointer<S>.allocate(capacity: Swift.max(count, 1))
+    defer { scratch.deallocate() }
+    body(scratch)
+}
+
+/// A zero-initialised scratch of `count` scalars for the duration of `body` (the head-padded Float kernels read
+/// pad lanes they never write).
 @inline(__always)
 func withZeroedScratch<S: TensorScalar>(_: S.Type, count: Int, _ body: (UnsafeMutablePointer<S>) -> Void) {
     let scratch = UnsafeMutablePointer<S>.allocate(capacity: Swift.max(count, 1))
