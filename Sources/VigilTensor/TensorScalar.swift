@@ -29,7 +29,10 @@ public enum BinaryKernel: Sendable {
 ///
 /// Every per-element loop is a static requirement implemented concretely by `Float` and `Double`, so generic
 /// tensor code dispatches once per op to a specialised kernel and never runs unspecialised per element.
-/// Elementary functions (`T.log`, `T.tanh`, `T.exp`, …) come from swift-numerics' `Real` (libm underneath).
+/// Elementary functions (`T.log`, `T.tanh`, `T.exp`, …) come from swift-numerics' `Real`: its Float/Double
+/// functions are transparent calls of the same libm functions the hand-written Glibc wrappers called, so
+/// results are bit-identical and the release-build instruction counts unchanged (scripts/check-bit-identity,
+/// scripts/callgrind-tranad).
 public protocol TensorScalar: BinaryFloatingPoint & Real & Sendable & CustomStringConvertible
 where RawSignificand: FixedWidthInteger {
     /// Unsigned integer of the scalar's width (`UInt32`, `UInt64`), for branch-free bit tricks (dropout masks).
