@@ -24,31 +24,34 @@ public enum DropoutMask {
 
     /// mask[i] = 0 with probability ≈ p, else 1/(1−p), for i < count: 16-bit chunks of `rng`'s draws (element
     /// 4j + c from bits 16c..<16c+16 of draw j; a last partial draw is used from its low bits up).
-    /// Branch-free: the keep factor's bits ANDed with all-ones (kept) or zero (dropped).
+    /// Branch-free: the keep factor's bits ANDed with all-ones (kept) or zero (dropped), written as integers
+    /// (a select between two floats compiles to a branch on x86, which mispredicts on random masks).
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     public static func fill<T: TensorScalar>(_ mask: UnsafeMutablePointer<T>, count: Int, p: Double, rng: inout Xoshiro256) {
         let threshold = threshold(p: p, bits: 16)
         let keep = T(1 / (1 - p)).bitPattern
-        // (chunk − threshold) >> 63 is 1 exactly when chunk < threshold (dropped); minus 1 gives all-ones when kept
-        @inline(__always) func value(_ chunk: UInt64) -> T {
-            T(bitPattern: keep & T.BitPattern(truncatingIfNeeded: ((chunk &- threshold) >> 63) &- 1))
-        }
-        var i = 0
-        while i + 4 <= count {
-            let bits = rng.next()
-            mask[i] = value(bits & 0xFFFF)
-            mask[i + 1] = value((bits >> 16) & 0xFFFF)
-            mask[i + 2] = value((bits >> 32) & 0xFFFF)
-            mask[i + 3] = value(bits >> 48)
-            i += 4
-        }
-        if i < count {
-            var bits = rng.next()
-            while i < count {
-                mask[i] = value(bits & 0xFFFF)
-                bits >>= 16
-                i += 1
+        mask.withMemoryRebound(to: T.BitPattern.self, capacity: count) { m in
+            // (chunk − threshold) >> 63 is 1 exactly when chunk < threshold (dropped); minus 1 gives all-ones when kept
+            @inline(__always) func value(_ chunk: UInt64) -> T.BitPattern {
+                keep & T.BitPattern(truncatingIfNeeded: ((chunk &- threshold) >> 63) &- 1)
+            }
+            var i = 0
+            while i + 4 <= count {
+                let bits = rng.next()
+                m[i] = value(bits & 0xFFFF)
+                m[i + 1] = value((bits >> 16) & 0xFFFF)
+                m[i + 2] = value((bits >> 32) & 0xFFFF)
+                m[i + 3] = value(bits >> 48)
+                i += 4
+            }
+            if i < count {
+                var bits = rng.next()
+                while i < count {
+                    m[i] = value(bits & 0xFFFF)
+                    bits >>= 16
+                    i += 1
+                }
             }
         }
     }
