@@ -15,8 +15,8 @@ Written from the paper (Siffer et al., KDD 2017) and Grimshaw (1993), not from a
 Inputs are generated deterministically here (numpy default_rng with fixed seeds), rounded to 7 significant digits
 and stored in the golden with the expected outputs.
 
-Usage: python3 scripts/spot_reference.py [--out Tests/VigilThresholdsTests/Goldens/spot_goldens.json]
-       python3 scripts/spot_reference.py --metrics-swift-out Tests/VigilMetricsTests/SklearnGoldens.swift
+A library of reference functions: scripts/make_spot_goldens.py writes the SPOT goldens with it and
+scripts/make_metrics_goldens.py the metrics goldens.
 """
 import argparse
 import json
@@ -222,75 +222,9 @@ def case_record(name, kind, cal, stream, q, level, mode=None, depth=None, scale=
     return rec
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", default="Tests/VigilThresholdsTests/Goldens/spot_goldens.json")
-    ap.add_argument("--metrics-swift-out", help="write the sklearn metrics goldens as Swift source and exit")
-    args = ap.parse_args()
-    if args.metrics_swift_out:
-        write_metrics_swift(args.metrics_swift_out)
-        return
-    cases = []
-    # Heavy tail: |Student t(3)|, gamma > 0.
-    rng = np.random.default_rng(11)
-    cal, st = r7(np.abs(rng.standard_t(3, 1000))), r7(np.abs(rng.standard_t(3, 300)))
-    # With the reference's positive bounds the heavy-tail root is missed (exponential fit wins): kept as a case.
-    cases.append(case_record("heavy_reference_bounds_fixed", "spot", cal, st, 1e-3, 0.95, mode="fixed"))
-    for mode in ("fixed", "reference_static", "dynamic"):
-        cases.append(case_record(f"heavy_full_{mode}", "spot", cal, st, 1e-3, 0.95, mode=mode, full_positive=True))
-    # Light/bounded tail: Beta(2, 2) on (0, 1), gamma < 0.
-    rng = np.random.default_rng(12)
-    cal, st = r7(rng.beta(2, 2, 1000)), r7(rng.beta(2, 2, 300))
-    for mode in ("fixed", "dynamic"):
-        cases.append(case_record(f"bounded_{mode}", "spot", cal, st, 1e-3, 0.9, mode=mode))
-    cases.append(case_record("bounded_full_fixed", "spot", cal, st, 1e-3, 0.9, mode="fixed", full_positive=True))
-    # Exponential tail: gamma close to 0.
-    rng = np.random.default_rng(13)
-    cal, st = r7(rng.exponential(2.0, 1000)), r7(rng.exponential(2.0, 300))
-    cases.append(case_record("exponential_dynamic", "spot", cal, st, 1e-3, 0.9, mode="dynamic"))
-    cases.append(case_record("exponential_full_fixed", "spot", cal, st, 1e-3, 0.9, mode="fixed", full_positive=True))
-    # DSPOT on a drifting signal.
-    rng = np.random.default_rng(14)
-    tt = np.arange(1300)
-    sig = 0.002 * tt + np.sin(tt / 40.0) + rng.gumbel(0, 0.3, tt.size)
-    sig[1150] += 6.0
-    cases.append(case_record("dspot_drift", "dspot", r7(sig[:1000]), r7(sig[1000:]), 1e-3, 0.95, depth=10))
-    # POT reference protocol (train -> test stream), scaled mean of per-step thresholds.
-    rng = np.random.default_rng(15)
-    train = np.abs(rng.standard_t(4, 1000)) * 0.1
-    test = np.abs(rng.standard_t(4, 300)) * 0.1
-    test[200:210] += 2.0
-    cases.append(case_record("pot_stream_reference", "pot_stream", r7(train), r7(test), 1e-3, 0.98,
-                             mode="reference_static", scale=1.06))
-    cases.append(case_record("pot_train_deployable", "pot_train", r7(train), [], 1e-3, 0.98, scale=1.06))
-    # Retry path: the top 50 of 1000 scores are tied at the maximum, so level 0.99 has no peaks.
-    rng = np.random.default_rng(16)
-    base = np.sort(rng.gamma(2.0, 1.0, 1000))
-    base[-50:] = 20.0
-    cases.append(case_record("pot_retry_tied_top", "pot_train", r7(rng.permutation(base)), [], 1e-3, 0.99, scale=1.0))
-    # Store each distinct input vector once; cases refer to it by key.
-    inputs, keys = {}, {}
-    for c in cases:
-        for field in ("calibration", "stream"):
-            vec = c.pop(field)
-            sig = json.dumps(vec)
-            if sig not in keys:
-                keys[sig] = f"v{len(keys)}"
-                inputs[keys[sig]] = vec
-            c[field] = keys[sig]
-    with open(args.out, "w") as f:
-        json.dump(dict(generator="scripts/spot_reference.py", inputs=inputs, cases=cases), f, separators=(",", ":"))
-    for c in cases:
-        e = c["expected"]
-        print(f"{c['name']:24s} t={e['initial_threshold']:.6g} Nt={e['peaks']} gamma={e['gamma']:+.5f} "
-              f"sigma={e['sigma']:.5f} ll={e['log_likelihood']:.4f} scipyfit_ll={e['scipy_genpareto_fit_log_likelihood']:.4f}  zq={e['extreme_quantile']:.6g} thr={e['threshold']:.6g} alarms={e['alarms']} "
-              f"attempts={e['attempts']} level={e['level_used']:.6f}")
-
-
-
 # ----------------------------------------------------------------------------------------------------------------
-# Metrics cross-check goldens (sklearn) for Tests/VigilMetricsTests, written as a Swift source file because that test
-# target has no resources:  python3 scripts/spot_reference.py --metrics-swift-out Tests/VigilMetricsTests/SklearnGoldens.swift
+# Metrics cross-check goldens (sklearn + independent Python) for Tests/VigilMetricsTests: the cases and expected values
+# that scripts/make_metrics_goldens.py writes.
 # ----------------------------------------------------------------------------------------------------------------
 def metrics_goldens():
     from sklearn.metrics import average_precision_score, ndcg_score, roc_auc_score
@@ -365,41 +299,3 @@ def metrics_goldens():
                hit100=float(np.mean(hits[100])), hit150=float(np.mean(hits[150])),
                ndcg100=float(np.mean(ndcgs[100])), ndcg150=float(np.mean(ndcgs[150])))
     return T, D, thr, scores, labels, per, interp, exp
-
-
-def write_metrics_swift(path):
-    T, D, thr, scores, labels, per, interp, e = metrics_goldens()
-    f = lambda xs: ", ".join(repr(float(x)) for x in xs)
-    i = lambda xs: ", ".join("1" if x else "0" for x in xs)
-    lines = [
-        "// Generated by scripts/spot_reference.py --metrics-swift-out (sklearn + independent Python); do not edit.",
-        "enum SklearnGoldens {",
-        f"    static let dimensions = {D}",
-        f"    static let threshold = {thr!r}",
-        f"    static let scores: [Double] = [{f(scores)}]",
-        f"    static let labels: [Int] = [{i(labels)}]",
-        f"    static let perDimension: [Double] = [{f(per.ravel())}]",
-        f"    static let interpretation: [Int] = [{i(interp.ravel())}]",
-        f"    static let pointwise: [Double] = [{f(e['pointwise'])}]",
-        f"    static let pointAdjusted: [Double] = [{f(e['point_adjusted'])}]",
-        f"    static let eventwise: [Double] = [{f(e['event'])}]",
-        f"    static let paKF1Area = {e['pak_f1_area']!r}",
-        f"    static let paKF1At40 = {e['pak_f1_40']!r}",
-        f"    static let rocAUC = {float(e['roc_auc'])!r}",
-        f"    static let averagePrecision = {float(e['ap'])!r}",
-        f"    static let rocAUCBinary = {float(e['roc_binary'])!r}",
-        f"    static let oraclePointAdjustedF1 = {e['oracle_pa_f1']!r}",
-        f"    static let oraclePointwiseF1 = {e['oracle_pw_f1']!r}",
-        f"    static let hit100 = {e['hit100']!r}",
-        f"    static let hit150 = {e['hit150']!r}",
-        f"    static let ndcg100 = {e['ndcg100']!r}",
-        f"    static let ndcg150 = {e['ndcg150']!r}",
-        "}",
-    ]
-    with open(path, "w") as fh:
-        fh.write("\n".join(lines) + "\n")
-    print("metrics goldens:", {k: v for k, v in e.items()})
-
-
-if __name__ == "__main__":
-    main()

@@ -26,16 +26,11 @@ Differences from the published code, on purpose:
     float32 and then casts the buffer with model.double()); the Swift side does the same.
   * Dropout is an explicit argument (goldens use 0 = eval behaviour).
 
-Golden files (Float64, little-endian), one directory per configuration:
-  <out>/<name>.json   index: config, and for every array its shape and [offset, count] into the .bin
-  <out>/<name>.bin    raw float64 values, concatenated, row-major
-Arrays: `input.window` (W, B, F) (the encoder input; elem = its last row), every parameter under its
-state_dict name (the 2nd and 3rd goldens add N(0, 0.05^2) noise to the default init so that
-the zero-initialised attention biases are exercised), `output.x1` / `output.x2` (1, B, F), `output.loss` (1,), and `grad.<param name>`.
+The golden files for Vigil's parity tests are written by scripts/make_tranad_goldens.py with this model;
+scripts/bench_pytorch_tranad.py times it.
 
 Usage:
-  python3 scripts/tranad_reference.py --count-only             # prints the parameter count at F=38
-  python3 scripts/tranad_reference.py --out Tests/VigilTranADTests/Goldens
+  python3 scripts/tranad_reference.py        # prints the parameter count at F=38 (127,538)
 """
 import argparse
 import json
@@ -197,74 +192,13 @@ def cross_check_mha(model, src):
     assert err < 1e-12, f"hand-written attention differs from nn.MultiheadAttention by {err}"
 
 
-def write_golden(out_dir, name, feats, window, batch, epoch, seed, activation, perturb):
-    torch.manual_seed(seed)
-    model = TranADReference(feats, window, activation=activation).double()
-    model.eval()
-    if perturb:  # default init has zero attention biases; perturb so every bias path is exercised
-        with torch.no_grad():
-            for p in model.parameters():
-                p.add_(0.05 * torch.randn_like(p))
-    gen = torch.Generator().manual_seed(seed + 1)
-    src = torch.rand(window, batch, feats, generator=gen, dtype=torch.float64)
-    cross_check_mha(model, src)
-    elem = src[-1:]
-    with torch.no_grad():  # whole-model cross-check against nn.MultiheadAttention's forward
-        model.torch_mha = True
-        t1, t2 = model(src, elem)
-        model.torch_mha = False
-    x1, x2 = model(src, elem)
-    assert (x1 - t1).abs().max().item() < 1e-12 and (x2 - t2).abs().max().item() < 1e-12
-    loss = weighted_loss(x1, x2, elem, epoch)
-    model.zero_grad()
-    loss.backward()
-
-    arrays = [("input.window", src)]
-    sd = model.state_dict()
-    names = list(sd.keys())
-    arrays += [(k, sd[k]) for k in names]
-    arrays += [("output.x1", x1), ("output.x2", x2), ("output.loss", loss.reshape(1))]
-    params = dict(model.named_parameters())
-    arrays += [("grad." + k, params[k].grad) for k in names]
-
-    index = {"config": {"features": feats, "window": window, "batch": batch, "epoch": epoch,
-                        "seed": seed, "activation": activation, "weighting": "epoch_inverse",
-                        "dropout": 0.0, "perturbed": perturb, "dtype": "float64", "layout": "window is (W, B, F)",
-                        "parameter_names": names,
-                        "parameter_count": sum(p.numel() for p in model.parameters())},
-             "arrays": {}}
-    blob = []
-    offset = 0
-    for key, t in arrays:
-        a = t.detach().to(torch.float64).contiguous().numpy().reshape(-1)
-        index["arrays"][key] = {"shape": list(t.shape), "offset": offset, "count": int(a.size)}
-        blob.append(a)
-        offset += a.size
-    os.makedirs(out_dir, exist_ok=True)
-    np.concatenate(blob).astype("<f8").tofile(os.path.join(out_dir, name + ".bin"))
-    with open(os.path.join(out_dir, name + ".json"), "w") as f:
-        json.dump(index, f, indent=1)
-    print(f"{name}: F={feats} W={window} B={batch} n={epoch} act={activation} "
-          f"params={index['config']['parameter_count']} loss={loss.item():.12g} -> {out_dir}")
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", default="Tests/VigilTranADTests/Goldens")
-    ap.add_argument("--count-only", action="store_true")
-    args = ap.parse_args()
+    ap.parse_args()
     torch.manual_seed(0)
     count = sum(p.numel() for p in TranADReference(38).parameters())
     print(f"parameter count at F=38: {count}")
     assert count == 127538, count
-    if args.count_only:
-        return
-    write_golden(args.out, "tranad_f5_w10_b3", feats=5, window=10, batch=3, epoch=1, seed=1234,
-                 activation="reference_identity", perturb=False)
-    write_golden(args.out, "tranad_f7_w6_b4_n3", feats=7, window=6, batch=4, epoch=3, seed=99,
-                 activation="reference_identity", perturb=True)
-    write_golden(args.out, "tranad_f4_w5_b2_relu", feats=4, window=5, batch=2, epoch=2, seed=7,
-                 activation="relu", perturb=True)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import RealModule
 
 /// Euler–Mascheroni constant γ (used for the harmonic number H(i) ≈ ln(i) + γ).
 public let eulerGamma = 0.57721566490153286060651209008240243
@@ -15,7 +11,7 @@ public func averagePathLength(_ n: Int) -> Double {
     if n <= 1 { return 0 }
     if n == 2 { return 1 }
     let m = Double(n)
-    return 2 * (log(m - 1) + eulerGamma) - 2 * (m - 1) / m
+    return 2 * (Double.log(m - 1) + eulerGamma) - 2 * (m - 1) / m
 }
 
 /// Tree height limit used by the forest: ceil(log2(max(maxSamples, 2))) (the paper's l = ceil(log2 ψ)).

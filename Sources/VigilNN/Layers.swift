@@ -4,14 +4,13 @@ import VigilTensor
 ///
 /// Init as PyTorch's default (kaiming_uniform with a = √5): W, b ~ U(−1/√in, 1/√in), drawn from `rng`
 /// (weight first, row-major, then bias; one `nextUnitDouble()` per element).
-public final class Linear<Scalar: TensorScalar>: Module {
+public final class Linear<Scalar: TensorScalar>: Module<Scalar> {
     public let inFeatures: Int
     public let outFeatures: Int
     /// (out, in), requiresGrad.
     public let weight: Tensor<Scalar>
     /// (out), requiresGrad; nil when built with `bias: false`.
     public let bias: Tensor<Scalar>?
-    public var isTraining = true
 
     public init(inFeatures: Int, outFeatures: Int, bias: Bool = true, rng: inout Xoshiro256) {
         self.inFeatures = inFeatures
@@ -26,11 +25,7 @@ public final class Linear<Scalar: TensorScalar>: Module {
         } else {
             self.bias = nil
         }
-    }
-
-    public var localParameters: [(name: String, tensor: Tensor<Scalar>)] {
-        if let bias { return [("weight", weight), ("bias", bias)] }
-        return [("weight", weight)]
+        super.init()
     }
 
     /// x (…, in) → (…, out).
@@ -41,15 +36,15 @@ public final class Linear<Scalar: TensorScalar>: Module {
 ///
 /// Owns its generator (`Xoshiro256`, e.g. a `fork(stream:)` of the run seed); each training-mode call
 /// advances it by one 64-bit draw per two elements, so the same seed reproduces the same masks.
-public final class Dropout<Scalar: TensorScalar>: Module {
+public final class Dropout<Scalar: TensorScalar>: Module<Scalar> {
     public let p: Double
     public var rng: Xoshiro256
-    public var isTraining = true
 
     public init(_ p: Double, rng: Xoshiro256) {
         precondition(p >= 0 && p <= 1, "Dropout: probability must be in [0, 1], got \(p)")
         self.p = p
         self.rng = rng
+        super.init()
     }
 
     /// Dropout with its own generator `Xoshiro256(seed: seed)`.

@@ -1,9 +1,5 @@
+import RealModule
 import VigilTensor
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Something whose learning rate a schedule can change.
 public protocol Optimizer: AnyObject {
@@ -55,8 +51,8 @@ public final class AdamW<Scalar: TensorScalar>: Optimizer {
             guard let g = p.grad else { continue }
             steps[i] += 1
             let t = Double(steps[i])
-            let bc1 = 1 - pow(beta1, t)
-            let bc2 = 1 - pow(beta2, t)
+            let bc1 = 1 - Double.pow(beta1, t)
+            let bc2 = 1 - Double.pow(beta2, t)
             let c = AdamCoefficients(decay: 1 - learningRate * weightDecay, oneMinusBeta1: 1 - beta1, beta2: beta2,
                                      oneMinusBeta2: 1 - beta2, stepSize: learningRate / bc1,
                                      bc2Sqrt: bc2.squareRoot(), eps: eps)
@@ -71,29 +67,13 @@ struct AdamCoefficients {
     var decay, oneMinusBeta1, beta2, oneMinusBeta2, stepSize, bc2Sqrt, eps: Double
 }
 
-/// Dispatches once to the concrete Float / Double update loop.
+/// One AdamW update of p from g with moments m, v (specialised for Float and Double).
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 func adamWUpdate<S: TensorScalar>(_ p: Tensor<S>, _ g: Tensor<S>, _ m: Tensor<S>, _ v: Tensor<S>, _ c: AdamCoefficients) {
     precondition(g.count == p.count, "AdamW: gradient shape \(g.shape) differs from parameter shape \(p.shape)")
-    let n = p.count
-    p.withUnsafeMutableBufferPointer { pp in
-        g.withUnsafeBufferPointer { gp in
-            m.withUnsafeMutableBufferPointer { mp in
-                v.withUnsafeMutableBufferPointer { vp in
-                    guard n > 0 else { return }
-                    let P = UnsafeMutableRawPointer(pp.baseAddress!), G = UnsafeRawPointer(gp.baseAddress!)
-                    let M = UnsafeMutableRawPointer(mp.baseAddress!), V = UnsafeMutableRawPointer(vp.baseAddress!)
-                    if S.self == Float.self {
-                        adamKernel(P.assumingMemoryBound(to: Float.self), G.assumingMemoryBound(to: Float.self),
-                                   M.assumingMemoryBound(to: Float.self), V.assumingMemoryBound(to: Float.self), n, c)
-                    } else if S.self == Double.self {
-                        adamKernel(P.assumingMemoryBound(to: Double.self), G.assumingMemoryBound(to: Double.self),
-                                   M.assumingMemoryBound(to: Double.self), V.assumingMemoryBound(to: Double.self), n, c)
-                    } else {
-                        fatalError("AdamW: unsupported scalar type \(S.self)")
-                    }
-                }
-            }
-        }
+    withExtendedLifetime((p, g, m, v)) {
+        adamKernel(p.storage, g.storage, m.storage, v.storage, p.count, c)
     }
 }
 

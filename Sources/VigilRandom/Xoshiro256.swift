@@ -1,3 +1,5 @@
+import RealModule
+
 /// Seeded pseudo-random generator: xoshiro256** (Blackman & Vigna, 2018) with its 256-bit state
 /// filled from a 64-bit seed by SplitMix64. The same seed gives the same stream on every platform.
 ///
@@ -70,7 +72,7 @@ public struct Xoshiro256: RandomNumberGenerator, Sendable {
         var u1 = nextUnitDouble()
         while u1 <= 0 { u1 = nextUnitDouble() }
         let u2 = nextUnitDouble()
-        return (-2 * _log(u1)).squareRoot() * _cos(2 * Double.pi * u2)
+        return (-2 * Double.log(u1)).squareRoot() * Double.cos(2 * Double.pi * u2)
     }
 }
 

@@ -226,8 +226,9 @@ public func mseLoss<S>(_ a: Tensor<S>, _ b: Tensor<S>, reduction: LossReduction 
 /// Inverted dropout: keeps each element with probability 1 − p and scales kept ones by 1/(1 − p).
 ///
 /// The mask takes 32-bit uniforms u from `rng.next()` (low then high half of each draw, row-major; kept when
-/// u ≥ p, i.e. ⌈n/2⌉ draws for n elements), so the same generator state gives the same mask for Float and Double. Identity (returns `x` itself, no draws)
-/// when `training == false` or `p == 0`; all zeros when p == 1.
+/// u ≥ p, i.e. ⌈n/2⌉ draws for n elements; `DropoutMask.applyDropout32`), so the same generator state gives the
+/// same mask for Float and Double. Identity (returns `x` itself, no draws) when `training == false` or `p == 0`;
+/// all zeros when p == 1.
 @_specialize(where S == Float)
 @_specialize(where S == Double)
 public func dropout<S>(_ x: Tensor<S>, p: Double, rng: inout Xoshiro256, training: Bool) -> Tensor<S> {
@@ -235,19 +236,7 @@ public func dropout<S>(_ x: Tensor<S>, p: Double, rng: inout Xoshiro256, trainin
     if !training || p == 0 { return x }
     let mask = Tensor<S>(uninitialized: x.shape)
     let out = Tensor<S>(uninitialized: x.shape)
-    // Each 64-bit draw decides two elements: u = bits·2⁻³² from its low half (even element) and its high half
-    // (odd element); kept iff u ≥ p  ⟺  bits ≥ ⌈p·2³²⌉. Mask and output are written in one pass.
-    let threshold = UInt64((p * 0x1p32).rounded(.up))
-    let rm = UnsafeMutableRawPointer(mask.data), ro = UnsafeMutableRawPointer(out.data), rx = UnsafeRawPointer(x.data)
-    if S.self == Float.self {
-        dropoutKernel(rx.assumingMemoryBound(to: Float.self), rm.assumingMemoryBound(to: Float.self),
-                      ro.assumingMemoryBound(to: Float.self), x.count, threshold, p >= 1 ? 0 : Float(1 / (1 - p)), &rng)
-    } else if S.self == Double.self {
-        dropoutKernel(rx.assumingMemoryBound(to: Double.self), rm.assumingMemoryBound(to: Double.self),
-                      ro.assumingMemoryBound(to: Double.self), x.count, threshold, p >= 1 ? 0 : 1 / (1 - p), &rng)
-    } else {
-        fatalError("dropout: unsupported scalar type \(S.self)")
-    }
+    DropoutMask.applyDropout32(x.data, mask: mask.data, out.data, count: x.count, p: p, scale: p >= 1 ? 0 : S(1 / (1 - p)), rng: &rng)
     if shouldRecord(x) {
         out.record("dropout", [x]) { gy, _ in
             let gx = Tensor<S>(uninitialized: gy.shape)
@@ -256,25 +245,4 @@ public func dropout<S>(_ x: Tensor<S>, p: Double, rng: inout Xoshiro256, trainin
         }
     }
     return out
-}
-
-/// mask[i] = kept ? scale : 0 and y[i] = x[i]·mask[i] (see `dropout` for the draw layout).
-@inline(__always)
-func dropoutKernel<T: TensorScalar>(_ x: UnsafePointer<T>, _ m: UnsafeMutablePointer<T>, _ y: UnsafeMutablePointer<T>,
-                                    _ n: Int, _ threshold: UInt64, _ scale: T, _ rng: inout Xoshiro256) {
-    var g = rng
-    var i = 0
-    while i + 2 <= n {
-        let r = g.next()
-        let m0: T = (r & 0xFFFF_FFFF) >= threshold ? scale : 0
-        let m1: T = (r >> 32) >= threshold ? scale : 0
-        m[i] = m0; m[i + 1] = m1
-        y[i] = x[i] * m0; y[i + 1] = x[i + 1] * m1
-        i += 2
-    }
-    if i < n {
-        let m0: T = (g.next() & 0xFFFF_FFFF) >= threshold ? scale : 0
-        m[i] = m0; y[i] = x[i] * m0
-    }
-    rng = g
 }

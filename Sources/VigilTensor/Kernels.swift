@@ -9,17 +9,17 @@ enum Kernels {
         case .neg: for i in 0..<n { y[i] = -x[i] }
         case .square: for i in 0..<n { let v = x[i]; y[i] = v * v }
         case .sqrt: for i in 0..<n { y[i] = x[i].squareRoot() }
-        case .exp: for i in 0..<n { y[i] = T._exp(x[i]) }
-        case .log: for i in 0..<n { y[i] = T._log(x[i]) }
+        case .exp: for i in 0..<n { y[i] = T.kernelExp(x[i]) }
+        case .log: for i in 0..<n { y[i] = T.log(x[i]) }
         case .sigmoid:
             // Stable and branch-free: e = e^−|x|; σ = 1/(1+e) for x ≥ 0, e/(1+e) for x < 0.
             for i in 0..<n {
                 let v = x[i]
-                let e = T._exp(-Swift.abs(v))
+                let e = T.kernelExp(-Swift.abs(v))
                 let d = 1 / (1 + e)
                 y[i] = v >= 0 ? d : e * d
             }
-        case .tanh: for i in 0..<n { y[i] = T._tanh(x[i]) }
+        case .tanh: for i in 0..<n { y[i] = T.tanh(x[i]) }
         case .leakyReLU: for i in 0..<n { let v = x[i]; y[i] = v > 0 ? v : p * v }
         case .addScalar: for i in 0..<n { y[i] = x[i] + p }
         case .mulScalar: for i in 0..<n { y[i] = x[i] * p }
@@ -180,7 +180,7 @@ enum Kernels {
                 for j in 0..<cols { yp[j] = xp[j] - m }
             }
             let n = nr * cols
-            for i in 0..<n { yb[i] = T._exp(yb[i]) }
+            for i in 0..<n { yb[i] = T.kernelExp(yb[i]) }
             for r in 0..<nr {
                 let yp = yb + r * cols
                 let inv = 1 / rowDot(UnsafePointer(yp), nil, cols)

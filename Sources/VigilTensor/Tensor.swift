@@ -136,6 +136,12 @@ public final class Tensor<Scalar: TensorScalar> {
         try body(UnsafeMutableBufferPointer(start: data, count: count))
     }
 
+    /// The storage, for raw-pointer kernels in other modules (the one way to get it outside a closure).
+    /// Valid only while this tensor (or, for a view, its base) is alive: keep it alive across the use, e.g.
+    /// with `withExtendedLifetime(tensor)`.
+    @inlinable
+    public var storage: UnsafeMutablePointer<Scalar> { data }
+
     /// Element at a full multi-index (for tests and small lookups; not for hot loops).
     public subscript(_ index: Int...) -> Scalar {
         get { data[flatIndex(index)] }

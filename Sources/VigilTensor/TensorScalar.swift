@@ -1,9 +1,5 @@
 import CBLAS
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import RealModule
 
 /// Selector of an elementwise unary kernel `y = f(x; p)` (p is the scalar parameter where one is used).
 public enum UnaryKernel: Sendable {
@@ -33,8 +29,18 @@ public enum BinaryKernel: Sendable {
 ///
 /// Every per-element loop is a static requirement implemented concretely by `Float` and `Double`, so generic
 /// tensor code dispatches once per op to a specialised kernel and never runs unspecialised per element.
-public protocol TensorScalar: BinaryFloatingPoint & Sendable & CustomStringConvertible
+/// Elementary functions (`T.log`, `T.tanh`, `T.exp`, …) come from swift-numerics' `Real`: its Float/Double
+/// functions are transparent calls of the same libm functions the hand-written Glibc wrappers called, so
+/// results are bit-identical and the release-build instruction counts unchanged (scripts/check-bit-identity,
+/// scripts/callgrind-tranad).
+public protocol TensorScalar: BinaryFloatingPoint & Real & Sendable & CustomStringConvertible
 where RawSignificand: FixedWidthInteger {
+    /// Unsigned integer of the scalar's width (`UInt32`, `UInt64`), for branch-free bit tricks (dropout masks).
+    associatedtype BitPattern: FixedWidthInteger & UnsignedInteger
+    /// The IEEE 754 bits (as `Float.bitPattern`).
+    var bitPattern: BitPattern { get }
+    /// The scalar with these IEEE 754 bits (as `Float(bitPattern:)`).
+    init(bitPattern: BitPattern)
     /// "float32" / "float64".
     static var dtypeName: String { get }
     /// C = alpha·op(A)·op(B) + beta·C, row-major (cblas_sgemm / cblas_dgemm). op(A) is m×k, op(B) k×n.
@@ -69,18 +75,15 @@ where RawSignificand: FixedWidthInteger {
     static func fromDoubles(_ src: UnsafePointer<Double>, _ x: UnsafeMutablePointer<Self>, _ n: Int)
     /// dst[i] = Double(x[i]).
     static func toDoubles(_ x: UnsafePointer<Self>, _ dst: UnsafeMutablePointer<Double>, _ n: Int)
-    /// Scalar exp / log / tanh (libm).
-    static func _exp(_ x: Self) -> Self
-    static func _log(_ x: Self) -> Self
-    static func _tanh(_ x: Self) -> Self
+    /// eˣ as the elementwise kernels (exp, sigmoid, softmax) compute it: `fastExp` (FastExp.swift) for
+    /// Float, so their loops vectorise; libm `exp` (`Double.exp`) for Double.
+    static func kernelExp(_ x: Self) -> Self
 }
 
 extension Float: TensorScalar {
     public static var dtypeName: String { "float32" }
-    /// eˣ by a branch-free polynomial (Cephes expf: 2ⁿ·p(r), |r| ≤ ln2/2; ≤ 2 ulp), so loops over it vectorise.
-    @inline(__always) public static func _exp(_ x: Float) -> Float { fastExpf(x) }
-    @inline(__always) public static func _log(_ x: Float) -> Float { logf(x) }
-    @inline(__always) public static func _tanh(_ x: Float) -> Float { tanhf(x) }
+    /// eˣ by a branch-free polynomial (`fastExp`, FastExp.swift), so loops over it vectorise.
+    @inline(__always) public static func kernelExp(_ x: Float) -> Float { fastExp(x) }
     public static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                             beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
@@ -121,9 +124,7 @@ extension Float: TensorScalar {
 
 extension Double: TensorScalar {
     public static var dtypeName: String { "float64" }
-    @inline(__always) public static func _exp(_ x: Double) -> Double { exp(x) }
-    @inline(__always) public static func _log(_ x: Double) -> Double { log(x) }
-    @inline(__always) public static func _tanh(_ x: Double) -> Double { tanh(x) }
+    @inline(__always) public static func kernelExp(_ x: Double) -> Double { Double.exp(x) }
     public static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
                             a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
                             beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int) {
@@ -160,33 +161,4 @@ extension Double: TensorScalar {
     public static func toDoubles(_ x: UnsafePointer<Double>, _ dst: UnsafeMutablePointer<Double>, _ n: Int) {
         if n > 0 { dst.update(from: x, count: n) }
     }
-}
-
-/// eˣ for Float without libm calls (vectorisable): x = n·ln2 + r, eʳ by a degree-6 polynomial (Cephes
-/// expf coefficients), 2ⁿ from the exponent bits. Relative error ≤ 2.4e-7 on [−87, 88]; returns 0 below
-/// −87.34 (where expf is subnormal), +∞ above 88.72, NaN for NaN.
-@inline(__always)
-public func fastExpf(_ x: Float) -> Float {
-    let xc = Swift.min(Swift.max(x, -87.5), 88.75)
-    // n = round(x·log2 e) by the 1.5·2²³ trick (no floor: the default x86-64 target has no SSE4.1 roundps).
-    let n = (xc * 1.44269504088896341 + 12582912) - 12582912
-    var r = xc - n * 0.693359375
-    r = r - n * (-2.12194440e-4)
-    let z = r * r
-    var y: Float = 1.9875691500e-4
-    y = y * r + 1.3981999507e-3
-    y = y * r + 8.3333452301e-3
-    y = y * r + 4.1665795894e-2
-    y = y * r + 1.6666665459e-1
-    y = y * r + 5.0000001201e-1
-    y = y * z + r + 1
-    // 2ⁿ as 2^n1 · 2^n2 (each factor a normal float for n ∈ [−127, 129]); exponent bits via the 2²³ trick
-    // (no float→int conversion, so the loop stays vectorisable).
-    let n1 = (n * 0.5 + 12582912) - 12582912, n2 = n - n1
-    let s1 = Float(bitPattern: ((n1 + 8388735).bitPattern & 0x7F_FFFF) << 23)
-    let s2 = Float(bitPattern: ((n2 + 8388735).bitPattern & 0x7F_FFFF) << 23)
-    var out = y * s1 * s2
-    out = x < -87.33654 ? 0 : out
-    out = x > 88.72283 ? .infinity : out
-    return x.isNaN ? x : out
 }

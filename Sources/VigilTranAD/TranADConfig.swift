@@ -1,5 +1,6 @@
 // TranAD options: every quirk of the published code is a named option (issue 3).
 import Foundation
+import RealModule
 
 /// Feed-forward activation. The reference passes `True` as LeakyReLU's slope, i.e. slope 1 = identity.
 public enum TranADActivation: String, Codable, Sendable, CaseIterable {
@@ -31,7 +32,7 @@ public enum TranADLossWeighting: Codable, Sendable, Equatable {
     public func phase1Weight(epoch n: Int) -> Double {
         switch self {
         case .epochInverse: return 1 / Double(n)
-        case .exponentialDecay(let eps): return Foundation.pow(eps, -Double(n))
+        case .exponentialDecay(let eps): return Double.pow(eps, -Double(n))
         }
     }
 

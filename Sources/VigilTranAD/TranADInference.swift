@@ -21,7 +21,7 @@ import VigilNN
 import VigilTensor
 
 /// Eval-mode forward of a `TranADModel` for scoring (no dropout, no autograd); x1, x2 as `model(x)`.
-final class TranADInference<S: TensorScalar> {
+final class TranADInference<S: AttentionScalar> {
     let f: Int, d: Int, h: Int, hp: Int, w: Int, ff: Int
     let activation: TranADActivation
     /// Planar row count of one projected operand: 2·hp.
@@ -208,17 +208,7 @@ final class TranADInference<S: TensorScalar> {
     @inline(__always)
     private func attention(_ s: AttentionShape, q: AttentionOperand<S>, k: AttentionOperand<S>, v: AttentionOperand<S>,
                            out: UnsafeMutablePointer<S>) {
-        func cast<T>(_ o: AttentionOperand<S>, _: T.Type) -> AttentionOperand<T> {
-            AttentionOperand(base: UnsafeMutableRawPointer(o.base).assumingMemoryBound(to: T.self), stride: o.stride, offset: o.offset)
-        }
-        let raw = UnsafeMutableRawPointer(out)
-        if S.self == Float.self {
-            AttentionKernels.planarInference(s, hp: hp, q: cast(q, Float.self), k: cast(k, Float.self), v: cast(v, Float.self),
-                                             out: raw.assumingMemoryBound(to: Float.self), outStride: dp)
-        } else {
-            AttentionKernels.planarInference(s, hp: hp, q: cast(q, Double.self), k: cast(k, Double.self), v: cast(v, Double.self),
-                                             out: raw.assumingMemoryBound(to: Double.self), outStride: dp)
-        }
+        S.attentionPlanarInference(s, hp: hp, q: q, k: k, v: v, out: out, outStride: dp)
     }
 
     /// Encoder of one phase into ws.mem (B·W, d), or only to ws.x1 with `foldEncoderFF`. focus nil: phase 1 (c = 0), else x1 (B, F).

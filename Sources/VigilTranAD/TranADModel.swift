@@ -2,7 +2,7 @@
 //
 // Layout: windows are batch-major (B, W, F) (the reference uses (W, B, F); only the order of the
 // leading axes differs, every per-token computation is identical). d = 2F, F heads of width 2.
-import Foundation
+import RealModule
 import VigilNN
 import VigilRandom
 import VigilTensor
@@ -18,22 +18,18 @@ func applyActivation<S: TensorScalar>(_ x: Tensor<S>, _ a: TranADActivation) -> 
 }
 
 /// Encoder layer of the reference (dlutils.TransformerEncoderLayer): x + attn(x), then + FF; no LayerNorm.
-public final class TranADEncoderLayer<Scalar: TensorScalar>: Module {
-    public let selfAttn: MultiheadAttention<Scalar>
+public final class TranADEncoderLayer<Scalar: AttentionScalar>: Module<Scalar> {
+    @StateDictKey("self_attn") public private(set) var selfAttn: MultiheadAttention<Scalar>
     public let linear1: Linear<Scalar>
     public let linear2: Linear<Scalar>
     public let activation: TranADActivation
-    public var isTraining = true
 
     init(dModel: Int, heads: Int, feedForward: Int, activation: TranADActivation, rng: inout Xoshiro256) {
-        selfAttn = MultiheadAttention(embedDim: dModel, heads: heads, rng: &rng)
+        _selfAttn.wrappedValue = MultiheadAttention(embedDim: dModel, heads: heads, rng: &rng)
         linear1 = Linear(inFeatures: dModel, outFeatures: feedForward, rng: &rng)
         linear2 = Linear(inFeatures: feedForward, outFeatures: dModel, rng: &rng)
         self.activation = activation
-    }
-
-    public var submodules: [(name: String, module: any Module<Scalar>)] {
-        [("self_attn", selfAttn), ("linear1", linear1), ("linear2", linear2)]
+        super.init()
     }
 
     /// x: (B, L, d) → (B, L, d).
@@ -47,24 +43,20 @@ public final class TranADEncoderLayer<Scalar: TensorScalar>: Module {
 }
 
 /// Decoder layer of the reference (dlutils.TransformerDecoderLayer): self-attn, cross-attn, FF; no LayerNorm.
-public final class TranADDecoderLayer<Scalar: TensorScalar>: Module {
-    public let selfAttn: MultiheadAttention<Scalar>
-    public let multiheadAttn: MultiheadAttention<Scalar>
+public final class TranADDecoderLayer<Scalar: AttentionScalar>: Module<Scalar> {
+    @StateDictKey("self_attn") public private(set) var selfAttn: MultiheadAttention<Scalar>
+    @StateDictKey("multihead_attn") public private(set) var multiheadAttn: MultiheadAttention<Scalar>
     public let linear1: Linear<Scalar>
     public let linear2: Linear<Scalar>
     public let activation: TranADActivation
-    public var isTraining = true
 
     init(dModel: Int, heads: Int, feedForward: Int, activation: TranADActivation, rng: inout Xoshiro256) {
-        selfAttn = MultiheadAttention(embedDim: dModel, heads: heads, rng: &rng)
-        multiheadAttn = MultiheadAttention(embedDim: dModel, heads: heads, rng: &rng)
+        _selfAttn.wrappedValue = MultiheadAttention(embedDim: dModel, heads: heads, rng: &rng)
+        _multiheadAttn.wrappedValue = MultiheadAttention(embedDim: dModel, heads: heads, rng: &rng)
         linear1 = Linear(inFeatures: dModel, outFeatures: feedForward, rng: &rng)
         linear2 = Linear(inFeatures: feedForward, outFeatures: dModel, rng: &rng)
         self.activation = activation
-    }
-
-    public var submodules: [(name: String, module: any Module<Scalar>)] {
-        [("self_attn", selfAttn), ("multihead_attn", multiheadAttn), ("linear1", linear1), ("linear2", linear2)]
+        super.init()
     }
 
     /// tgt: (B, Lt, d), memory: (B, Lm, d) → (B, Lt, d).
@@ -82,22 +74,20 @@ public final class TranADDecoderLayer<Scalar: TensorScalar>: Module {
 
 /// TranAD: encoder + two one-layer decoders + Linear(2F→F)·sigmoid head; x1 from phase 1 (c = 0),
 /// x2 from phase 2 (c = (x1 − window)²). Parameters are named as the reference state_dict.
-public final class TranADModel<Scalar: TensorScalar>: Module {
+public final class TranADModel<Scalar: AttentionScalar>: Module<Scalar> {
     public let features: Int
     public let config: TranADConfig
     /// d_model = 2F.
     public let dModel: Int
-    public let encoder: TranADEncoderLayer<Scalar>
-    public let decoder1: TranADDecoderLayer<Scalar>
-    public let decoder2: TranADDecoderLayer<Scalar>
+    @StateDictKey("transformer_encoder.layers.0") public private(set) var encoder: TranADEncoderLayer<Scalar>
+    @StateDictKey("transformer_decoder1.layers.0") public private(set) var decoder1: TranADDecoderLayer<Scalar>
+    @StateDictKey("transformer_decoder2.layers.0") public private(set) var decoder2: TranADDecoderLayer<Scalar>
     /// `fcn.0`: Linear(2F → F), followed by sigmoid.
-    public let fcn: Linear<Scalar>
+    @StateDictKey("fcn.0") public private(set) var fcn: Linear<Scalar>
     /// Positional encoding pe[pos, i] = sin(pos·w_i) + cos(pos·w_i), w_i = exp(−i·ln(10000)/d): (W, d).
     public let positionalEncoding: Tensor<Scalar>
     /// Dropout stream (seeded from the config seed).
     public var dropoutRNG: Xoshiro256
-    /// Training mode (dropout on); set with `train()` / `eval()`, which propagate to every layer.
-    public var isTraining = true
 
     /// Builds the model with PyTorch default initialisation drawn from `config.seed`.
     /// Parameters are created in state_dict order, so the same seed gives the same weights.
@@ -107,29 +97,24 @@ public final class TranADModel<Scalar: TensorScalar>: Module {
         self.config = config
         dModel = 2 * features
         var rng = Xoshiro256(seed: config.seed)
-        encoder = TranADEncoderLayer(dModel: dModel, heads: features, feedForward: config.feedForward,
+        _encoder.wrappedValue = TranADEncoderLayer(dModel: dModel, heads: features, feedForward: config.feedForward,
                                      activation: config.activation, rng: &rng)
-        decoder1 = TranADDecoderLayer(dModel: dModel, heads: features, feedForward: config.feedForward,
+        _decoder1.wrappedValue = TranADDecoderLayer(dModel: dModel, heads: features, feedForward: config.feedForward,
                                       activation: config.activation, rng: &rng)
-        decoder2 = TranADDecoderLayer(dModel: dModel, heads: features, feedForward: config.feedForward,
+        _decoder2.wrappedValue = TranADDecoderLayer(dModel: dModel, heads: features, feedForward: config.feedForward,
                                       activation: config.activation, rng: &rng)
-        fcn = Linear(inFeatures: dModel, outFeatures: features, rng: &rng)
+        _fcn.wrappedValue = Linear(inFeatures: dModel, outFeatures: features, rng: &rng)
         dropoutRNG = Xoshiro256(seed: config.seed).fork(stream: 1)
         let d = dModel
         var pe = [Scalar](repeating: 0, count: config.window * d)
         for pos in 0..<config.window {
             for i in 0..<d {
-                let w = Foundation.exp(Double(i) * (-Foundation.log(10000.0) / Double(d)))
-                pe[pos * d + i] = Scalar(Foundation.sin(Double(pos) * w) + Foundation.cos(Double(pos) * w))
+                let w = Double.exp(Double(i) * (-Double.log(10000.0) / Double(d)))
+                pe[pos * d + i] = Scalar(Double.sin(Double(pos) * w) + Double.cos(Double(pos) * w))
             }
         }
         positionalEncoding = Tensor(shape: [config.window, d], scalars: pe)
-    }
-
-    /// Reference state_dict prefixes: transformer_encoder.layers.0, transformer_decoder{1,2}.layers.0, fcn.0.
-    public var submodules: [(name: String, module: any Module<Scalar>)] {
-        [("transformer_encoder.layers.0", encoder), ("transformer_decoder1.layers.0", decoder1),
-         ("transformer_decoder2.layers.0", decoder2), ("fcn.0", fcn)]
+        super.init()
     }
 
     /// Encoder of one phase: concat(window, c)·√F + pe, dropout, encoder layer; c = 0 (x1 nil) or

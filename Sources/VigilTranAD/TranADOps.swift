@@ -17,13 +17,7 @@ func tranADEncoderInput<S: TensorScalar>(_ windows: Tensor<S>, x1: Tensor<S>?, p
     var mask = [S]()
     if useMask {
         mask = [S](unsafeUninitializedCapacity: n) { buf, count in
-            if S.self == Float.self {
-                AttentionKernels.dropoutMask(UnsafeMutableRawPointer(buf.baseAddress!).assumingMemoryBound(to: Float.self),
-                                             batch: 1, perBatch: n, p: p, rng: &rng)
-            } else {
-                AttentionKernels.dropoutMask(UnsafeMutableRawPointer(buf.baseAddress!).assumingMemoryBound(to: Double.self),
-                                             batch: 1, perBatch: n, p: p, rng: &rng)
-            }
+            DropoutMask.fillBatched(buf.baseAddress!, batch: 1, perBatch: n, p: p, rng: &rng)
             count = n
         }
     }

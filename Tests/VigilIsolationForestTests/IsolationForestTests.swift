@@ -60,14 +60,16 @@ final class PathLengthTests: XCTestCase {
     }
 
     func testScoresEqualSklearnOnSklearnTrees() throws {
-        let trees = SklearnGolden.trees.map {
+        let g = try SklearnGolden.load()
+        XCTAssertEqual(g.generator, "scripts/make_iforest_goldens.py")
+        let trees = g.trees.map {
             IsolationTree(feature: $0.feature, threshold: $0.threshold, left: $0.left, right: $0.right, nodeSamples: $0.samples)
         }
-        let forest = try IsolationForest(trees: trees, featureCount: SklearnGolden.featureCount, maxSamples: SklearnGolden.maxSamples)
-        let x = try FeatureMatrix(rows: SklearnGolden.testRows.count / 3, cols: 3, values: SklearnGolden.testRows)
+        let forest = try IsolationForest(trees: trees, featureCount: g.feature_count, maxSamples: g.max_samples)
+        let x = try FeatureMatrix(rows: g.test_rows.count / 3, cols: 3, values: g.test_rows)
         let s = try forest.scores(x)
-        XCTAssertEqual(s.count, SklearnGolden.sklearnScores.count)
-        for (a, b) in zip(s, SklearnGolden.sklearnScores) { XCTAssertEqual(a, b, accuracy: 1e-12) }
+        XCTAssertEqual(s.count, g.sklearn_scores.count)
+        for (a, b) in zip(s, g.sklearn_scores) { XCTAssertEqual(a, b, accuracy: 1e-12) }
         // Float input of the same (float32-exact) values gives identical scores.
         let xf = try FeatureMatrix(rows: x.rows, cols: 3, values: x.values.map { Float($0) })
         XCTAssertEqual(try forest.scores(xf), s)

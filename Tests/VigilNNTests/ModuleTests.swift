@@ -3,32 +3,25 @@ import VigilTensor
 @testable import VigilNN
 
 /// A two-level model for naming tests: encoder (Linear) + head (Block{proj Linear, drop Dropout}) + own scale.
-final class Block: Module {
-    typealias Scalar = Double
+final class Block: Module<Double> {
     let proj: Linear<Double>
     let drop: Dropout<Double>
-    var isTraining = true
     init(rng: inout Xoshiro256) {
         proj = Linear(inFeatures: 3, outFeatures: 2, rng: &rng)
         drop = Dropout(0.5, rng: rng.fork(stream: 1))
     }
-    var submodules: [(name: String, module: any Module<Double>)] { [("proj", proj), ("drop", drop)] }
 }
 
-final class TinyModel: Module {
-    typealias Scalar = Double
+final class TinyModel: Module<Double> {
     let scale: Tensor<Double>
     let encoder: Linear<Double>
     let head: Block
-    var isTraining = true
     init(seed: UInt64) {
         var rng = Xoshiro256(seed: seed)
         scale = Tensor(ones: [1]); scale.requiresGrad = true
         encoder = Linear(inFeatures: 4, outFeatures: 3, rng: &rng)
         head = Block(rng: &rng)
     }
-    var localParameters: [(name: String, tensor: Tensor<Double>)] { [("scale", scale)] }
-    var submodules: [(name: String, module: any Module<Double>)] { [("encoder", encoder), ("head", head)] }
     func callAsFunction(_ x: Tensor<Double>) -> Tensor<Double> {
         sigmoid(head.proj(head.drop(relu(encoder(x)))) * scale)
     }
@@ -94,15 +87,13 @@ final class ModuleTests: XCTestCase {
 }
 
 /// Registration by reflection: no explicit lists; an array of layers; an optional child; a constant tensor.
-final class ReflectedModel: Module {
-    typealias Scalar = Float
-    var isTraining = true
+final class ReflectedModel: Module<Float> {
     let embed: Tensor<Float>
     let positional: Tensor<Float>          // requiresGrad == false: a constant, not a parameter
     let layers: [Linear<Float>]
     let head: Linear<Float>?
     let drop: Dropout<Float>
-    init() {
+    override init() {
         var rng = Xoshiro256(seed: 5)
         embed = Tensor(uniform: [2, 3], low: -1, high: 1, rng: &rng); embed.requiresGrad = true
         positional = Tensor(zeros: [3])
@@ -112,13 +103,20 @@ final class ReflectedModel: Module {
     }
 }
 
-/// A near-miss declaration (unlabelled tuples) does not satisfy the requirement; reflection still finds it all.
-final class NearMiss: Module {
-    typealias Scalar = Float
-    var isTraining = true
-    let fc: Linear<Float>
-    init() { var rng = Xoshiro256(seed: 6); fc = Linear(inFeatures: 2, outFeatures: 2, rng: &rng) }
-    var submodules: [(String, any Module<Float>)] { [] }
+/// Keys at the declarations (`@StateDictKey`), for a parameter, a child and a list of children; a property
+/// declared later comes later whatever its key.
+final class KeyedModel: Module<Float> {
+    @StateDictKey("zz_first") private(set) var a: Tensor<Float>
+    @StateDictKey("blocks") private(set) var layers: [Linear<Float>]
+    @StateDictKey("out.0") private(set) var head: Linear<Float>
+    let b: Tensor<Float>
+    override init() {
+        var rng = Xoshiro256(seed: 9)
+        _a.wrappedValue = Tensor(ones: [2]); _a.wrappedValue.requiresGrad = true
+        _layers.wrappedValue = [Linear(inFeatures: 2, outFeatures: 2, bias: false, rng: &rng)]
+        _head.wrappedValue = Linear(inFeatures: 2, outFeatures: 1, rng: &rng)
+        b = Tensor(zeros: [1]); b.requiresGrad = true
+    }
 }
 
 final class ReflectionTests: XCTestCase {
@@ -131,7 +129,24 @@ final class ReflectionTests: XCTestCase {
         XCTAssertFalse(m.drop.isTraining); XCTAssertFalse(m.layers[1].isTraining)
     }
 
-    func testNearMissDeclarationStillRegisters() {
-        XCTAssertEqual(NearMiss().namedParameters.map(\.name), ["fc.weight", "fc.bias"])
+    func testStateDictKeysAtTheDeclarations() throws {
+        let m = KeyedModel()
+        XCTAssertEqual(m.namedParameters.map(\.name), ["zz_first", "b", "blocks.0.weight", "out.0.weight", "out.0.bias"])
+        XCTAssertEqual(m.submodules.map(\.name), ["blocks.0", "out.0"])
+        // the keys are what export and load use
+        let other = KeyedModel()
+        var values = m.exportParameters()
+        values["out.0.bias"] = [0.25]
+        try other.loadParameters(values)
+        XCTAssertEqual(other.head.bias!.scalars, [0.25])
+        XCTAssertEqual(other.a.scalars, [1, 1])
+    }
+
+    func testMembersAreReflectedOnceAndCached() {
+        let m = ReflectedModel()
+        let first = m.namedParameters.map { ObjectIdentifier($0.tensor) }
+        XCTAssertEqual(m.namedParameters.map { ObjectIdentifier($0.tensor) }, first)
+        XCTAssertTrue(m.parameters.elementsEqual(m.namedParameters.map(\.tensor)) { $0 === $1 })
+        XCTAssertEqual(m.parameterCount, 6 + 12 + 9 + 4)
     }
 }

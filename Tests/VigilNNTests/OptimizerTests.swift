@@ -112,16 +112,13 @@ final class DeterminismTests: XCTestCase {
     }
 }
 
-final class TinyFloatModel: Module {
-    typealias Scalar = Float
+final class TinyFloatModel: Module<Float> {
     let fc1: Linear<Float>, drop: Dropout<Float>, fc2: Linear<Float>
-    var isTraining = true
     init(seed: UInt64) {
         var rng = Xoshiro256(seed: seed)
         fc1 = Linear(inFeatures: 5, outFeatures: 8, rng: &rng)
         drop = Dropout(0.2, rng: rng.fork(stream: 1))
         fc2 = Linear(inFeatures: 8, outFeatures: 2, rng: &rng)
     }
-    var submodules: [(name: String, module: any Module<Float>)] { [("fc1", fc1), ("drop", drop), ("fc2", fc2)] }
     func callAsFunction(_ x: Tensor<Float>) -> Tensor<Float> { sigmoid(fc2(drop(leakyReLU(fc1(x), slope: 0.1)))) }
 }

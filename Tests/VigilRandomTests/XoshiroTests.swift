@@ -10,6 +10,17 @@ final class XoshiroTests: XCTestCase {
         XCTAssertEqual(g.next(), 9817491932198370423)
     }
 
+    func testXoshiro256StarStarPublishedVector() {
+        // The reference implementation (xoshiro256starstar.c, Blackman & Vigna) from the state {1, 2, 3, 4};
+        // the same ten outputs are the test vector of rand_xoshiro's Xoshiro256StarStar.
+        var g = Xoshiro256(seed: 0)
+        (g.s0, g.s1, g.s2, g.s3) = (1, 2, 3, 4)
+        let expected: [UInt64] = [11520, 0, 1509978240, 1215971899390074240, 1216172134540287360,
+                                  607988272756665600, 16172922978634559625, 8476171486693032832,
+                                  10595114339597558777, 2904607092377533576]
+        XCTAssertEqual((0..<10).map { _ in g.next() }, expected)
+    }
+
     func testSameSeedSameStreamAndForksDiffer() {
         var a = Xoshiro256(seed: 42), b = Xoshiro256(seed: 42)
         for _ in 0..<1000 { XCTAssertEqual(a.next(), b.next()) }

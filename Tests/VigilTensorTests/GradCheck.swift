@@ -1,44 +1,12 @@
 import XCTest
 @testable import VigilTensor
 
-/// Finite-difference gradient checking in Float64.
-///
-/// Loss L = Σ wᵢ·f(inputs)ᵢ with fixed random weights w (seeded), so every output element's gradient path
-/// is exercised with a distinct weight. Analytic ∂L/∂x from `backward()` is compared with the central
-/// difference (L(x+ε) − L(x−ε)) / 2ε, ε = 1e-6, using the error |a − n| / max(1, |a|, |n|) ≤ tol (absolute
-/// for small gradients, relative for large ones).
+/// Asserts that `gradientCheck` (VigilTensor) passes with |analytic − numeric| ≤ tol·max(1, |analytic|, |numeric|).
 func gradCheck(_ inputs: [Tensor<Double>], seed: UInt64 = 99, eps: Double = 1e-6, tol: Double = 1e-6,
                file: StaticString = #filePath, line: UInt = #line,
                _ f: ([Tensor<Double>]) -> Tensor<Double>) {
-    for t in inputs { t.requiresGrad = true; t.zeroGrad() }
-    let y0 = f(inputs)
-    var rng = Xoshiro256(seed: seed)
-    let w = Tensor<Double>(uniform: y0.shape, low: -1, high: 1, rng: &rng)
-    func loss() -> Double { withNoGrad { (f(inputs) * w).sum().item } }
-    let l = (y0 * w).sum()
-    l.backward()
-    var worst = 0.0
-    for (k, t) in inputs.enumerated() {
-        guard let g = t.grad else { XCTFail("input \(k) got no gradient", file: file, line: line); continue }
-        XCTAssertEqual(g.shape, t.shape, file: file, line: line)
-        for i in 0..<t.count {
-            let orig = t.withUnsafeBufferPointer { $0[i] }
-            t.withUnsafeMutableBufferPointer { $0[i] = orig + eps }
-            let lp = loss()
-            t.withUnsafeMutableBufferPointer { $0[i] = orig - eps }
-            let lm = loss()
-            t.withUnsafeMutableBufferPointer { $0[i] = orig }
-            let numeric = (lp - lm) / (2 * eps)
-            let analytic = g.withUnsafeBufferPointer { $0[i] }
-            let err = abs(analytic - numeric) / max(1, abs(analytic), abs(numeric))
-            worst = max(worst, err)
-            if err > tol {
-                XCTFail("input \(k) element \(i): analytic \(analytic) vs numeric \(numeric) (error \(err))", file: file, line: line)
-                return
-            }
-        }
-    }
-    XCTAssertLessThanOrEqual(worst, tol, file: file, line: line)
+    let report = gradientCheck(inputs, seed: seed, eps: eps, atol: tol, rtol: tol, f)
+    XCTAssertTrue(report.passed, "\(report)", file: file, line: line)
 }
 
 /// Seeded random Float64 tensor in [low, high).

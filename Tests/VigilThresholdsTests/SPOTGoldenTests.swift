@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 @testable import VigilThresholds
 
-/// Golden file written by scripts/spot_reference.py (independent scipy implementation).
+/// Golden file written by scripts/make_spot_goldens.py (the independent scipy implementation in scripts/spot_reference.py).
 private struct GoldenFile: Decodable {
     struct Case: Decodable {
         var name: String

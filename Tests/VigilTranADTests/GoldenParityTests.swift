@@ -4,41 +4,40 @@ import VigilTensor
 @testable import VigilTranAD
 import XCTest
 
-/// One golden configuration written by scripts/tranad_reference.py (independent PyTorch, Float64).
-struct Golden {
-    let features: Int, window: Int, batch: Int, epoch: Int
-    let activation: TranADActivation
-    let parameterNames: [String]
-    let parameterCount: Int
-    private let arrays: [String: (shape: [Int], offset: Int, count: Int)]
-    private let data: [Double]
+/// One golden configuration written by scripts/make_tranad_goldens.py (independent PyTorch, Float64): a JSON
+/// resource with the configuration and every array as its shape and row-major values.
+struct Golden: Decodable {
+    struct Config: Decodable {
+        let features: Int, window: Int, batch: Int, epoch: Int
+        let activation: String
+        let parameter_names: [String]
+        let parameter_count: Int
+    }
+    struct Array: Decodable {
+        let shape: [Int]
+        let values: [Double]
+    }
+    let generator: String
+    let config: Config
+    let arrays: [String: Array]
 
-    init(name: String) throws {
-        guard let jsonURL = Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Goldens"),
-              let binURL = Bundle.module.url(forResource: name, withExtension: "bin", subdirectory: "Goldens") else {
+    var features: Int { config.features }
+    var window: Int { config.window }
+    var epoch: Int { config.epoch }
+    var activation: TranADActivation { TranADActivation(rawValue: config.activation)! }
+    var parameterNames: [String] { config.parameter_names }
+    var parameterCount: Int { config.parameter_count }
+
+    static func load(_ name: String) throws -> Golden {
+        guard let url = Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Goldens") else {
             throw NSError(domain: "Golden", code: 1, userInfo: [NSLocalizedDescriptionKey: "golden \(name) not in the test bundle"])
         }
-        let obj = try JSONSerialization.jsonObject(with: Data(contentsOf: jsonURL)) as! [String: Any]
-        let c = obj["config"] as! [String: Any]
-        features = c["features"] as! Int; window = c["window"] as! Int; batch = c["batch"] as! Int
-        epoch = c["epoch"] as! Int
-        activation = TranADActivation(rawValue: c["activation"] as! String)!
-        parameterNames = c["parameter_names"] as! [String]
-        parameterCount = c["parameter_count"] as! Int
-        var a: [String: (shape: [Int], offset: Int, count: Int)] = [:]
-        for (k, v) in obj["arrays"] as! [String: [String: Any]] {
-            a[k] = (v["shape"] as! [Int], v["offset"] as! Int, v["count"] as! Int)
-        }
-        arrays = a
-        let raw = try Data(contentsOf: binURL)
-        data = raw.withUnsafeBytes { buf in
-            (0..<(raw.count / 8)).map { Double(bitPattern: UInt64(littleEndian: buf.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self))) }
-        }
+        return try JSONDecoder().decode(Golden.self, from: Data(contentsOf: url))
     }
 
     func array(_ key: String) -> (shape: [Int], values: [Double]) {
-        let e = arrays[key]!
-        return (e.shape, Array(data[e.offset..<(e.offset + e.count)]))
+        let a = arrays[key]!
+        return (a.shape, a.values)
     }
 }
 
@@ -58,7 +57,8 @@ func assertClose(_ a: [Double], _ b: [Double], _ what: String, rel: Double = 1e-
 
 final class GoldenParityTests: XCTestCase {
     func runGolden(_ name: String) throws {
-        let g = try Golden(name: name)
+        let g = try Golden.load(name)
+        XCTAssertEqual(g.generator, "scripts/make_tranad_goldens.py")
         var config = TranADConfig()
         config.window = g.window
         config.dropout = 0

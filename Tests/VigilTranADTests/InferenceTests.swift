@@ -10,7 +10,7 @@ import XCTest
 /// self-attention) against the Module's eval-mode forward.
 final class TranADInferenceTests: XCTestCase {
     /// A model with every parameter (biases included, which start at 0) perturbed, and seeded windows.
-    private func setup<S: TensorScalar>(_: S.Type, features f: Int, window w: Int, batch b: Int,
+    private func setup<S: AttentionScalar>(_: S.Type, features f: Int, window w: Int, batch b: Int,
                                         activation: TranADActivation) -> (TranADModel<S>, [S]) {
         var c = TranADConfig()
         c.window = w; c.activation = activation; c.seed = 11
@@ -24,7 +24,7 @@ final class TranADInferenceTests: XCTestCase {
         return (model, xs)
     }
 
-    private func check<S: TensorScalar>(_: S.Type, features f: Int, window w: Int, batch b: Int,
+    private func check<S: AttentionScalar>(_: S.Type, features f: Int, window w: Int, batch b: Int,
                                         activation: TranADActivation, tolerance: Double) {
         let (model, xs) = setup(S.self, features: f, window: w, batch: b, activation: activation)
         let (r1, r2) = withNoGrad { model(Tensor<S>(shape: [b, w, f], scalars: xs)) }

@@ -1,0 +1,167 @@
+// Fast path `AttentionPath.floatHD2Training`: Float32, head width 2, with attention weights kept for the
+// backward or a dropout mask applied (training).
+//
+// Equals the reference (AttentionReference.swift) with hd = 2 up to rounding. Per (query i, group of 8 heads)
+// the loops over keys run on SIMD8 lanes of head-planar copies padded to hp = H rounded up to 8 (pad lanes
+// zero): s_j = (q_i·log₂e/√2)·k_j, e_j = 2^(s_j − max) by `fastExp2Nonpositive` (= exp((q_i·k_j)/√2 − max)),
+// P_j = e_j / Σ e, out_i = Σ_j P_j·M_j·v_j. Probs and mask are laid out (B, Lq, Lk, hp) (pad lanes 0), so every
+// access is a full SIMD8 row segment; the mask holds the values `DropoutMask.fillBatched` draws for
+// (B, Lq, Lk, H) (`DropoutMask.fillBatchedPadded`). The forward keeps P in the padded layout for the backward
+// (recomputing it there measured slower). Checked against the Float64 head-width-2 kernels in
+// VigilNNTests/TrainingKernelTests.
+import VigilTensor
+
+/// Scratch values of `attentionHD2FloatTrainingForward` / `attentionHD2FloatTrainingBackward`.
+@inline(__always)
+func hd2FloatTrainingScratchCount(_ s: AttentionShape) -> Int {
+    let hp = (s.heads + 7) / 8 * 8
+    return (4 * s.queryLength + 8 * s.keyLength) * hp + 8 * s.keyLength + 16
+}
+
+/// Forward. Buffers: q (B, Lq, ·), k, v (B, Lk, ·); out (B, Lq, 2H); probs (B, Lq, Lk, hp) receives
+/// P = softmax(s) (pre-dropout) when given; mask (B, Lq, Lk, hp) or nil (pad lanes 0); hp = H rounded up to 8.
+/// `scratch` (`hd2FloatTrainingScratchCount`) must be zeroed before the first call.
+@inline(__always)
+func attentionHD2FloatTrainingForward(_ s: AttentionShape, q: AttentionOperand<Float>, k: AttentionOperand<Float>,
+                                      v: AttentionOperand<Float>, out: UnsafeMutablePointer<Float>,
+                                      probs: UnsafeMutablePointer<Float>?, mask: UnsafePointer<Float>?,
+                                      scratch: UnsafeMutablePointer<Float>) {
+    let (B, Lq, Lk, H) = (s.batch, s.queryLength, s.keyLength, s.heads)
+    let hp = (H + 7) / 8 * 8
+    let d = 2 * H
+    // scores in log2 units: s·log2(e), so e^(s − max) = 2^(s' − max')
+    let scale = Float(1.4426950408889634 / 2.0.squareRoot())
+    let Q0 = scratch, Q1 = Q0 + Lq * hp, K0 = Q1 + Lq * hp, K1 = K0 + Lk * hp, V0 = K1 + Lk * hp, V1 = V0 + Lk * hp
+    let S = V1 + Lk * hp  // (Lk, 8): exp'd scores of one query and head group
+    let lanes = S + 8 * Lk  // 16: the two output planes of a group
+    for b in 0..<B {
+        deinterleave(q.base + b * Lq * q.stride + q.offset, stride: q.stride, rows: Lq, heads: H, hp: hp, Q0, Q1)
+        deinterleave(k.base + b * Lk * k.stride + k.offset, stride: k.stride, rows: Lk, heads: H, hp: hp, K0, K1)
+        deinterleave(v.base + b * Lk * v.stride + v.offset, stride: v.stride, rows: Lk, heads: H, hp: hp, V0, V1)
+        for i in 0..<Lq {
+            let row = (b * Lq + i) * Lk * hp  // probs/mask block (Lk, hp) of this query
+            let oi = out + (b * Lq + i) * d
+            let P = probs.map { $0 + row }, M = mask.map { $0 + row }
+            for g in stride(from: 0, to: hp, by: 8) {
+                let nl = Swift.min(8, H - g)
+                let q0 = load8(Q0 + i * hp + g) * scale, q1 = load8(Q1 + i * hp + g) * scale
+                var mx = SIMD8<Float>(repeating: -Float.greatestFiniteMagnitude)
+                for j in 0..<Lk {
+                    let sc = q0 * load8(K0 + j * hp + g) + q1 * load8(K1 + j * hp + g)
+                    store8(sc, S + 8 * j)
+                    mx = mx.replacing(with: sc, where: sc .> mx)
+                }
+                var sum = SIMD8<Float>()
+                for j in 0..<Lk {
+                    let e = fastExp2Nonpositive(load8(S + 8 * j) - mx)
+                    store8(e, S + 8 * j)
+                    sum += e
+                }
+                let inv = 1 / sum
+                var o0 = SIMD8<Float>(), o1 = SIMD8<Float>()
+                if let P { for j in 0..<Lk { store8(load8(S + 8 * j) * inv, P + j * hp + g) } }
+                if let M {
+                    for j in 0..<Lk {
+                        let p = load8(S + 8 * j) * inv
+                        let a = p * load8(M + j * hp + g)
+                        o0 += a * load8(V0 + j * hp + g)
+                        o1 += a * load8(V1 + j * hp + g)
+                    }
+                } else {
+                    for j in 0..<Lk {
+                        let p = load8(S + 8 * j) * inv
+                        o0 += p * load8(V0 + j * hp + g)
+                        o1 += p * load8(V1 + j * hp + g)
+                    }
+                }
+                store8(o0, lanes)
+                store8(o1, lanes + 8)
+                let og = oi + 2 * g
+                for l in 0..<nl { og[2 * l] = lanes[l]; og[2 * l + 1] = lanes[8 + l] }
+            }
+        }
+    }
+}
+
+/// Backward (the operations of `attentionHD2DoubleBackward`, heads in SIMD8 lanes). Buffers as the forward;
+/// probs (B, Lq, Lk, hp) from it; gradOut (B, Lq, 2H); dq/dk/dv are accumulated into.
+/// `scratch` (`hd2FloatTrainingScratchCount`) must be zeroed before the first call.
+@inline(__always)
+func attentionHD2FloatTrainingBackward(_ s: AttentionShape, q: AttentionOperand<Float>, k: AttentionOperand<Float>,
+                                       v: AttentionOperand<Float>, probs: UnsafePointer<Float>, mask: UnsafePointer<Float>?,
+                                       gradOut: UnsafePointer<Float>, dq: AttentionOperand<Float>,
+                                       dk: AttentionOperand<Float>, dv: AttentionOperand<Float>,
+                                       scratch: UnsafeMutablePointer<Float>) {
+    let (B, Lq, Lk, H) = (s.batch, s.queryLength, s.keyLength, s.heads)
+    let hp = (H + 7) / 8 * 8
+    let d = 2 * H
+    let scale = 1 / Float(2).squareRoot()
+    let Q0 = scratch, Q1 = Q0 + Lq * hp, G0 = Q1 + Lq * hp, G1 = G0 + Lq * hp
+    let K0 = G1 + Lq * hp, K1 = K0 + Lk * hp, V0 = K1 + Lk * hp, V1 = V0 + Lk * hp
+    let dK0 = V1 + Lk * hp, dK1 = dK0 + Lk * hp, dV0 = dK1 + Lk * hp, dV1 = dV0 + Lk * hp
+    let dP = dV1 + Lk * hp  // (Lk, 8)
+    let lanes = dP + 8 * Lk  // 16
+    for b in 0..<B {
+        deinterleave(q.base + b * Lq * q.stride + q.offset, stride: q.stride, rows: Lq, heads: H, hp: hp, Q0, Q1)
+        deinterleave(UnsafeMutablePointer(mutating: gradOut) + b * Lq * d, stride: d, rows: Lq, heads: H, hp: hp, G0, G1)
+        deinterleave(k.base + b * Lk * k.stride + k.offset, stride: k.stride, rows: Lk, heads: H, hp: hp, K0, K1)
+        deinterleave(v.base + b * Lk * v.stride + v.offset, stride: v.stride, rows: Lk, heads: H, hp: hp, V0, V1)
+        for x in 0..<(Lk * hp) { dK0[x] = 0; dK1[x] = 0; dV0[x] = 0; dV1[x] = 0 }
+        for i in 0..<Lq {
+            let row = (b * Lq + i) * Lk * hp
+            let dqi = dq.base + (b * Lq + i) * dq.stride + dq.offset
+            let P = probs + row, M = mask.map { $0 + row }
+            for g in stride(from: 0, to: hp, by: 8) {
+                let nl = Swift.min(8, H - g)
+                let S = P + g  // this group's probabilities, row stride hp
+                let g0 = load8(G0 + i * hp + g), g1 = load8(G1 + i * hp + g)
+                var dot = SIMD8<Float>()
+                if let M {
+                    for j in 0..<Lk {
+                        let p = load8(S + j * hp), mj = load8(M + j * hp + g)
+                        let a = p * mj
+                        let jo = j * hp + g
+                        store8(load8(dV0 + jo) + a * g0, dV0 + jo)
+                        store8(load8(dV1 + jo) + a * g1, dV1 + jo)
+                        let gp = (g0 * load8(V0 + jo) + g1 * load8(V1 + jo)) * mj
+                        store8(gp, dP + 8 * j)
+                        dot += p * gp
+                    }
+                } else {
+                    for j in 0..<Lk {
+                        let p = load8(S + j * hp)
+                        let jo = j * hp + g
+                        store8(load8(dV0 + jo) + p * g0, dV0 + jo)
+                        store8(load8(dV1 + jo) + p * g1, dV1 + jo)
+                        let gp = g0 * load8(V0 + jo) + g1 * load8(V1 + jo)
+                        store8(gp, dP + 8 * j)
+                        dot += p * gp
+                    }
+                }
+                let q0 = load8(Q0 + i * hp + g) * scale, q1 = load8(Q1 + i * hp + g) * scale
+                var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
+                for j in 0..<Lk {
+                    let p = load8(S + j * hp)
+                    let jo = j * hp + g
+                    let ds = p * (load8(dP + 8 * j) - dot)
+                    a0 += ds * load8(K0 + jo); a1 += ds * load8(K1 + jo)
+                    store8(load8(dK0 + jo) + ds * q0, dK0 + jo)
+                    store8(load8(dK1 + jo) + ds * q1, dK1 + jo)
+                }
+                store8(a0 * scale, lanes)
+                store8(a1 * scale, lanes + 8)
+                let dg = dqi + 2 * g
+                for l in 0..<nl { dg[2 * l] += lanes[l]; dg[2 * l + 1] += lanes[8 + l] }
+            }
+        }
+        for j in 0..<Lk {
+            let dkj = dk.base + (b * Lk + j) * dk.stride + dk.offset
+            let dvj = dv.base + (b * Lk + j) * dv.stride + dv.offset
+            let dk0 = dK0 + j * hp, dk1 = dK1 + j * hp, dv0 = dV0 + j * hp, dv1 = dV1 + j * hp
+            for h in 0..<H {
+                dkj[2 * h] += dk0[h]; dkj[2 * h + 1] += dk1[h]
+                dvj[2 * h] += dv0[h]; dvj[2 * h + 1] += dv1[h]
+            }
+        }
+    }
+}

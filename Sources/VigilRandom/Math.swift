@@ -1,8 +1,0 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
-@usableFromInline func _log(_ x: Double) -> Double { log(x) }
-@usableFromInline func _cos(_ x: Double) -> Double { cos(x) }

@@ -1,0 +1,126 @@
+// Dropout keep-masks: every dropout in Vigil draws its mask here.
+//
+// One rule for every op: element i is kept iff its uniform u_i ≥ p, with u_i = c_i·2⁻ᵏ for a k-bit chunk c_i of
+// a xoshiro256** draw, i.e. iff c_i ≥ ⌈p·2ᵏ⌉ (`threshold(p:bits:)`); kept elements are scaled by 1/(1−p).
+// Two chunk widths remain, each fixed by the masks that trained models were made with:
+//   k = 16  (`fill`, `fillBatched`, `fillBatchedPadded`): four elements per draw, low chunk first. The attention
+//           weights, the fused residual dropout and TranAD's encoder input. A batched mask cuts the batch into
+//           chunks of 16 elements whose streams are forked off one draw, so it does not depend on the thread
+//           count; the padded form writes the same values with each row of `width` padded to `paddedWidth`.
+//   k = 32  (`applyDropout32`): two elements per draw, low half first. `dropout(_:p:rng:training:)`.
+// Merging the widths (32 → 16 bits for `dropout`) would be one scheme, but it changes which elements the
+// feed-forward dropout drops and so every trained TranAD weight; it is left for a change that may alter results.
+
+/// Dropout keep-mask generation (see the file header for the draw layout).
+public enum DropoutMask {
+    /// Chunks per batched-mask stream: batch elements [16c, 16c + 16) draw from `fork(stream: c)`.
+    public static let batchChunk = 16
+
+    /// ⌈p·2ᵏ⌉: a k-bit chunk c keeps its element iff c ≥ this (⟺ u = c·2⁻ᵏ ≥ p).
+    @inlinable
+    public static func threshold(p: Double, bits: Int) -> UInt64 {
+        UInt64((p * Double(UInt64(1) << UInt64(bits))).rounded(.up))
+    }
+
+    /// mask[i] = 0 with probability ≈ p, else 1/(1−p), for i < count: 16-bit chunks of `rng`'s draws (element
+    /// 4j + c from bits 16c..<16c+16 of draw j; a last partial draw is used from its low bits up).
+    /// Branch-free: the keep factor's bits ANDed with all-ones (kept) or zero (dropped), written as integers
+    /// (a select between two floats compiles to a branch on x86, which mispredicts on random masks).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    public static func fill<T: TensorScalar>(_ mask: UnsafeMutablePointer<T>, count: Int, p: Double, rng: inout Xoshiro256) {
+        let threshold = threshold(p: p, bits: 16)
+        let keep = T(1 / (1 - p)).bitPattern
+        mask.withMemoryRebound(to: T.BitPattern.self, capacity: count) { m in
+            // (chunk − threshold) >> 63 is 1 exactly when chunk < threshold (dropped); minus 1 gives all-ones when kept
+            @inline(__always) func value(_ chunk: UInt64) -> T.BitPattern {
+                keep & T.BitPattern(truncatingIfNeeded: ((chunk &- threshold) >> 63) &- 1)
+            }
+            var i = 0
+            while i + 4 <= count {
+                let bits = rng.next()
+                m[i] = value(bits & 0xFFFF)
+                m[i + 1] = value((bits >> 16) & 0xFFFF)
+                m[i + 2] = value((bits >> 32) & 0xFFFF)
+                m[i + 3] = value(bits >> 48)
+                i += 4
+            }
+            if i < count {
+                var bits = rng.next()
+                while i < count {
+                    m[i] = value(bits & 0xFFFF)
+                    bits >>= 16
+                    i += 1
+                }
+            }
+        }
+    }
+
+    /// A (batch, perBatch) mask by `fill`: batch elements in chunks of `batchChunk`, chunk c drawing from
+    /// `Xoshiro256(seed: rng.next()).fork(stream: c)` (one draw of `rng`), chunks spread over `threads`
+    /// threads; the mask depends on the seed only, not on the thread count.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    public static func fillBatched<T: TensorScalar>(_ mask: UnsafeMutablePointer<T>, batch: Int, perBatch: Int, p: Double,
+                                                    rng: inout Xoshiro256, threads: Int = 1) {
+        let base = Xoshiro256(seed: rng.next())
+        let chunks = (batch + batchChunk - 1) / batchChunk
+        Threads.forEachChunk(chunks, threads: threads) { c0, nc in
+            for c in c0..<(c0 + nc) {
+                var r = base.fork(stream: UInt64(c))
+                let b0 = c * batchChunk, b1 = Swift.min(batch, b0 + batchChunk)
+                fill(mask + b0 * perBatch, count: (b1 - b0) * perBatch, p: p, rng: &r)
+            }
+        }
+    }
+
+    /// `fillBatched`'s values for a (batch, rows, width) mask, written as (batch, rows, paddedWidth) with the pad
+    /// columns 0 (the same draws, so the same kept elements).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    public static func fillBatchedPadded<T: TensorScalar>(_ mask: UnsafeMutablePointer<T>, batch: Int, rows: Int, width: Int,
+                                                          paddedWidth: Int, p: Double, rng: inout Xoshiro256, threads: Int = 1) {
+        precondition(paddedWidth >= width, "DropoutMask.fillBatchedPadded: paddedWidth \(paddedWidth) < width \(width)")
+        let base = Xoshiro256(seed: rng.next())
+        let chunks = (batch + batchChunk - 1) / batchChunk
+        Threads.forEachChunk(chunks, threads: threads) { c0, nc in
+            for c in c0..<(c0 + nc) {
+                // the chunk's values unpadded at the start of its padded region, then spread row by row from
+                // the last (a row's destination never overlaps a row not yet moved)
+                var r = base.fork(stream: UInt64(c))
+                let b0 = c * batchChunk, b1 = Swift.min(batch, b0 + batchChunk)
+                let region = mask + b0 * rows * paddedWidth, n = (b1 - b0) * rows
+                fill(region, count: n * width, p: p, rng: &r)
+                if paddedWidth == width { continue }
+                for row in stride(from: n - 1, through: 0, by: -1) {
+                    let dst = region + row * paddedWidth
+                    if row > 0 { UnsafeMutableRawPointer(dst).copyMemory(from: region + row * width, byteCount: width * MemoryLayout<T>.stride) }
+                    for h in width..<paddedWidth { dst[h] = 0 }
+                }
+            }
+        }
+    }
+
+    /// y = x ⊙ m with m[i] = scale if kept else 0, kept iff the element's 32-bit chunk ≥ ⌈p·2³²⌉ (element 2j from
+    /// the low half of draw j, 2j + 1 from its high half; ⌈n/2⌉ draws). Mask and output in one pass.
+    @inline(__always)
+    static func applyDropout32<T: TensorScalar>(_ x: UnsafePointer<T>, mask m: UnsafeMutablePointer<T>, _ y: UnsafeMutablePointer<T>,
+                                                count n: Int, p: Double, scale: T, rng: inout Xoshiro256) {
+        let threshold = threshold(p: p, bits: 32)
+        var g = rng
+        var i = 0
+        while i + 2 <= n {
+            let r = g.next()
+            let m0: T = (r & 0xFFFF_FFFF) >= threshold ? scale : 0
+            let m1: T = (r >> 32) >= threshold ? scale : 0
+            m[i] = m0; m[i + 1] = m1
+            y[i] = x[i] * m0; y[i + 1] = x[i + 1] * m1
+            i += 2
+        }
+        if i < n {
+            let m0: T = (g.next() & 0xFFFF_FFFF) >= threshold ? scale : 0
+            m[i] = m0; y[i] = x[i] * m0
+        }
+        rng = g
+    }
+}

@@ -1,0 +1,72 @@
+import XCTest
+@testable import VigilTensor
+
+/// The dropout keep-masks (DropoutMask.swift): rate, keep factor, the u ≥ p rule at both chunk widths, the
+/// padded layout and independence from the thread count.
+final class DropoutMaskTests: XCTestCase {
+    func testThresholdIsTheKeepRule() {
+        // kept iff c·2⁻ᵏ ≥ p: the smallest kept chunk is ⌈p·2ᵏ⌉
+        XCTAssertEqual(DropoutMask.threshold(p: 0.1, bits: 16), 6554)
+        XCTAssertEqual(DropoutMask.threshold(p: 0.2, bits: 16), 13108)        // 13107.2 → 13108
+        XCTAssertEqual(DropoutMask.threshold(p: 0.25, bits: 16), 16384)
+        XCTAssertEqual(DropoutMask.threshold(p: 0.1, bits: 32), 429_496_730)  // 429496729.6 → …730
+        XCTAssertEqual(DropoutMask.threshold(p: 0, bits: 32), 0)
+        XCTAssertEqual(DropoutMask.threshold(p: 1, bits: 16), 65536)          // no chunk reaches it: all dropped
+    }
+
+    func testFillMatchesTheRuleOnTheDraws() {
+        let p = 0.3, n = 103  // not a multiple of 4: the last draw is used from its low bits up
+        var mask = [Double](repeating: .nan, count: n)
+        var rng = Xoshiro256(seed: 5)
+        mask.withUnsafeMutableBufferPointer { DropoutMask.fill($0.baseAddress!, count: n, p: p, rng: &rng) }
+        var check = Xoshiro256(seed: 5)
+        var bits: UInt64 = 0
+        for i in 0..<n {
+            if i % 4 == 0 { bits = check.next() }
+            let chunk = (bits >> (16 * UInt64(i % 4))) & 0xFFFF
+            XCTAssertEqual(mask[i], Double(chunk) / 65536 >= p ? 1 / (1 - p) : 0, "element \(i)")
+        }
+        XCTAssertEqual(rng.next(), check.next(), "⌈n/4⌉ draws")
+    }
+
+    func testDropout32MatchesTheRuleOnTheDraws() {
+        let p = 0.2, n = 9
+        let x = Tensor<Double>(ones: [n])
+        var rng = Xoshiro256(seed: 3)
+        let y = dropout(x, p: p, rng: &rng, training: true).scalars
+        var check = Xoshiro256(seed: 3)
+        var r: UInt64 = 0
+        for i in 0..<n {
+            if i % 2 == 0 { r = check.next() }
+            let chunk = i % 2 == 0 ? r & 0xFFFF_FFFF : r >> 32
+            XCTAssertEqual(y[i], Double(chunk) / 0x1p32 >= p ? 1 / (1 - p) : 0, "element \(i)")
+        }
+        XCTAssertEqual(rng.next(), check.next(), "⌈n/2⌉ draws")
+    }
+
+    func testBatchedRateScaleAndThreadIndependence() {
+        var one = [Double](repeating: 0, count: 100_000), two = one
+        var r1 = Xoshiro256(seed: 11), r2 = Xoshiro256(seed: 11)
+        one.withUnsafeMutableBufferPointer { DropoutMask.fillBatched($0.baseAddress!, batch: 100, perBatch: 1000, p: 0.1, rng: &r1, threads: 1) }
+        two.withUnsafeMutableBufferPointer { DropoutMask.fillBatched($0.baseAddress!, batch: 100, perBatch: 1000, p: 0.1, rng: &r2, threads: 2) }
+        XCTAssertEqual(one, two)
+        XCTAssertEqual(r1.next(), r2.next(), "one draw of the caller's generator")
+        XCTAssertEqual(Double(one.filter { $0 == 0 }.count) / 100_000, 0.1, accuracy: 0.005)
+        XCTAssertTrue(one.allSatisfy { $0 == 0 || abs($0 - 1 / 0.9) < 1e-12 })
+    }
+
+    func testPaddedLayoutHoldsTheSameValues() {
+        let (batch, rows, width, padded) = (20, 3, 5, 8)
+        var plain = [Float](repeating: .nan, count: batch * rows * width)
+        var pad = [Float](repeating: .nan, count: batch * rows * padded)
+        var r1 = Xoshiro256(seed: 4), r2 = Xoshiro256(seed: 4)
+        plain.withUnsafeMutableBufferPointer { DropoutMask.fillBatched($0.baseAddress!, batch: batch, perBatch: rows * width, p: 0.5, rng: &r1) }
+        pad.withUnsafeMutableBufferPointer {
+            DropoutMask.fillBatchedPadded($0.baseAddress!, batch: batch, rows: rows, width: width, paddedWidth: padded, p: 0.5, rng: &r2, threads: 2)
+        }
+        for r in 0..<(batch * rows) {
+            for c in 0..<padded { XCTAssertEqual(pad[r * padded + c], c < width ? plain[r * width + c] : 0, "row \(r) column \(c)") }
+        }
+        XCTAssertTrue(plain.contains(0) && plain.contains(2))
+    }
+}
