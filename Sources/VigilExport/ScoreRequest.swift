@@ -57,8 +57,8 @@ public struct ScoreRequest: Sendable {
         let body: RequestBody
         do { body = try JSONDecoder().decode(RequestBody.self, from: Data(bytes)) } catch let e as DecodingError {
             throw ScoreInputError.badJSON(path: path, reason: describe(e))
-        } catch let e as ScoreInputError {
-            throw e
+        } catch let ScoreInputError.badJSON(_, reason) {
+            throw ScoreInputError.badJSON(path: path, reason: reason)
         } catch {
             throw ScoreInputError.badJSON(path: path, reason: "not valid JSON")
         }

@@ -6,8 +6,8 @@ import VigilResults
 import VigilScores
 import VigilTranAD
 
-/// The response of a scoring request, field for field the service's JSON contract (`encode(to:)` writes the keys
-/// in this order):
+/// The response of a scoring request, field for field the service's JSON contract (`json` lists the keys in this
+/// order):
 ///
 /// | key | type | meaning |
 /// |---|---|---|
@@ -29,15 +29,17 @@ import VigilTranAD
 /// score/baseline, kept while ≥ 2 until 80 % of the excess Σ max(score − baseline, 0) is covered, at most 10; `[]`
 /// when none qualifies), or null when attribution was not computed (`--no-attribution`, or a model without
 /// per-dimension scores).
-public struct ScoreResponse: Encodable, Equatable, Sendable {
-    public struct Dimension: Encodable, Equatable, Sendable {
+public struct ScoreResponse: Equatable, Sendable {
+    public struct Dimension: Equatable, Sendable {
         public var dim: Int
         public var label: String
         public var meanElevation: Double
         public var contribution: Double
-        enum CodingKeys: String, CodingKey { case dim, label, meanElevation = "mean_elevation", contribution }
+        var json: OrderedJSON {
+            .object([("dim", .int(dim)), ("label", .string(label)), ("mean_elevation", .number(meanElevation)), ("contribution", .number(contribution))])
+        }
     }
-    public struct Segment: Encodable, Equatable, Sendable {
+    public struct Segment: Equatable, Sendable {
         public var segmentStart: Int
         public var segmentEnd: Int
         public var segmentLength: Int
@@ -45,26 +47,17 @@ public struct ScoreResponse: Encodable, Equatable, Sendable {
         public var peakTimestamp: JSONValue
         public var meanScore: Double
         public var attributedDimensions: [Dimension]?
-        enum CodingKeys: String, CodingKey {
-            case segmentStart = "segment_start", segmentEnd = "segment_end", segmentLength = "segment_length", peakScore = "peak_score"
-            case peakTimestamp = "peak_timestamp", meanScore = "mean_score", attributedDimensions = "attributed_dimensions"
-        }
-        public func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(segmentStart, forKey: .segmentStart)
-            try c.encode(segmentEnd, forKey: .segmentEnd)
-            try c.encode(segmentLength, forKey: .segmentLength)
-            try c.encode(peakScore, forKey: .peakScore)
-            try c.encode(peakTimestamp, forKey: .peakTimestamp)
-            try c.encode(meanScore, forKey: .meanScore)
-            if let a = attributedDimensions { try c.encode(a, forKey: .attributedDimensions) } else { try c.encodeNil(forKey: .attributedDimensions) }
+        var json: OrderedJSON {
+            .object([("segment_start", .int(segmentStart)), ("segment_end", .int(segmentEnd)), ("segment_length", .int(segmentLength)),
+                     ("peak_score", .number(peakScore)), ("peak_timestamp", OrderedJSON(peakTimestamp)), ("mean_score", .number(meanScore)),
+                     ("attributed_dimensions", attributedDimensions.map { .array($0.map(\.json)) } ?? .null)])
         }
     }
-    public struct Timestep: Encodable, Equatable, Sendable {
+    public struct Timestep: Equatable, Sendable {
         public var index: Int
         public var score: Double
         public var isAnomaly: Bool
-        enum CodingKeys: String, CodingKey { case index, score, isAnomaly = "is_anomaly" }
+        var json: OrderedJSON { .object([("index", .int(index)), ("score", .number(score)), ("is_anomaly", .bool(isAnomaly))]) }
     }
 
     public var nTimesteps: Int
@@ -79,35 +72,19 @@ public struct ScoreResponse: Encodable, Equatable, Sendable {
     public var storeID: JSONValue?
     public var deviceID: JSONValue?
 
-    enum CodingKeys: String, CodingKey {
-        case nTimesteps = "n_timesteps", nFeatures = "n_features", threshold, nAnomalies = "n_anomalies", anomalyRatio = "anomaly_ratio"
-        case anomalySegments = "anomaly_segments", perTimestep = "per_timestep", scoringMode = "scoring_mode"
-        case thresholdMethod = "threshold_method", storeID = "store_id", deviceID = "device_id"
+    /// The response as ordered JSON: keys in contract order.
+    public var json: OrderedJSON {
+        .object([
+            ("n_timesteps", .int(nTimesteps)), ("n_features", .int(nFeatures)), ("threshold", .number(threshold)),
+            ("n_anomalies", .int(nAnomalies)), ("anomaly_ratio", .number(anomalyRatio)),
+            ("anomaly_segments", .array(anomalySegments.map(\.json))),
+            ("per_timestep", perTimestep.map { .array($0.map(\.json)) } ?? .null),
+            ("scoring_mode", .string(scoringMode)), ("threshold_method", .string(thresholdMethod)),
+        ] + (storeID.map { [("store_id", OrderedJSON($0))] } ?? []) + (deviceID.map { [("device_id", OrderedJSON($0))] } ?? []))
     }
 
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(nTimesteps, forKey: .nTimesteps)
-        try c.encode(nFeatures, forKey: .nFeatures)
-        try c.encode(threshold, forKey: .threshold)
-        try c.encode(nAnomalies, forKey: .nAnomalies)
-        try c.encode(anomalyRatio, forKey: .anomalyRatio)
-        try c.encode(anomalySegments, forKey: .anomalySegments)
-        if let p = perTimestep { try c.encode(p, forKey: .perTimestep) } else { try c.encodeNil(forKey: .perTimestep) }
-        try c.encode(scoringMode, forKey: .scoringMode)
-        try c.encode(thresholdMethod, forKey: .thresholdMethod)
-        try c.encodeIfPresent(storeID, forKey: .storeID)
-        try c.encodeIfPresent(deviceID, forKey: .deviceID)
-    }
-
-    /// The JSON text: pretty-printed, keys in contract order, slashes unescaped, a trailing newline.
-    public func jsonData() throws -> Data {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes]
-        var d = try enc.encode(self)
-        d.append(0x0A)
-        return d
-    }
+    /// The JSON text: pretty-printed (two-space indent), keys in contract order, a trailing newline.
+    public func jsonData() -> Data { Data((json.rendered() + "\n").utf8) }
 }
 
 /// Scores requests with a loaded bundle.
