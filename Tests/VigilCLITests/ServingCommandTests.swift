@@ -235,6 +235,15 @@ final class ServingCommandTests: XCTestCase {
         XCTAssertFalse(dir.exists("x.txt"))
     }
 
+    func testAFullDiskOnStandardOutputIsACleanError() throws {
+        let fx = try ServingFixture.runs()
+        guard FileManager.default.fileExists(atPath: "/dev/full") else { throw XCTSkip("no /dev/full on this system") }
+        let r = try runShell("exec \"$VIGIL\" score --model \(sq(fx.bundle("inclusive"))) --input \(sq(fx.data + "/test.csv")) > /dev/full", cwd: dir.path)
+        XCTAssertFalse(r.signaled)
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.hasPrefix("Error: writing standard output failed: No space left on device"), r.stderr)
+    }
+
     // MARK: independent proofs (Python)
 
     /// The repository root (scripts/ lives there).
