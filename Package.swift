@@ -111,7 +111,7 @@ let package = Package(
             "VigilResults", "VigilExperiments", "VigilExport", "VigilScores", "VigilPyTorch",
         ]),
         .testTarget(name: "VigilExportTests", dependencies: [
-            "VigilExport", "VigilTestSupport", "VigilIO", "VigilHDF5", "VigilData", "VigilTranAD", "VigilIsolationForest", "VigilBaselines",
+            "VigilExport", "VigilIO", "VigilHDF5", "VigilData", "VigilTranAD", "VigilIsolationForest", "VigilBaselines",
             "VigilScores", "VigilThresholds", "VigilMetrics", "VigilResults", "VigilPyTorch",
         ]),
     ],

@@ -46,6 +46,12 @@ enum ServingFixture {
         built = Runs(root: root)
         return built!
     }
+
+    /// Removes the runs (after the last serving test).
+    static func remove() {
+        if let r = built { try? FileManager.default.removeItem(atPath: r.root) }
+        built = nil
+    }
 }
 
 /// `vigil export` and `vigil score --model`: publication, verification, the JSON on standard output, and every bad
@@ -53,6 +59,7 @@ enum ServingFixture {
 final class ServingCommandTests: XCTestCase {
     var dir: CLITempDir!
     override func setUpWithError() throws { dir = try CLITempDir() }
+    override class func tearDown() { ServingFixture.remove() }
 
     /// A copy of a run's machine directory to damage.
     func copyMachine(_ run: String) throws -> String {

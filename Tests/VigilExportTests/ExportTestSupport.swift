@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import VigilBaselines
 import VigilData
+import VigilIO
 import VigilResults
 import VigilIsolationForest
 import VigilMetrics
@@ -84,11 +85,9 @@ struct Fitted {
 func rewriteManifest(_ dir: String) throws {
     let m = try ChecksumManifest.read(directory: dir)
     var d: [String: String] = [:]
-    for name in m.digests.keys { d[name] = try VigilIO.SHA256Hasher.hexOfFile((dir as NSString).appendingPathComponent(name)).hex }
+    for name in m.digests.keys { d[name] = try SHA256Hasher.hexOfFile((dir as NSString).appendingPathComponent(name)).hex }
     try Data(ChecksumManifest(digests: d).text.utf8).write(to: URL(fileURLWithPath: (dir as NSString).appendingPathComponent(BundleLayout.checksums)))
 }
-
-import VigilIO
 
 /// A detector that ignores its input and returns fixed per-dimension scores (rows × dims), for hand-made cases.
 final class TableDetector: AnomalyDetector {
