@@ -4,7 +4,8 @@
 // Layers (a lower module never imports a higher one):
 //   CBLAS/CHDF5 (system), VigilRandom → VigilTensor → VigilNN → VigilTranAD / VigilIsolationForest
 //   → VigilBaselines (pca, knn, l2_norm, range_deviation, random, untrained_tranad)
-//   → VigilScores (detectors, score sets, segment attribution) → VigilThresholds → VigilMetrics
+//   → VigilScores (detectors, score sets, segment attribution) → VigilTransforms (score transforms, fitted on
+//   training/validation scores) → VigilThresholds (below VigilTransforms: pure threshold math) → VigilMetrics
 //   → VigilConfig (run configs: schema, YAML, overrides)
 //   → VigilResults (the files of runs and sweeps) → VigilReport (Markdown and HTML reports)
 //   → VigilExperiments (`vigil run`: units, executors, re-evaluation) → VigilSweep (sweeps, Slurm)
@@ -42,16 +43,18 @@ let package = Package(
         .target(name: "VigilIsolationForest", dependencies: ["VigilHDF5", "VigilIO", "VigilRandom"]),
         .target(name: "VigilBaselines", dependencies: ["CBLAS", "VigilData", "VigilHDF5", "VigilRandom", "VigilTranAD"]),
         .target(name: "VigilScores", dependencies: ["VigilData", "VigilHDF5", "VigilTranAD", "VigilIsolationForest", "VigilBaselines"]),
+        .target(name: "VigilTransforms", dependencies: ["VigilScores", "VigilThresholds"]),
         .target(name: "VigilThresholds", dependencies: []),
         .target(name: "VigilMetrics", dependencies: ["VigilThresholds"]),
         .target(name: "VigilConfig", dependencies: [
-            "VigilData", "VigilIO", "VigilTranAD", "VigilIsolationForest", "VigilThresholds", .product(name: "Yams", package: "Yams"),
+            "VigilData", "VigilIO", "VigilTranAD", "VigilIsolationForest", "VigilThresholds", "VigilTransforms",
+            .product(name: "Yams", package: "Yams"),
         ]),
-        .target(name: "VigilResults", dependencies: ["VigilMetrics", "VigilThresholds", "VigilHDF5", "VigilScores"]),
+        .target(name: "VigilResults", dependencies: ["VigilMetrics", "VigilThresholds", "VigilHDF5", "VigilScores", "VigilTransforms"]),
         .target(name: "VigilReport", dependencies: ["VigilResults", "VigilScores", "VigilHDF5", "VigilMetrics"]),
         .target(name: "VigilExperiments", dependencies: [
             "CBLAS", "VigilIO", "VigilData", "VigilHDF5", "VigilTranAD", "VigilIsolationForest", "VigilBaselines", "VigilScores",
-            "VigilThresholds", "VigilMetrics", "VigilConfig", "VigilResults", "VigilReport",
+            "VigilThresholds", "VigilMetrics", "VigilConfig", "VigilResults", "VigilReport", "VigilTransforms",
         ]),
         .target(name: "VigilSweep", dependencies: [
             "VigilExperiments", "VigilIO", "VigilConfig", "VigilResults", "VigilReport", "VigilData", "VigilMetrics", "VigilRandom",
@@ -85,6 +88,8 @@ let package = Package(
                     resources: [.copy("Goldens")]),
         .testTarget(name: "VigilIsolationForestTests", dependencies: ["VigilIsolationForest", "VigilHDF5"]),
         .testTarget(name: "VigilThresholdsTests", dependencies: ["VigilThresholds"],
+                    resources: [.copy("Goldens")]),
+        .testTarget(name: "VigilTransformsTests", dependencies: ["VigilTransforms", "VigilScores", "VigilThresholds", "VigilMetrics"],
                     resources: [.copy("Goldens")]),
         .testTarget(name: "VigilMetricsTests", dependencies: ["VigilMetrics"],
                     resources: [.copy("Goldens")]),
