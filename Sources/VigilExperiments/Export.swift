@@ -8,6 +8,7 @@ import VigilMetrics
 import VigilScores
 import VigilThresholds
 import VigilTranAD
+import VigilTransforms
 
 /// Everything a serving component needs to score rows and decide, written next to the model file.
 public struct ScorerState: Codable, Sendable {
@@ -42,11 +43,14 @@ public struct ScorerState: Codable, Sendable {
     public var provenance: [String: String]
     public var normalization = Normalization()
     public var threshold: Threshold
+    /// The score transform between the model's scores and the threshold (nil: `threshold` applies to the model's own
+    /// 1-D score). `TransformState.apply` reproduces the evaluated score; the threshold is on its output.
+    public var transform: TransformState?
     public var dataset: String
     public var datasetSHA256: [String: String]
 
     enum CodingKeys: String, CodingKey {
-        case format, version, model, features, aggregate, provenance, normalization, threshold, dataset
+        case format, version, model, features, aggregate, provenance, normalization, threshold, dataset, transform
         case modelFile = "model_file", datasetSHA256 = "dataset_sha256"
     }
 }
@@ -56,10 +60,10 @@ public enum Exporter {
     /// Writes `<dir>/{checkpoint.h5|model.h5, scorer_state.json, norm_params.npy}` for a fitted detector and
     /// the deployable threshold `threshold` (an ORACLE or test-reading threshold is refused).
     public static func export(_ detector: AnomalyDetector, dataset: AnomalyDataset, threshold: CalibratedThreshold,
-                              pot: POTParameters?, to dir: String) throws -> [String] {
-        guard !threshold.readsTestLabels, !threshold.readsTestScores else {
-            throw ExportError.nonDeployableThreshold(threshold.method)
-        }
+                              pot: POTParameters?, transform: TransformState? = nil, to dir: String) throws -> [String] {
+        // only training/validation-only thresholds and transforms (no test scores, past scores or labels)
+        guard threshold.isDeployable else { throw ExportError.nonDeployableThreshold(threshold.method) }
+        if let t = transform, !t.isDeployable { throw ExportError.nonDeployableThreshold("transform (\(t.formula))") }
         do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
             throw FileError.wrap(error, operation: "creating directory", path: dir)
         }
@@ -89,6 +93,7 @@ public enum Exporter {
             model: detector.name, modelFile: modelFile, features: f, aggregate: aggregate, provenance: detector.provenance,
             threshold: .init(value: threshold.value, method: threshold.method, readsTestScores: threshold.readsTestScores,
                              readsTestLabels: threshold.readsTestLabels, pot: pot),
+            transform: transform,
             dataset: dataset.name, datasetSHA256: dataset.sourceSHA256)
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -105,7 +110,7 @@ public enum ExportError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .nonDeployableThreshold(let m):
-            return "threshold '\(m)' read test data; only a deployable (train-only) threshold can be exported — use pot_train or a train percentile"
+            return "threshold '\(m)' read test data or past scores; only a deployable threshold (training/validation scores only) can be exported — use pot_train, pot_validation or a train/validation percentile"
         case .unsupportedModel(let m):
             return "no exporter for model '\(m)'"
         }

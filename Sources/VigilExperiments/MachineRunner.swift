@@ -26,6 +26,9 @@ public struct MachineJob: Sendable {
     public var destination: String
     /// The unit's name in progress events (default `name`; a sweep trial's id).
     public var label: String
+    /// A unit directory (of another run or sweep trial) whose stored scores this unit re-evaluates instead of fitting
+    /// and scoring, when they were computed by a config with the same scores identity (`ScoreReuse`); nil = none.
+    public var scoresFrom: String?
     /// Writes extra files into the staging directory (its path given) after everything else, before publishing
     /// (a sweep trial's `result.json`).
     public var finalize: (@Sendable (String, MachineMetrics, MachineProvenance) throws -> Void)?
@@ -71,16 +74,28 @@ public enum MachineRunner {
         var models: [String: ModelMetrics] = [:]
         var failures: [String: String] = [:]
         var trainingLog: [String: [String]] = [:]
+        var fitted: [ModelKind: AnomalyDetector] = [:]   // reused as ensemble members
+        var scoreHolders: [String: String] = [:]          // model → unit holding its score file (here or reused)
         for kind in config.allModels {
             let name = kind.rawValue
             do {
-                let detector = DetectorFactory.make(kind, config: config, threads: job.threads, unit: job.label, events: events, losses: losses)
-                var log: [String] = []
-                try clock.stage("fit \(name)") {
-                    try detector.fit(fitRows) { line in log.append(line) }
+                let detector = DetectorFactory.make(kind, config: config, threads: job.threads, unit: job.label, events: events, losses: losses,
+                                                    fitted: fitted)
+                let found = try ScoreReuse.scores(model: name, unit: job.scoresFrom, config: config, machine: job.name)
+                let reused = found?.0
+                if let holder = found?.1 {
+                    scoreHolders[name] = holder
+                    trainingLog[name] = ["scores reused from \(holder)"]
+                    events.send(UnitEvent(unit: job.label, kind: .note, stage: name, detail: "scores reused from \(holder)"))
+                } else {
+                    var log: [String] = []
+                    try clock.stage("fit \(name)") {
+                        try detector.fitUsingValidation(fitRows, validation: split?.clean) { line in log.append(line) }
+                    }
+                    trainingLog[name] = log
+                    fitted[kind] = detector
                 }
-                trainingLog[name] = log
-                let scores = try clock.stage("score \(name)") { () throws -> StoredScores in
+                let scores = try reused ?? clock.stage("score \(name)") { () throws -> StoredScores in
                     let test = try detector.score(dataset.test)
                     guard let split else { return StoredScores(train: try detector.score(dataset.train), test: test) }
                     let all = try detector.score(dataset.train)          // fitted rows, then the clean validation block
@@ -88,19 +103,37 @@ public enum MachineRunner {
                     return StoredScores(train: all.rows(0..<split.fit.rows), test: test,
                                         validationClean: all.rows(split.fit.rows..<all.rows), validationInjected: injected)
                 }
-                try ScoreFile.write(scores, to: stage.file(RunLayout.MachineFile.scores(name)))
-                let train = scores.train
+                if reused == nil {
+                    try ScoreFile.write(scores, to: stage.file(RunLayout.MachineFile.scores(name)))
+                    scoreHolders[name] = job.destination
+                }
                 let metrics = try clock.stage("evaluate \(name)") {
                     try ScoreEvaluation.evaluate(scores, labels: labels, calibration: config.calibration, validation: config.validation,
-                                                 options: MetricsOptions(vusWindow: config.vusWindow))
+                                                 options: MetricsOptions(vusWindow: config.vusWindow),
+                                                 transform: config.accuracy.transform)
                 }
                 models[name] = metrics
-                try clock.stage("export \(name)") {
-                    let exported = try ScoreEvaluation.exported(config.calibration).calibrate(
-                        trainScores: train.aggregate, testScores: [], testLabels: [])
-                    _ = try Exporter.export(detector, dataset: dataset, threshold: exported,
-                                            pot: config.calibration.export == .potTrain ? config.calibration.pot : nil,
-                                            to: stage.file(RunLayout.MachineFile.export(name)))
+                // the threshold evaluated above (on the transformed score), exported only when deployable
+                if reused != nil {
+                    models[name]?.exportRefused = "scores reused from \(found?.1 ?? ""): this unit has no fitted model to export"
+                } else if let exported = metrics.calibrations[metrics.thresholdMethod]?.thresholdSelection, !exported.isDeployable {
+                    models[name]?.exportRefused = "\(exported.method) reads \(exported.reads.sorted.map(\.rawValue).joined(separator: ", ")) (with its transform): only a threshold on training/validation scores alone can be exported"
+                } else {
+                    try clock.stage("export \(name)") {
+                        guard let thr = metrics.calibrations[metrics.thresholdMethod]?.thresholdSelection else {
+                            throw ExperimentError.exportThresholdUnavailable(model: name, reason: "not computed")
+                        }
+                        do {
+                            _ = try Exporter.export(detector, dataset: dataset, threshold: thr,
+                                                    pot: config.calibration.export == .potTrain ? config.calibration.pot
+                                                        : config.calibration.export == .potValidation ? config.calibration.validationPOT : nil,
+                                                    transform: metrics.transform,
+                                                    to: stage.file(RunLayout.MachineFile.export(name)))
+                        } catch ExportError.unsupportedModel(let m) {
+                            try? FileManager.default.removeItem(atPath: stage.file(RunLayout.MachineFile.export(name)))
+                            models[name]?.exportRefused = "no serving bundle for '\(m)': the serving component loads one model per directory"
+                        }
+                    }
                 }
             } catch {
                 failures[name] = String(describing: error)
@@ -109,6 +142,7 @@ public enum MachineRunner {
             }
         }
 
+        try ScoreReuse.writeIdentity(config: config, machine: job.name, computedIn: scoreHolders, stage: stage)
         let metrics = MachineMetrics(
             machine: job.name, configSHA256: config.sha256, config: JSONValue(config.resolved.tree()),
             dataset: DatasetFacts(name: dataset.name, trainRows: dataset.train.rows, testRows: dataset.test.rows,
@@ -139,6 +173,8 @@ public enum MachineRunner {
 struct ValidationSplit {
     /// Rows the models fit on (the first N − V training rows).
     let fit: DataMatrix
+    /// The clean validation block (V rows): early stopping and ensemble statistics may read it; never fitted on.
+    let clean: DataMatrix
     /// The validation block with injected anomalies (V rows) and its labels.
     let injected: DataMatrix
     let labels: [Bool]
@@ -153,6 +189,7 @@ struct ValidationSplit {
         }
         fit = train.rows(0..<(train.rows - v))
         let block = train.rows((train.rows - v)..<train.rows)
+        clean = block
         let inj = SyntheticAnomalies.inject(into: block, reference: fit, settings: settings.injection, seed: seed)
         injected = inj.data
         labels = inj.labels.map { $0 != 0 }

@@ -68,7 +68,7 @@ public enum Reevaluation {
         }
         var out = stored
         for name in stored.modelOrder where stored.models[name] != nil {
-            let path = (dir as NSString).appendingPathComponent(RunLayout.MachineFile.scores(name))
+            let path = ScoreReuse.scoreFile(model: name, unit: dir) ?? (dir as NSString).appendingPathComponent(RunLayout.MachineFile.scores(name))
             let scores: StoredScores
             do { scores = try ScoreFile.read(path) } catch {
                 throw ExperimentError.damagedResult(path: path, reason: "cannot read the stored scores (\(error))")
@@ -76,7 +76,9 @@ public enum Reevaluation {
             do {
                 out.models[name] = try ScoreEvaluation.evaluate(scores, labels: labels, calibration: config.calibration,
                                                                 validation: config.validation,
-                                                                options: MetricsOptions(vusWindow: config.vusWindow))
+                                                                options: MetricsOptions(vusWindow: config.vusWindow),
+                                                 transform: config.accuracy.transform)
+                out.models[name]?.exportRefused = stored.models[name]?.exportRefused   // what the run's export did
                 out.failures[name] = nil
             } catch {
                 out.models[name] = nil

@@ -4,6 +4,7 @@
 import Foundation
 import VigilMetrics
 import VigilThresholds
+import VigilTransforms
 
 /// Facts of the evaluated data (the source hashes say exactly which files were read).
 public struct DatasetFacts: Codable, Equatable, Sendable {
@@ -98,6 +99,10 @@ public struct ModelMetrics: Codable, Equatable, Sendable {
     public var oracle: OracleBound?
     /// Scores on the validation block (when the config holds one out).
     public var validation: ValidationMetrics?
+    /// The fitted score transform every threshold and metric above was computed on (nil: the model's own scores).
+    public var transform: TransformState?
+    /// Why the exported threshold was not exported (e.g. its transform reads past scores); nil when exported.
+    public var exportRefused: String?
 
     /// Flat keys, in the order reports show them.
     public static let flatKeys = [
@@ -127,9 +132,10 @@ public struct ModelMetrics: Codable, Equatable, Sendable {
 
     public init(thresholdMethod: String, flat: [String: Double?], calibrations: [String: MetricsReport],
                 calibrationFailures: [String: String], potFit: POTCalibration?, oracle: OracleBound?,
-                validation: ValidationMetrics? = nil) {
+                validation: ValidationMetrics? = nil, transform: TransformState? = nil) {
         self.thresholdMethod = thresholdMethod; self.flat = flat; self.calibrations = calibrations
         self.calibrationFailures = calibrationFailures; self.potFit = potFit; self.oracle = oracle; self.validation = validation
+        self.transform = transform
     }
 
     /// A flat metric (nil when absent or undefined).
@@ -144,7 +150,7 @@ public struct ModelMetrics: Codable, Equatable, Sendable {
     }
 
     private static let structuredKeys: Set<String> = ["threshold_method", "calibrations", "calibration_failures", "pot_fit", "oracle",
-                                                      "validation"]
+                                                      "validation", "transform", "export_refused"]
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: Key.self)
@@ -157,6 +163,8 @@ public struct ModelMetrics: Codable, Equatable, Sendable {
         try c.encodeIfPresent(potFit, forKey: Key("pot_fit"))
         try c.encodeIfPresent(oracle, forKey: Key("oracle"))
         try c.encodeIfPresent(validation, forKey: Key("validation"))
+        try c.encodeIfPresent(transform, forKey: Key("transform"))
+        try c.encodeIfPresent(exportRefused, forKey: Key("export_refused"))
     }
 
     public init(from decoder: Decoder) throws {
@@ -172,6 +180,8 @@ public struct ModelMetrics: Codable, Equatable, Sendable {
         potFit = try c.decodeIfPresent(POTCalibration.self, forKey: Key("pot_fit"))
         oracle = try c.decodeIfPresent(OracleBound.self, forKey: Key("oracle"))
         validation = try c.decodeIfPresent(ValidationMetrics.self, forKey: Key("validation"))
+        transform = try c.decodeIfPresent(TransformState.self, forKey: Key("transform"))
+        exportRefused = try c.decodeIfPresent(String.self, forKey: Key("export_refused"))
     }
 }
 
