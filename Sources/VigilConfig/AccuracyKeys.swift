@@ -34,6 +34,10 @@ extension ConfigSchema {
                       "`zscore`: mean of (s − mean)/std per member; `rank`: mean of the member's empirical CDF; statistics from ensemble.statistics."),
             ConfigKey("ensemble.statistics", .choice(["train", "validation"]), default: .string("train"),
                       "Scores the ensemble's member statistics are fitted on: the fitted rows, or the clean validation block (needs validation.fraction > 0)."),
+            ConfigKey("ensemble.member_normalize", .choice(ScoreNormalization.allCases.map(\.rawValue)), default: .string("none"),
+                      "Per-dimension normalization of each member's scores before combining (`zscore`, `robust`), fitted on ensemble.statistics scores; `none`: the member's own score."),
+            ConfigKey("ensemble.member_aggregate", .choice(ScoreAggregation.names), default: .string("model"),
+                      "How a normalized member's per-dimension scores become one (`mean`, `max`, `top_k` with transform.top_k; `model`: the member's own score)."),
 
             ConfigKey("transform.normalize", .choice(ScoreNormalization.allCases.map(\.rawValue)), default: .string(t.normalize.rawValue),
                       "Per-column normalization before aggregation: `zscore` (mean, std) or `robust` (median, IQR) of the transform.statistics scores; `none`."),
@@ -86,6 +90,8 @@ public struct AccuracySettings: Equatable, Sendable {
     public var ensembleCombine: EnsembleCombine
     /// True: ensemble statistics from the validation block; false: from the fitted rows.
     public var ensembleOnValidation: Bool
+    /// The transform applied to each member's scores before combining (normalize + aggregate only; identity by default).
+    public var ensembleMemberTransform: TransformSettings
 
     /// Reads the keys of `r`, reporting cross-key problems through `problem(key, message)`.
     static func read(_ r: ResolvedConfig, validationFraction: Double, models: [ModelKind],
@@ -104,7 +110,11 @@ public struct AccuracySettings: Equatable, Sendable {
             transform: transform, patience: int("tranad.patience"), minDelta: double("tranad.min_delta"),
             ensembleMembers: strings("ensemble.members").compactMap(ModelKind.init(rawValue:)),
             ensembleCombine: EnsembleCombine(rawValue: string("ensemble.combine")) ?? .zscore,
-            ensembleOnValidation: string("ensemble.statistics") == "validation")
+            ensembleOnValidation: string("ensemble.statistics") == "validation",
+            ensembleMemberTransform: TransformSettings(
+                normalize: ScoreNormalization(rawValue: string("ensemble.member_normalize")) ?? .none,
+                statistics: string("ensemble.statistics") == "validation" ? .validation : .train,
+                aggregate: ScoreAggregation(name: string("ensemble.member_aggregate"), k: int("transform.top_k")) ?? .model))
         let noValidation = validationFraction <= 0
         if transform.causalWindow == 1 { problem("transform.causal_window", "must be 0 (off) or at least 2 (a median and IQR need two scores)") }
         if transform.normalize != .none && transform.statistics == .validation && noValidation {

@@ -5,6 +5,7 @@ import VigilResults
 import VigilScores
 import VigilBaselines
 import VigilTranAD
+import VigilTransforms
 
 /// Builds the detectors a config names.
 public enum DetectorFactory {
@@ -19,9 +20,14 @@ public enum DetectorFactory {
             let members = config.accuracy.ensembleMembers.map { m in
                 fitted[m] ?? make(m, config: config, threads: threads, unit: unit, events: events, losses: losses)
             }
-            return EnsembleDetector(members: members, prefitted: Set(config.accuracy.ensembleMembers.filter { fitted[$0] != nil }.map(\.rawValue)),
-                                    combine: config.accuracy.ensembleCombine == .rank ? .rank : .zscore,
-                                    onValidation: config.accuracy.ensembleOnValidation)
+            let e = EnsembleDetector(members: members, prefitted: Set(config.accuracy.ensembleMembers.filter { fitted[$0] != nil }.map(\.rawValue)),
+                                     combine: config.accuracy.ensembleCombine == .rank ? .rank : .zscore,
+                                     onValidation: config.accuracy.ensembleOnValidation)
+            let memberTransform = config.accuracy.ensembleMemberTransform
+            if !memberTransform.isIdentity {
+                e.memberTransform = { train, validation in try TransformState.fit(memberTransform, train: train, validation: validation) }
+            }
+            return e
         case .tranad:
             let d = TranADDetector(config: config.tranad, workers: threads)
             if config.accuracy.patience > 0 {

@@ -3,13 +3,29 @@
 import Foundation
 import VigilData
 
+/// A member score transform fitted on one member's scores (implemented above this layer, by VigilTransforms, and
+/// injected through `EnsembleDetector.memberTransform`): what the ensemble standardizes instead of the raw 1-D score.
+public protocol FittedMemberTransform {
+    /// The member's transformed scores of a stream from its first row.
+    func apply(_ s: ScoreSet) throws -> ScoreSet
+    /// The transformed scores of `s` as the continuation of `prefix`.
+    func apply(_ s: ScoreSet, after prefix: ScoreSet) throws -> ScoreSet
+    /// The formula, for provenance.
+    var formula: String { get }
+}
+
+/// Fits a member transform on a member's scores of the fitted rows and of the validation block (nil without one).
+public typealias MemberTransformFitter = (_ train: ScoreSet, _ validation: ScoreSet?) throws -> FittedMemberTransform
+
 /// Mean of the members' standardized 1-D scores.
 ///
 ///     zscore:  e(x) = (1/M) Σ_m (s_m(x) − μ_m) / σ_m                    μ_m, σ_m: mean, population std (≥ 1e-12)
 ///     rank:    e(x) = (1/M) Σ_m F_m(s_m(x)),  F_m(s) = (#{v < s} + ½ #{v = s}) / n    (empirical CDF)
 ///
 /// over the member's fitting scores v (n of them): the scores of the fitted rows, or of the clean validation block
-/// (scored as the continuation of the fitted rows) when `onValidation` and a block is given. Reads training rows only.
+/// (scored as the continuation of the fitted rows) when `onValidation` and a block is given. With `memberTransform`,
+/// s_m is the member's transformed score (e.g. robust per-dimension normalization and its mean), the transform fitted
+/// on the member's own training/validation scores. Reads training rows only.
 public final class EnsembleDetector: ValidationAwareDetector {
     public enum Combine: String, Codable, Sendable { case zscore, rank }
 
@@ -31,6 +47,9 @@ public final class EnsembleDetector: ValidationAwareDetector {
     public let combine: Combine
     public let onValidation: Bool
     public private(set) var statistics: [MemberStatistics] = []
+    /// Fits a transform per member before standardization (nil: the members' own 1-D scores).
+    public var memberTransform: MemberTransformFitter?
+    private var fittedTransforms: [FittedMemberTransform?] = []
 
     /// `members` in order; those named in `prefitted` are already fitted on the rows `fit` will receive.
     public init(members: [AnomalyDetector], prefitted: Set<String> = [], combine: Combine, onValidation: Bool) {
@@ -43,6 +62,7 @@ public final class EnsembleDetector: ValidationAwareDetector {
                  "aggregate": combine == .zscore ? "mean over members of (s − mean) / std of the member's fitting scores"
                      : "mean over members of the empirical CDF of the member's fitting scores"]
         for s in statistics { p["member_\(s.model)"] = String(format: "mean %.6g, std %.6g on %@ scores", s.mean, s.std, s.fittedOn) }
+        if let f = fittedTransforms.compactMap({ $0 }).first { p["member_transform"] = f.formula }
         return p
     }
 
@@ -53,10 +73,17 @@ public final class EnsembleDetector: ValidationAwareDetector {
     public func fit(_ train: DataMatrix, validation: DataMatrix?, progress: ((String) -> Void)?) throws {
         guard !members.isEmpty else { throw DetectorError.notFitted("ensemble (no members)") }
         statistics = []
+        fittedTransforms = []
         for m in members {
             if !prefitted.contains(m.name) { try m.fitUsingValidation(train, validation: validation, progress: progress) }
-            let useValidation = onValidation && validation != nil && validation!.rows > 0
-            let v = useValidation ? try m.score(validation!, after: train).aggregate : try m.score(train).aggregate
+            let hasValidation = validation.map { $0.rows > 0 } ?? false
+            let useValidation = onValidation && hasValidation
+            let trainScores = try m.score(train)
+            let validationScores = hasValidation ? try m.score(validation!, after: train) : nil
+            let ft = try memberTransform?(trainScores, validationScores)
+            fittedTransforms.append(ft)
+            let fitting = useValidation ? validationScores! : trainScores
+            let v = try ft.map { useValidation ? try $0.apply(fitting, after: trainScores) : try $0.apply(fitting) }?.aggregate ?? fitting.aggregate
             guard !v.isEmpty, v.allSatisfy(\.isFinite) else {
                 throw DetectorError.notFitted("ensemble member \(m.name) gave no finite fitting scores")
             }
@@ -74,8 +101,9 @@ public final class EnsembleDetector: ValidationAwareDetector {
     public func score(_ x: DataMatrix) throws -> ScoreSet {
         guard statistics.count == members.count else { throw DetectorError.notFitted(name) }
         var out = [Double](repeating: 0, count: x.rows)
-        for (m, st) in zip(members, statistics) {
-            let s = try m.score(x).aggregate
+        for (i, (m, st)) in zip(members, statistics).enumerated() {
+            let raw = try m.score(x)
+            let s = try fittedTransforms[i].map { try $0.apply(raw) }?.aggregate ?? raw.aggregate
             for i in 0..<x.rows { out[i] += Self.standardize(s[i], st, combine) }
         }
         let k = Double(members.count)

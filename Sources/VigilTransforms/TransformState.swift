@@ -321,3 +321,9 @@ extension ScoreSet {
                         aggregate: a.aggregate + b.aggregate, provenance: a.provenance)
     }
 }
+
+/// A fitted transform is what the ensemble applies to a member's scores (`EnsembleDetector.memberTransform`).
+extension TransformState: FittedMemberTransform {
+    /// `apply(s, seeded: true)`.
+    public func apply(_ s: ScoreSet) throws -> ScoreSet { try apply(s, seeded: true) }
+}

@@ -33,7 +33,7 @@ final class AccuracyKeysTests: XCTestCase {
                       dynamic: {batch: 50, window_batches: 20, buffer: 10, prune: 0.2}}
         tranad: {epochs: 30, patience: 3, min_delta: 0.01}
         models: [tranad, ensemble]
-        ensemble: {members: [tranad, iforest], combine: rank, statistics: validation}
+        ensemble: {members: [tranad, iforest], combine: rank, statistics: validation, member_normalize: zscore, member_aggregate: top_k}
 
         """)
         let c = try ExperimentConfig.load(path: p)
@@ -49,6 +49,7 @@ final class AccuracyKeysTests: XCTestCase {
         XCTAssertEqual(c.accuracy.ensembleMembers, [.tranad, .iforest])
         XCTAssertEqual(c.accuracy.ensembleCombine, .rank)
         XCTAssertTrue(c.accuracy.ensembleOnValidation)
+        XCTAssertEqual(c.accuracy.ensembleMemberTransform, TransformSettings(normalize: .zscore, statistics: .validation, aggregate: .topK(4)))
     }
 
     func testBadValuesAreRefusedWithTheirPlace() throws {

@@ -173,4 +173,24 @@ final class AccuracyStagesTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(m.models["ensemble"]?["roc_auc"]), 1.0, accuracy: 0.02)
         XCTAssertNotNil(m.models["ensemble"]?.exportRefused, "the serving bundle holds one model; an ensemble is not exported")
     }
+
+    func testEnsembleMemberTransformNormalizesEachMemberFirst() throws {
+        let fx = try RunFixture()
+        let dir = fx.root + "/out"
+        let outcome = try fx.run(try fx.config(validation), into: dir, overrides: [
+            "data.machines=[machine-1-1]", "models=[pca, ensemble]", "ensemble.members=[pca]", "ensemble.statistics=validation",
+            "ensemble.member_normalize=robust", "ensemble.member_aggregate=max"])
+        XCTAssertTrue(outcome.succeeded, "\(outcome.summary.machines.map(\.failures))")
+        let pca = try ScoreFile.read(dir + "/machine-1-1/scores/pca.h5")
+        let ens = try ScoreFile.read(dir + "/machine-1-1/scores/ensemble.h5")
+        // one member: e = (t − μ) / σ with t the member's robust-normalized max, μ and σ of t on the validation block
+        let t = try TransformState.fit(TransformSettings(normalize: .robust, statistics: .validation, aggregate: .max),
+                                       train: pca.train, validation: pca.validationClean)
+        let v = try t.apply(try XCTUnwrap(pca.validationClean), after: pca.train).aggregate
+        let mu = v.reduce(0, +) / Double(v.count)
+        let sd = (v.map { ($0 - mu) * ($0 - mu) }.reduce(0, +) / Double(v.count)).squareRoot()
+        let test = try t.apply(pca.test).aggregate
+        for i in [0, 100, 125, 219] { XCTAssertEqual(ens.test.aggregate[i], (test[i] - mu) / sd, accuracy: 1e-9) }
+        XCTAssertEqual(ens.test.provenance["member_transform"], t.formula)
+    }
 }
