@@ -51,7 +51,7 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "VigilResults", dependencies: ["VigilMetrics", "VigilThresholds", "VigilHDF5", "VigilScores", "VigilTransforms"]),
-        .target(name: "VigilReport", dependencies: ["VigilResults", "VigilScores", "VigilHDF5", "VigilMetrics"]),
+        .target(name: "VigilReport", dependencies: ["VigilResults", "VigilScores", "VigilHDF5", "VigilMetrics", "VigilThresholds", "VigilTransforms"]),
         .target(name: "VigilExperiments", dependencies: [
             "CBLAS", "VigilIO", "VigilData", "VigilHDF5", "VigilTranAD", "VigilIsolationForest", "VigilBaselines", "VigilScores",
             "VigilThresholds", "VigilMetrics", "VigilConfig", "VigilResults", "VigilReport", "VigilTransforms",

@@ -105,4 +105,36 @@ final class AccuracyKeysTests: XCTestCase {
             XCTAssertNotEqual(try with(sets).resolved.scoresSHA256, base.resolved.scoresSHA256, scoreKey)
         }
     }
+
+    /// The recommended config and the ablation rows resolve; each row adds its stage to the one before; what they
+    /// export reads training/validation scores only.
+    func testRecommendedConfigAndAblationRowsResolve() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        func load(_ rel: String) throws -> ExperimentConfig { try ExperimentConfig.load(path: root.appendingPathComponent(rel).path) }
+        let best = try load("experiments/smd-best.yaml")
+        XCTAssertEqual(best.models, [.pca, .tranad])
+        XCTAssertEqual(best.calibration.export, .percentileTrain)
+        XCTAssertEqual(best.calibration.percentile, 98.5)
+        XCTAssertEqual(best.validation.fraction, 0.2)
+        XCTAssertEqual(best.accuracy.transform, TransformSettings(normalize: .robust, statistics: .validation, aggregate: .mean,
+                                                                  smooth: .movingAverage(window: 10), causalWindow: 0, scaleFloor: 0.01))
+        XCTAssertEqual(best.accuracy.patience, 2)
+        XCTAssertEqual(best.tranad.epochs, 15)
+        XCTAssertEqual(best.pcaVariance, 0.7)
+        let rows = try ["a0-reference", "a1-validation-pot", "a2-robust-normalization", "a3-smoothing", "a4-percentile-threshold",
+                        "a5-pca-components"].map { try load("experiments/ablation/\($0).yaml") }
+        XCTAssertEqual(rows[0].calibration.export, .potTrain)
+        XCTAssertEqual(rows[0].validation.fraction, 0)
+        XCTAssertEqual(rows[1].calibration.export, .potValidation)
+        XCTAssertEqual(rows[2].accuracy.transform.normalize, .robust)
+        XCTAssertEqual(rows[3].accuracy.transform.smooth, .movingAverage(window: 10))
+        XCTAssertEqual(rows[4].calibration.export, .percentileTrain)
+        XCTAssertEqual(rows[5].pcaVariance, 0.7)
+        // the last row differs from smd-best.yaml only in its models and TranAD's epochs/early stopping
+        XCTAssertEqual(rows[5].accuracy.transform, best.accuracy.transform)
+        XCTAssertEqual(rows[5].calibration, best.calibration)
+        // rows 1–4 compute the same scores (only evaluation keys differ): one training run serves them all
+        XCTAssertEqual(Set(rows[1...4].map(\.resolved.scoresSHA256)).count, 1)
+        XCTAssertNotEqual(rows[0].resolved.scoresSHA256, rows[1].resolved.scoresSHA256)
+    }
 }
