@@ -4,7 +4,8 @@
 // Layers (a lower module never imports a higher one):
 //   CBLAS/CHDF5 (system), VigilRandom → VigilTensor → VigilNN → VigilTranAD / VigilIsolationForest
 //   → VigilBaselines (pca, knn, l2_norm, range_deviation, random, untrained_tranad)
-//   → VigilScores (detectors, score sets, segment attribution) → VigilThresholds → VigilMetrics
+//   → VigilScores (detectors, score sets, segment attribution) → VigilTransforms (score transforms, fitted on
+//   training/validation scores) → VigilThresholds (below VigilTransforms: pure threshold math) → VigilMetrics
 //   → VigilConfig (run configs: schema, YAML, overrides)
 //   → VigilResults (the files of runs and sweeps) → VigilReport (Markdown and HTML reports)
 //   → VigilExport (serving bundles: model.ckpt, model.h5, scorer_state.json; `vigil score --model`'s scoring)
@@ -48,20 +49,22 @@ let package = Package(
         ]),
         .target(name: "VigilBaselines", dependencies: ["CBLAS", "VigilData", "VigilHDF5", "VigilRandom", "VigilTranAD"]),
         .target(name: "VigilScores", dependencies: ["VigilData", "VigilHDF5", "VigilTranAD", "VigilIsolationForest", "VigilBaselines"]),
+        .target(name: "VigilTransforms", dependencies: ["VigilScores", "VigilThresholds"]),
         .target(name: "VigilThresholds", dependencies: []),
         .target(name: "VigilMetrics", dependencies: ["VigilThresholds"]),
         .target(name: "VigilConfig", dependencies: [
-            "VigilData", "VigilIO", "VigilTranAD", "VigilIsolationForest", "VigilThresholds", .product(name: "Yams", package: "Yams"),
+            "VigilData", "VigilIO", "VigilTranAD", "VigilIsolationForest", "VigilThresholds", "VigilTransforms",
+            .product(name: "Yams", package: "Yams"),
         ]),
-        .target(name: "VigilResults", dependencies: ["VigilMetrics", "VigilThresholds", "VigilHDF5", "VigilScores"]),
-        .target(name: "VigilReport", dependencies: ["VigilResults", "VigilScores", "VigilHDF5", "VigilMetrics"]),
+        .target(name: "VigilResults", dependencies: ["VigilMetrics", "VigilThresholds", "VigilHDF5", "VigilScores", "VigilTransforms"]),
+        .target(name: "VigilReport", dependencies: ["VigilResults", "VigilScores", "VigilHDF5", "VigilMetrics", "VigilThresholds", "VigilTransforms"]),
         .target(name: "VigilExport", dependencies: [
             "VigilIO", "VigilHDF5", "VigilData", "VigilPyTorch", "VigilTranAD", "VigilIsolationForest", "VigilBaselines", "VigilScores",
-            "VigilThresholds", "VigilMetrics", "VigilResults",
+            "VigilThresholds", "VigilMetrics", "VigilResults", "VigilTransforms",
         ]),
         .target(name: "VigilExperiments", dependencies: [
             "CBLAS", "VigilIO", "VigilData", "VigilHDF5", "VigilTranAD", "VigilIsolationForest", "VigilBaselines", "VigilScores",
-            "VigilThresholds", "VigilMetrics", "VigilConfig", "VigilResults", "VigilReport", "VigilExport",
+            "VigilThresholds", "VigilMetrics", "VigilConfig", "VigilResults", "VigilReport", "VigilExport", "VigilTransforms",
         ]),
         .target(name: "VigilSweep", dependencies: [
             "VigilExperiments", "VigilIO", "VigilConfig", "VigilResults", "VigilReport", "VigilData", "VigilMetrics", "VigilRandom",
@@ -97,6 +100,8 @@ let package = Package(
                     resources: [.copy("Goldens")]),
         .testTarget(name: "VigilThresholdsTests", dependencies: ["VigilThresholds"],
                     resources: [.copy("Goldens")]),
+        .testTarget(name: "VigilTransformsTests", dependencies: ["VigilTransforms", "VigilScores", "VigilThresholds", "VigilMetrics"],
+                    resources: [.copy("Goldens")]),
         .testTarget(name: "VigilMetricsTests", dependencies: ["VigilMetrics"],
                     resources: [.copy("Goldens")]),
         .testTarget(name: "VigilBaselinesTests", dependencies: ["VigilBaselines", "VigilData", "VigilHDF5", "VigilRandom", "VigilTranAD"],
@@ -109,12 +114,12 @@ let package = Package(
         .testTarget(name: "VigilExperimentsTests", dependencies: [
             "VigilTestSupport",
             "VigilExperiments", "VigilConfig", "VigilResults", "VigilData", "VigilScores", "VigilHDF5", "VigilMetrics", "VigilThresholds",
-            "VigilTranAD", "VigilExport",
+            "VigilTranAD", "VigilExport", "VigilTransforms",
         ]),
         .testTarget(name: "VigilSweepTests", dependencies: ["VigilSweep", "VigilTestSupport", "VigilExperiments", "VigilConfig", "VigilResults"]),
         .testTarget(name: "VigilCLITests", dependencies: [
             "VigilCLI", "vigil", "VigilTestSupport", "VigilIO", "VigilHDF5", "VigilData", "VigilTranAD", "VigilIsolationForest",
-            "VigilResults", "VigilExperiments", "VigilExport", "VigilScores", "VigilPyTorch",
+            "VigilResults", "VigilExperiments", "VigilExport", "VigilScores", "VigilPyTorch", "VigilTransforms",
         ]),
         .testTarget(name: "VigilExportTests", dependencies: [
             "VigilExport", "VigilIO", "VigilHDF5", "VigilData", "VigilTranAD", "VigilIsolationForest", "VigilBaselines",

@@ -18,7 +18,8 @@ raw rows (CSV or whitespace text, .gz, .npy, or a JSON request {"data": [[...]]}
      - Isolation Forest (without feature engineering): every row down every tree (left when x[f] <= threshold),
        h = depth + c(leaf samples), score = 2^(-mean h / c(max_samples));
   4. runs `vigil score --model BUNDLE_DIR --input INPUT --include-per-timestep [--scoring-mode MODE]` and compares:
-     every per-timestep score to <= rtol relative (|vigil - ours| / |ours|), is_anomaly = score > threshold (a
+     every per-timestep score to <= rtol relative (|vigil - ours| / |ours|; with a transform, whose scores are
+     centred, |ours| is floored at 1e-3 of the largest |score|), is_anomaly = score > threshold (a
      disagreement is allowed only for a score within rtol of the threshold), n_anomalies, anomaly_ratio, the segments
      (maximal runs of anomalous rows: start, end, length, peak, mean) and, for TranAD, the attributed dimensions
      (baselines = feature_baselines; mean elevation = mean(score/baseline) over the segment, share of the excess
@@ -282,10 +283,43 @@ def attribute(per_dim, baselines, start, end):
     return kept
 
 
+def apply_transform(agg, per_dim, t):
+    """scorer_state.json's `transform` (format vigil-score-transform 1), written from its documented formula:
+    z_d = (e_d - center_d) / scale_d; a = mean | max | mean of the top k of z (or the model's own score); then a causal
+    moving average of the last w rows (w' = min(w, t + 1) at the start) or an EWMA with alpha = 2 / (w + 1), y_0 = a_0.
+    Exports never carry the causal robust normalization (it reads past scores)."""
+    assert t["format"] == "vigil-score-transform" and t["version"] == 1, t["format"]
+    assert t.get("causal_window", 0) == 0, "a transform that reads past scores is never exported"
+    src = per_dim if t["input"] == "per_dimension" else agg[:, None]
+    z = src if not t["center"] else (src - np.asarray(t["center"])) / np.asarray(t["scale"])
+    if z.shape[1] == 1 or t["aggregate"] == "model":
+        a = z[:, 0].copy()
+    elif t["aggregate"] == "mean":
+        a = z.mean(axis=1)
+    elif t["aggregate"] == "max":
+        a = z.max(axis=1)
+    else:
+        k = min(t["top_k"], z.shape[1])
+        a = -np.sort(-z, axis=1)[:, :k].mean(axis=1)
+    w = t.get("smooth_window")
+    if t["smooth"] == "moving_average":
+        c = np.concatenate([[0.0], np.cumsum(a)])
+        idx = np.arange(len(a))
+        lo = np.maximum(0, idx - w + 1)
+        a = (c[idx + 1] - c[lo]) / (idx + 1 - lo)
+    elif t["smooth"] == "ewma":
+        alpha = 2.0 / (w + 1)
+        for i in range(1, len(a)):
+            a[i] = alpha * a[i] + (1 - alpha) * a[i - 1]
+    return a
+
+
 def compare(mode, ours, per_dim, vig, state, rtol, rep):
     got = np.array([t["score"] for t in vig["per_timestep"]])
     rep.check(len(got) == len(ours) and vig["n_timesteps"] == len(ours), f"[{mode}] {len(ours)} rows scored")
-    rel = np.abs(got - ours) / np.maximum(np.abs(ours), 1e-300)
+    # transformed scores are centred (some near 0): their differences are relative to 1e-3 of the largest |score|
+    floor = 1e-3 * np.abs(ours).max() if state.get("transform") is not None else 1e-300
+    rel = np.abs(got - ours) / np.maximum(np.abs(ours), floor)
     worst = int(np.argmax(rel))
     rep.check(rel.max() <= rtol, f"[{mode}] per-timestep scores: max relative difference {rel.max():.3e} (row {worst}: vigil "
               f"{got[worst]:.17g}, ours {ours[worst]:.17g}), max absolute {np.abs(got - ours).max():.3e}; tolerance {rtol:g}")
@@ -368,6 +402,10 @@ def main():
         else:
             print(f"SKIP: this check implements TranAD and Isolation Forest inference, not {model}")
             return 77
+    t = state.get("transform")
+    if t is not None:
+        rep.check(state["format_version"] == 2, f"scorer_state.json: format_version {state['format_version']} with a transform ({t['formula']})")
+        results = {m: (apply_transform(agg, pd, t), pd) for m, (agg, pd) in results.items()}
     for mode, (ours, per_dim) in results.items():
         cmd = [args.vigil, "score", "--model", args.bundle, "--input", args.input, "--include-per-timestep"]
         if model == "tranad":

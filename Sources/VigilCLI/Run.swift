@@ -57,6 +57,9 @@ struct Run: ParsableCommand {
     @Flag(help: "Run every machine in this process, one after another (no child processes; for debugging).")
     var inProcess = false
 
+    @Option(help: ArgumentHelp("Re-evaluate the stored scores of this run directory instead of fitting and scoring, for machines whose scores were computed by a config that differs from this one only in evaluation keys (transform.*, calibration.*, evaluation.vus_window, validation.selection); others are fitted as usual. Nothing is exported from reused scores.", valueName: "RUN-DIR"))
+    var scoresFrom: String?
+
     func validate() throws {
         guard (1...256).contains(jobs) else { throw ValidationError("--jobs must be in 1…256, got \(jobs)") }
     }
@@ -113,6 +116,12 @@ struct Run: ParsableCommand {
         let environment = RunEnvironment.current(vigilVersion: vigilVersion)
         let command = (["vigil"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
         let run = ExperimentRun(config: typed, directory: dir, threads: threads, environment: environment, command: command)
+        if let from = scoresFrom {
+            guard FileManager.default.fileExists(atPath: RunLayout(root: from).runManifest) else {
+                throw ValidationError("--scores-from \(from) is not a run directory (no run.json)")
+            }
+            run.scoresFrom = from
+        }
         do { try run.prepareDirectory() } catch let e as ExperimentError {
             if case .configMismatch = e { throw ValidationError(e.description) }
             throw e
@@ -128,7 +137,8 @@ struct Run: ParsableCommand {
         if inProcess {
             executor = InProcessExecutor(job: run.job)
         } else {
-            executor = ProcessPoolExecutor(jobs: jobs, arguments: { unit in ["run-unit", dir, "--unit", unit, "--threads", String(threads)] },
+            let reuse = scoresFrom.map { ["--scores-from", $0] } ?? []
+            executor = ProcessPoolExecutor(jobs: jobs, arguments: { unit in ["run-unit", dir, "--unit", unit, "--threads", String(threads)] + reuse },
                                            logPath: { run.layout.log($0) })
         }
         let outcome = try run.run(units: prep.units, unavailable: prep.unavailable, selectedAll: prep.selectedAll,
@@ -157,6 +167,9 @@ struct RunUnit: ParsableCommand {
     @Option(help: "Worker threads.")
     var threads: Int
 
+    @Option(help: "Run directory whose stored scores this unit may re-evaluate (see `vigil run --scores-from`).")
+    var scoresFrom: String?
+
     func run() throws {
         ParentWatch.dieWithParent()
         let layout = RunLayout(root: directory)
@@ -165,8 +178,9 @@ struct RunUnit: ParsableCommand {
         guard config.sha256 == manifest.configSHA256 else {
             throw CLIError("\(layout.resolvedConfig) does not match run.json (config sha256 differs)")
         }
-        let job = MachineJob(name: unit, config: config, threads: threads, runDirectory: directory,
+        var job = MachineJob(name: unit, config: config, threads: threads, runDirectory: directory,
                              environment: RunEnvironment.current(vigilVersion: vigilVersion), command: manifest.command)
+        job.scoresFrom = scoresFrom.map { RunLayout(root: $0).machine(unit) }
         let events = JSONLineUnitEvents()
         do {
             try MachineRunner.run(job, events: events)

@@ -85,6 +85,8 @@ public enum ModelKind: String, CaseIterable, Sendable, Codable {
     case random
     /// TranAD at its initial weights (a sanity baseline).
     case untrainedTranAD = "untrained_tranad"
+    /// Mean of the standardized scores of `ensemble.members` (z-score or rank; issue 15).
+    case ensemble
 
     /// The sanity baselines `evaluation.sanity_baselines` adds to every run.
     public static let sanity: [ModelKind] = [.random, .untrainedTranAD]
@@ -93,7 +95,7 @@ public enum ModelKind: String, CaseIterable, Sendable, Codable {
     /// range_deviation are deterministic and run once.
     public var isStochastic: Bool {
         switch self {
-        case .tranad, .iforest, .knn, .random, .untrainedTranAD: return true
+        case .tranad, .iforest, .knn, .random, .untrainedTranAD, .ensemble: return true   // ensemble: per seed, its members of that seed
         case .pca, .l2Norm, .rangeDeviation: return false
         }
     }
@@ -115,6 +117,10 @@ public enum ExportedCalibration: String, CaseIterable, Sendable, Codable {
     case potTrain = "pot_train"
     /// The `calibration.percentile` percentile of the training scores.
     case percentileTrain = "percentile_train"
+    /// POT on the clean validation block's scores with `calibration.validation_pot` (needs validation.fraction > 0).
+    case potValidation = "pot_validation"
+    /// The `calibration.validation_percentile` percentile of the clean validation block's scores.
+    case percentileValidation = "percentile_validation"
 }
 
 extension ConfigSchema {
@@ -193,7 +199,7 @@ extension ConfigSchema {
             ConfigKey("knn.samples", .int(1...1_000_000), default: .int(2000), "kNN: training rows sampled (seeded) as neighbours."),
 
             ConfigKey("calibration.export", .choice(ExportedCalibration.allCases.map(\.rawValue)), default: .string("pot_train"),
-                      "The deployable threshold written into the export (reads training scores only)."),
+                      "The deployable threshold written into the export: on the fitted rows' scores (`*_train`) or the validation block's (`*_validation`)."),
             ConfigKey("calibration.pot.q", .number(NumberBounds(POTParameters.qRange)), default: .double(pot.q),
                       "POT risk q of the extreme quantile z_q."),
             ConfigKey("calibration.pot.level", .number(NumberBounds(POTParameters.levelRange)), default: .double(pot.level),
@@ -221,6 +227,6 @@ extension ConfigSchema {
                       "Add the sanity baselines random and untrained_tranad to every run, so each number shows how far above chance it is."),
             ConfigKey("evaluation.vus_window", .int(0...100_000), default: .int(0),
                       "Buffer length of VUS-PR/VUS-ROC (0, the TSB-AD convention for multivariate series)."),
-        ])
+        ] + accuracyKeys())
     }()
 }

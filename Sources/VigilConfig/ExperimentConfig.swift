@@ -5,6 +5,7 @@ import VigilData
 import VigilIsolationForest
 import VigilThresholds
 import VigilTranAD
+import VigilTransforms
 
 /// Where a run's data comes from.
 public enum DataSelection: Equatable, Sendable {
@@ -19,6 +20,11 @@ public struct CalibrationSettings: Equatable, Sendable {
     public var pot: POTParameters
     public var percentile: Double
     public var export: ExportedCalibration
+    /// `calibration.validation_pot`, `calibration.validation_percentile`: the calibrations on the validation block.
+    public var validationPOT: POTParameters = POTParameters(q: 1e-3, level: 0.98, scale: 1)
+    public var validationPercentile: Double = 99.5
+    /// `calibration.dynamic.*`: Hundman et al.'s dynamic threshold (reads past scores).
+    public var dynamic: DynamicThresholdParameters = DynamicThresholdParameters()
 }
 
 /// The validation block and how configs are compared on it.
@@ -55,6 +61,8 @@ public struct ExperimentConfig: Sendable, Equatable {
         sanityBaselines ? models + ModelKind.sanity.filter { !models.contains($0) } : models
     }
     public var validation: ValidationSettings
+    /// Transforms, early stopping and the ensemble (`transform.*`, `tranad.patience`, `ensemble.*`; issue 15).
+    public var accuracy: AccuracySettings
     public var seed: UInt64
     /// Runs of every stochastic model (`seeds`).
     public var seeds: Int
@@ -156,6 +164,15 @@ public struct ExperimentConfig: Sendable, Equatable {
                 kinds: strings("validation.injection.kinds").compactMap(SyntheticAnomalyKind.init(rawValue:)),
                 rate: double("validation.injection.rate"), minLength: int("validation.injection.min_length"),
                 maxLength: int("validation.injection.max_length")))
+        calibration.validationPOT = POTParameters(q: double("calibration.validation_pot.q"), level: double("calibration.validation_pot.level"),
+                                                  scale: double("calibration.validation_pot.scale"))
+        calibration.validationPercentile = double("calibration.validation_percentile")
+        calibration.dynamic = DynamicThresholdParameters(batch: int("calibration.dynamic.batch"), windowBatches: int("calibration.dynamic.window_batches"),
+                                                         buffer: int("calibration.dynamic.buffer"), prune: double("calibration.dynamic.prune"))
+        if [.potValidation, .percentileValidation].contains(calibration.export) && validation.fraction <= 0 {
+            problem("calibration.export", "\(calibration.export.rawValue) needs a validation block: set validation.fraction > 0 (e.g. 0.2)")
+        }
+        accuracy = AccuracySettings.read(r, validationFraction: validation.fraction, models: models, problem: problem)
         if validation.injection.minLength > validation.injection.maxLength {
             problem("validation.injection.min_length", "must not exceed validation.injection.max_length (\(validation.injection.maxLength))")
         }
@@ -164,6 +181,10 @@ public struct ExperimentConfig: Sendable, Equatable {
         do { try tranad.validate() } catch { problem("tranad", String(describing: error)) }
         do { try iforest.validate() } catch { problem("iforest", String(describing: error)) }
         do { try calibration.pot.validate() } catch { problem("calibration.pot", String(describing: error)) }
+        do { try calibration.validationPOT.validate() } catch { problem("calibration.validation_pot", String(describing: error)) }
+        if accuracy.transform.causalWindow != 1 {   // 1 is reported above with its key
+            do { try accuracy.transform.validate() } catch { problem("transform", String(describing: error)) }
+        }
 
         if !problems.isEmpty { throw ConfigError(ResolvedConfig.sorted(problems)) }
     }

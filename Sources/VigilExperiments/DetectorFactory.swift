@@ -5,16 +5,34 @@ import VigilResults
 import VigilScores
 import VigilBaselines
 import VigilTranAD
+import VigilTransforms
 
 /// Builds the detectors a config names.
 public enum DetectorFactory {
     /// A fresh (unfitted) detector of `kind` with the config's settings on `threads` worker threads. `events` receives
     /// TranAD's per-batch progress as `fit <model>` progress of `unit`; `losses` collects its per-batch losses.
+    /// `fitted`: detectors of this unit already fitted on the same rows, which an ensemble reuses as members.
     public static func make(_ kind: ModelKind, config: ExperimentConfig, threads: Int, unit: String = "",
-                            events: UnitEventSink = SilentUnitEvents(), losses: LossLog? = nil) -> AnomalyDetector {
+                            events: UnitEventSink = SilentUnitEvents(), losses: LossLog? = nil,
+                            fitted: [ModelKind: AnomalyDetector] = [:]) -> AnomalyDetector {
         switch kind {
+        case .ensemble:
+            let members = config.accuracy.ensembleMembers.map { m in
+                fitted[m] ?? make(m, config: config, threads: threads, unit: unit, events: events, losses: losses)
+            }
+            let e = EnsembleDetector(members: members, prefitted: Set(config.accuracy.ensembleMembers.filter { fitted[$0] != nil }.map(\.rawValue)),
+                                     combine: config.accuracy.ensembleCombine == .rank ? .rank : .zscore,
+                                     onValidation: config.accuracy.ensembleOnValidation)
+            let memberTransform = config.accuracy.ensembleMemberTransform
+            if !memberTransform.isIdentity {
+                e.memberTransform = { train, validation in try TransformState.fit(memberTransform, train: train, validation: validation) }
+            }
+            return e
         case .tranad:
             let d = TranADDetector(config: config.tranad, workers: threads)
+            if config.accuracy.patience > 0 {
+                d.earlyStopping = TranADEarlyStopping(patience: config.accuracy.patience, minDelta: config.accuracy.minDelta)
+            }
             let stage = "fit \(kind.rawValue)"
             d.batchProgress = { p in
                 losses?.record(model: kind.rawValue, progress: p)

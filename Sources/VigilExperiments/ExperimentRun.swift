@@ -95,9 +95,15 @@ public final class ExperimentRun {
         }
     }
 
+    /// A run directory whose units' stored scores are re-evaluated instead of fitting and scoring again, where they
+    /// were computed by a config with the same scores identity (`vigil run --scores-from`; `ScoreReuse`).
+    public var scoresFrom: String?
+
     /// The job of one unit.
     public func job(_ unit: String) -> MachineJob {
-        MachineJob(name: unit, config: config, threads: threads, runDirectory: layout.root, environment: environment, command: command)
+        var j = MachineJob(name: unit, config: config, threads: threads, runDirectory: layout.root, environment: environment, command: command)
+        j.scoresFrom = scoresFrom.map { RunLayout(root: $0).machine(unit) }
+        return j
     }
 
     /// Runs `units` that are not complete yet with `executor`, then writes the summary and reports over every requested

@@ -27,6 +27,9 @@ public struct MachineJob: Sendable {
     public var destination: String
     /// The unit's name in progress events (default `name`; a sweep trial's id).
     public var label: String
+    /// A unit directory (of another run or sweep trial) whose stored scores this unit re-evaluates instead of fitting
+    /// and scoring, when they were computed by a config with the same scores identity (`ScoreReuse`); nil = none.
+    public var scoresFrom: String?
     /// Writes extra files into the staging directory (its path given) after everything else, before publishing
     /// (a sweep trial's `result.json`).
     public var finalize: (@Sendable (String, MachineMetrics, MachineProvenance) throws -> Void)?
@@ -73,18 +76,32 @@ public enum MachineRunner {
         var models: [String: ModelMetrics] = [:]
         var failures: [String: String] = [:]
         var trainingLog: [String: [String]] = [:]
-        /// Fits, scores (stored as scores/<model>[.seed<k>].h5) and evaluates repeat `k` of `kind`.
-        func evaluate(_ kind: ModelKind, repeat k: Int) throws -> (AnomalyDetector, StoredScores, ModelMetrics) {
+        var fitted: [Int: [ModelKind: AnomalyDetector]] = [:]   // per repeat: fitted models, reused as ensemble members
+        var scoreHolders: [String: String] = [:]                 // model → unit holding its score file (here or reused)
+        /// Fits, scores (stored as scores/<model>[.seed<k>].h5) and evaluates repeat `k` of `kind` — or, with
+        /// `--scores-from`/a sweep's score reuse, re-evaluates the stored scores of a unit whose config computes the same
+        /// scores (`reusedFrom` is then that unit, and the detector is unfitted).
+        func evaluate(_ kind: ModelKind, repeat k: Int) throws -> (detector: AnomalyDetector, scores: StoredScores, metrics: ModelMetrics,
+                                                                   reusedFrom: String?) {
             let name = kind.rawValue, suffix = k == 0 ? "" : " seed \(config.seed(repeat: k))"
             let c = config.repeating(k)
             let detector = DetectorFactory.make(kind, config: c, threads: job.threads, unit: job.label, events: events,
-                                                losses: k == 0 ? losses : nil)
-            var log: [String] = []
-            try clock.stage("fit \(name)\(suffix)") {
-                try detector.fit(fitRows) { line in log.append(line) }
+                                                losses: k == 0 ? losses : nil, fitted: fitted[k] ?? [:])
+            let found = try ScoreReuse.scores(model: name, unit: job.scoresFrom, config: config, machine: job.name, repeat: k)
+            let logKey = name + suffix.replacingOccurrences(of: " ", with: "_")
+            if let holder = found?.1 {
+                if k == 0 { scoreHolders[name] = holder }
+                trainingLog[logKey, default: []] += ["scores reused from \(holder)"]
+                events.send(UnitEvent(unit: job.label, kind: .note, stage: name, detail: "scores reused from \(holder)"))
+            } else {
+                var log: [String] = []
+                try clock.stage("fit \(name)\(suffix)") {
+                    try detector.fitUsingValidation(fitRows, validation: split?.clean) { line in log.append(line) }
+                }
+                trainingLog[logKey, default: []] += log
+                fitted[k, default: [:]][kind] = detector
             }
-            trainingLog[name + suffix.replacingOccurrences(of: " ", with: "_"), default: []] += log
-            let scores = try clock.stage("score \(name)\(suffix)") { () throws -> StoredScores in
+            let scores = try found?.0 ?? clock.stage("score \(name)\(suffix)") { () throws -> StoredScores in
                 let test = try detector.score(dataset.test)
                 guard let split else { return StoredScores(train: try detector.score(dataset.train), test: test) }
                 let all = try detector.score(dataset.train)          // fitted rows, then the clean validation block
@@ -92,37 +109,58 @@ public enum MachineRunner {
                 return StoredScores(train: all.rows(0..<split.fit.rows), test: test,
                                     validationClean: all.rows(split.fit.rows..<all.rows), validationInjected: injected)
             }
-            try ScoreFile.write(scores, to: stage.file(RunLayout.MachineFile.scores(name, repeat: k)))
+            if found == nil {
+                try ScoreFile.write(scores, to: stage.file(RunLayout.MachineFile.scores(name, repeat: k)))
+                if k == 0 { scoreHolders[name] = job.destination }
+            }
             let metrics = try clock.stage("evaluate \(name)\(suffix)") {
                 try ScoreEvaluation.evaluate(scores, labels: labels, calibration: config.calibration, validation: config.validation,
-                                             options: MetricsOptions(vusWindow: config.vusWindow))
+                                             options: MetricsOptions(vusWindow: config.vusWindow), transform: config.accuracy.transform)
             }
-            return (detector, scores, metrics)
+            return (detector, scores, metrics, found?.1)
         }
 
         var exports: [ExportPlan] = []
         for kind in config.allModels {
             let name = kind.rawValue
             do {
-                var (detector, scores, metrics) = try evaluate(kind, repeat: 0)
+                var (detector, scores, metrics, reusedFrom) = try evaluate(kind, repeat: 0)
                 if config.repeats(of: kind) > 1 {
                     var runs = [SeedRun(seed: config.seed(repeat: 0), flat: metrics.flat, oracle: metrics.oracle)]
                     for k in 1..<config.repeats(of: kind) {
-                        let (_, _, m) = try evaluate(kind, repeat: k)
+                        let m = try evaluate(kind, repeat: k).metrics
                         runs.append(SeedRun(seed: config.seed(repeat: k), flat: m.flat, oracle: m.oracle))
                     }
                     metrics.seedRuns = runs
                 }
+                // the bundle of the first seed is computed now (a model-specific failure fails this model) and written
+                // after metrics.json; a threshold or transform that is not deployable, reused scores (no fitted model)
+                // and models without a serving format are recorded as not exported, with why
+                let exported = metrics.calibrations[metrics.thresholdMethod]?.thresholdSelection
+                if let holder = reusedFrom {
+                    metrics.exportRefused = "scores reused from \(holder): this unit has no fitted model to export"
+                } else if let t = exported, !t.isDeployable {
+                    metrics.exportRefused = "\(t.method) reads \(t.reads.sorted.map(\.rawValue).joined(separator: ", ")) (with its transform): only a threshold on training/validation scores alone can be exported"
+                } else {
+                    let env = job.environment
+                    do {
+                        let plan = try ExportPlan.prepare(
+                            detector: detector, trainScores: scores.train, validationScores: scores.validationClean, transform: metrics.transform,
+                            calibration: ScoreEvaluation.exported(config.calibration), normalizer: dataset.normalizer,
+                            provenance: ExportProvenance(vigilVersion: env.vigilVersion, vigilCommit: env.gitCommit, vigilDirty: env.gitDirty,
+                                                         unit: job.name, dataset: dataset.name, datasetSHA256: dataset.sourceSHA256,
+                                                         configSHA256: config.sha256, command: job.command, trainingRows: fitRows.rows,
+                                                         modelSettings: detector.provenance))
+                        // the exported decision value is the one the metrics were computed at (same function, same scores)
+                        if let t = exported, plan.state.threshold != t.value {
+                            throw ExportError.inconsistentThreshold(calibrated: t.value, recomputed: plan.state.threshold)
+                        }
+                        exports.append(plan)
+                    } catch ExportError.unsupportedModel(let m) {
+                        metrics.exportRefused = "no serving bundle for '\(m)': the serving component loads one model per directory"
+                    }
+                }
                 models[name] = metrics
-                // the bundle is computed now (a model-specific failure fails this model) and written after metrics.json
-                let env = job.environment
-                exports.append(try ExportPlan.prepare(
-                    detector: detector, trainScores: scores.train, calibration: ScoreEvaluation.exported(config.calibration),
-                    normalizer: dataset.normalizer,
-                    provenance: ExportProvenance(vigilVersion: env.vigilVersion, vigilCommit: env.gitCommit, vigilDirty: env.gitDirty,
-                                                 unit: job.name, dataset: dataset.name, datasetSHA256: dataset.sourceSHA256,
-                                                 configSHA256: config.sha256, command: job.command, trainingRows: fitRows.rows,
-                                                 modelSettings: detector.provenance)))
             } catch {
                 failures[name] = String(describing: error)
                 models[name] = nil
@@ -130,6 +168,7 @@ public enum MachineRunner {
             }
         }
 
+        try ScoreReuse.writeIdentity(config: config, machine: job.name, computedIn: scoreHolders, stage: stage)
         let metrics = MachineMetrics(
             machine: job.name, configSHA256: config.sha256, config: JSONValue(config.resolved.tree()),
             dataset: DatasetFacts(name: dataset.name, trainRows: dataset.train.rows, testRows: dataset.test.rows,
@@ -165,6 +204,8 @@ public enum MachineRunner {
 struct ValidationSplit {
     /// Rows the models fit on (the first N − V training rows).
     let fit: DataMatrix
+    /// The clean validation block (V rows): early stopping and ensemble statistics may read it; never fitted on.
+    let clean: DataMatrix
     /// The validation block with injected anomalies (V rows) and its labels.
     let injected: DataMatrix
     let labels: [Bool]
@@ -179,6 +220,7 @@ struct ValidationSplit {
         }
         fit = train.rows(0..<(train.rows - v))
         let block = train.rows((train.rows - v)..<train.rows)
+        clean = block
         let inj = SyntheticAnomalies.inject(into: block, reference: fit, settings: settings.injection, seed: seed)
         injected = inj.data
         labels = inj.labels.map { $0 != 0 }

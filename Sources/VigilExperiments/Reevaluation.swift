@@ -73,18 +73,21 @@ public enum Reevaluation {
                 var first: ModelMetrics? = nil
                 var runs: [SeedRun] = []
                 for k in 0..<repeats {
-                    let path = (dir as NSString).appendingPathComponent(RunLayout.MachineFile.scores(name, repeat: k))
+                    let path = ScoreReuse.scoreFile(model: name, unit: dir, repeat: k)
+                        ?? (dir as NSString).appendingPathComponent(RunLayout.MachineFile.scores(name, repeat: k))
                     let scores: StoredScores
                     do { scores = try ScoreFile.read(path) } catch {
                         throw ExperimentError.damagedResult(path: path, reason: "cannot read the stored scores (\(error))")
                     }
                     let m = try ScoreEvaluation.evaluate(scores, labels: labels, calibration: config.calibration,
                                                          validation: config.validation,
-                                                         options: MetricsOptions(vusWindow: config.vusWindow))
+                                                         options: MetricsOptions(vusWindow: config.vusWindow),
+                                                         transform: config.accuracy.transform)
                     if k == 0 { first = m }
                     runs.append(SeedRun(seed: config.seed(repeat: k), flat: m.flat, oracle: m.oracle))
                 }
                 if repeats > 1 { first?.seedRuns = runs }
+                first?.exportRefused = stored.models[name]?.exportRefused   // what the run's export did
                 out.models[name] = first
                 out.failures[name] = nil
             } catch let e as ExperimentError {

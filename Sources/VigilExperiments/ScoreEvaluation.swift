@@ -7,6 +7,7 @@ import VigilMetrics
 import VigilScores
 import VigilResults
 import VigilThresholds
+import VigilTransforms
 
 /// The labels a model is evaluated against (test rows). Only the metrics and the ORACLE read them.
 public typealias EvaluationLabels = EvaluationLabelArrays
@@ -19,20 +20,34 @@ public enum ScoreEvaluation {
         [.pot(c.pot), .percentile(c.percentile), .potStream(c.pot, .referenceStatic)]
     }
 
+    /// `calibrations(c)`, then with a validation block the deployable POT and percentile of the validation scores, then
+    /// the dynamic threshold (reads past scores of the test stream).
+    public static func calibrations(_ c: CalibrationSettings, validation: Bool) -> [CalibrationMethod] {
+        calibrations(c) + (validation ? [.potValidation(c.validationPOT), .percentileValidation(c.validationPercentile)] : [])
+            + [.dynamic(c.dynamic)]
+    }
+
     /// The calibration whose threshold is exported (always deployable).
     public static func exported(_ c: CalibrationSettings) -> CalibrationMethod {
         switch c.export {
         case .potTrain: return .pot(c.pot)
         case .percentileTrain: return .percentile(c.percentile)
+        case .potValidation: return .potValidation(c.validationPOT)
+        case .percentileValidation: return .percentileValidation(c.validationPercentile)
         }
     }
 
     /// scores.train: the rows the model was fitted on (N); scores.test: the test rows (T); labels: T (+ T × D, + V).
+    /// `transform` is fitted on the training/validation scores and applied to every part before anything else; each
+    /// threshold's recorded reads include the transform's.
     public static func evaluate(_ scores: StoredScores, labels: EvaluationLabels, calibration: CalibrationSettings,
-                                validation: ValidationSettings, options: MetricsOptions) throws -> ModelMetrics {
-        let train = scores.train, test = scores.test
-        try checkFinite(train, role: "training")
-        try checkFinite(test, role: "test")
+                                validation: ValidationSettings, options: MetricsOptions,
+                                transform: TransformSettings = TransformSettings()) throws -> ModelMetrics {
+        try checkFinite(scores.train, role: "training")
+        try checkFinite(scores.test, role: "test")
+        let transformed = try TransformedScores(scores, settings: transform)
+        let train = transformed.train, test = transformed.test
+        let transformReads = transformed.state?.reads ?? ScoreReads()
         guard labels.labels.count == test.rows else {
             throw MetricsError.lengthMismatch(what: "test labels", expected: test.rows, found: labels.labels.count)
         }
@@ -44,9 +59,12 @@ public enum ScoreEvaluation {
                                                     options: options)
         var reports: [String: MetricsReport] = [:]
         var failures: [String: String] = [:]
-        for method in calibrations(calibration) {
+        let inputs = CalibrationInputs(train: train.aggregate, validation: transformed.validationClean?.aggregate, test: test.aggregate,
+                                       testLabels: labels.labels)
+        for method in calibrations(calibration, validation: transformed.validationClean != nil) {
             do {
-                let thr = try method.calibrate(trainScores: train.aggregate, testScores: test.aggregate, testLabels: labels.labels)
+                var thr = try method.calibrate(inputs)
+                thr.reads = thr.reads.union(transformReads)
                 reports[method.name] = try MetricsReport.compute(testScores: test.aggregate, labels: labels.labels, threshold: thr,
                                                                  thresholdFree: free)
             } catch {
@@ -61,13 +79,13 @@ public enum ScoreEvaluation {
         let pa = try BestF1Oracle.search(scores: test.aggregate, labels: labels.labels, objective: .pointAdjustedF1)
         let potFit: POTCalibration? = (try? POT.calibrate(trainScores: train.aggregate, parameters: calibration.pot))
         var validationMetrics: ValidationMetrics? = nil
-        if let clean = scores.validationClean, let injected = scores.validationInjected, let vl = labels.validation {
+        if let clean = transformed.validationClean, let injected = transformed.validationInjected, let vl = labels.validation {
             validationMetrics = try evaluateValidation(clean: clean, injected: injected, labels: vl, selection: validation.selection)
         }
         var m = ModelMetrics(thresholdMethod: exportedName, flat: ModelMetrics.flatten(exportedReport), calibrations: reports,
                              calibrationFailures: failures, potFit: potFit,
                              oracle: OracleBound(threshold: pw.threshold, pwF1: pw.f1, paThreshold: pa.threshold, paF1: pa.f1),
-                             validation: validationMetrics)
+                             validation: validationMetrics, transform: transformed.state)
         m.sensitivity = sensitivity(train: train, test: test, labels: labels.labels, calibration: calibration)
         return m
     }

@@ -7,6 +7,7 @@ import VigilIO
 import VigilMetrics
 import VigilScores
 import VigilTranAD
+import VigilTransforms
 
 /// A model's serving bundle, computed and ready to write: the fitted detector, its scorer state and the training
 /// min-max statistics. Only the machine's metrics (eval_results.json) are given at write time.
@@ -17,16 +18,26 @@ public struct ExportPlan {
 
     /// Prepares the bundle of a fitted `detector`.
     ///
-    /// - `trainScores`: the detector's scores of the rows it was fitted on (N rows). The threshold (1-D scores) and
-    ///   the feature baselines (per-dimension scores, when the model has them) read these and nothing else.
-    /// - `calibration`: the exported calibration; only a deployable one (POT or percentile of training scores) is
-    ///   accepted (`ExportError.nonDeployableThreshold` otherwise).
+    /// - `trainScores`: the detector's scores of the rows it was fitted on (N rows). The feature baselines
+    ///   (per-dimension scores, when the model has them) read these and nothing else.
+    /// - `validationScores`: its scores of the clean validation block after them (V rows; nil without one).
+    /// - `transform`: the fitted score transform (nil: none). The threshold is calibrated on the transformed 1-D
+    ///   scores, computed exactly as the metrics computed them (`TransformState.apply`: the fitted rows as a stream
+    ///   from their start, the validation block as its continuation), and the transform goes into scorer_state.json.
+    /// - `calibration`: the exported calibration; only a deployable one (POT or percentile of training or validation
+    ///   scores, with a deployable transform) is accepted (`ExportError.nonDeployableThreshold` otherwise).
     /// - `normalizer`: the training min-max statistics the model's inputs were scaled with (F columns).
     /// - `featureLabels`: a label per column (default `dim_<d>`).
-    public static func prepare(detector: AnomalyDetector, trainScores: ScoreSet, calibration: CalibrationMethod,
+    public static func prepare(detector: AnomalyDetector, trainScores: ScoreSet, validationScores: ScoreSet? = nil,
+                               transform: TransformState? = nil, calibration: CalibrationMethod,
                                normalizer: MinMaxNormalizer, provenance: ExportProvenance, featureLabels: [String]? = nil,
                                createdAt: Date = Date()) throws -> ExportPlan {
-        let threshold = try ExportedThreshold.calibrate(calibration, trainScores: trainScores.aggregate)
+        if let t = transform, !t.isDeployable {
+            throw ExportError.nonDeployableThreshold("\(calibration.name) on the transform \(t.formula)")
+        }
+        let train = try transform.map { try $0.apply(trainScores, seeded: false) } ?? trainScores
+        let validation = try validationScores.map { v in try transform.map { try $0.apply(v, after: trainScores) } ?? v }
+        let threshold = try ExportedThreshold.calibrate(calibration, trainScores: train.aggregate, validationScores: validation?.aggregate)
         let facts = try ModelFile.facts(of: detector)
         let f = normalizer.min.count
         guard trainScores.dims == 0 || trainScores.dims == f else {
@@ -35,10 +46,11 @@ public struct ExportPlan {
         let labels = featureLabels ?? (0..<f).map { "dim_\($0)" }
         guard labels.count == f else { throw ExportError.shapeMismatch("\(labels.count) feature labels for \(f) columns") }
         let baselines = trainScores.dims > 0 ? try SegmentAttribution(training: trainScores).baselines : nil
-        let state = ScorerState(model: detector.name, threshold: threshold, featureBaselines: baselines, featureLabels: labels,
+        var state = ScorerState(model: detector.name, threshold: threshold, featureBaselines: baselines, featureLabels: labels,
                                 nFeatures: f, windowSize: facts.windowSize, scoringMode: facts.scoringMode, alignment: facts.alignment,
                                 scoreAggregation: facts.scoreAggregation, createdAt: ISO8601DateFormatter().string(from: createdAt),
                                 provenance: provenance)
+        state.setTransform(transform)
         return ExportPlan(detector: detector, state: state, normalizer: normalizer)
     }
 
@@ -82,13 +94,13 @@ public enum ExportError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .nonDeployableThreshold(let m):
-            return "threshold '\(m)' read test data; only a deployable (train-only) threshold can be exported — use pot_train or a train percentile"
+            return "threshold '\(m)' read test data or past scores; only a deployable threshold (training/validation scores only, with a transform that reads nothing else) can be exported — use pot_train, pot_validation or a train/validation percentile"
         case .unsupportedModel(let m):
             return "no exporter for model '\(m)'"
         case .shapeMismatch(let why):
             return "cannot export: \(why)"
         case let .inconsistentThreshold(a, b):
-            return "the POT threshold recomputed for the export (\(b)) differs from the calibrated one (\(a)); this is a bug in vigil, please report it"
+            return "the threshold recomputed for the export (\(b)) differs from the one the metrics were computed at (\(a)); this is a bug in vigil, please report it"
         }
     }
 }

@@ -5,16 +5,17 @@
 import Foundation
 import VigilResults
 import VigilScores
+import VigilTransforms
 
 /// The contents of `scorer_state.json` (format `vigil-serving-scorer-state`, `format_version` 1). Every key:
 ///
 /// | key | type | meaning |
 /// |---|---|---|
 /// | `format` | string | `"vigil-serving-scorer-state"` |
-/// | `format_version` | int | 1. A reader refuses a version it does not know (a newer one may add a transform). |
+/// | `format_version` | int | 1 without a transform, 2 with one. A reader refuses a version it does not know, so a service that does not implement the transform refuses a bundle that needs it. |
 /// | `model` | string | `tranad`, `iforest`, `pca`, `knn`, `l2_norm`, `range_deviation`, `random`, `untrained_tranad` |
-/// | `threshold` | number | decision value: a row is anomalous when its 1-D score is strictly greater |
-/// | `method` | string | `pot` (POT on training scores) or `percentile` (a percentile of training scores) |
+/// | `threshold` | number | decision value: a row is anomalous when its 1-D score — after `transform` when present — is strictly greater |
+/// | `method` | string | `pot` (POT) or `percentile` (a percentile), of training scores or, when `calibration` ends in `_validation`, of the validation block's |
 /// | `details` | object | POT: `q`, `level` (after retries), `scale`, `initial_threshold` t, `gamma` γ, `sigma` σ, `n_peaks` N_t, plus `requested_level`, `attempts`, `extreme_quantile` z_q (threshold = z_q·scale) and `n_calibration_scores`; percentile: `percentile`, `n_calibration_scores` |
 /// | `calibration` | string | Vigil's name of the calibration (`pot_train`, `percentile_train_99.0`), as `threshold_method` in metrics.json |
 /// | `feature_baselines` | [number] (F) | per dimension b_d = max(P95(training per-dimension scores of d), 1e-8); absent when the model has no per-dimension scores (Isolation Forest) |
@@ -26,16 +27,17 @@ import VigilScores
 /// | `alignment` | string | TranAD: `inclusive` (row i's window is rows i−W+1…i) or `reference` (rows i−W…i−1, the published code's); `inclusive` for row-wise models |
 /// | `score_aggregation` | string | how the 1-D score is formed from per-dimension scores (TranAD: the mean over the F dimensions) |
 /// | `normalization` | object | `kind` `min_max`, `formula` `(x - min) / (max - min + 1e-4)`, `epsilon`, `file` `norm_params.npy`, `layout` |
-/// | `reads` | [string] | what the fitted state (threshold, baselines) read: `["train"]` — never test data |
+/// | `reads` | [string] | what the fitted state (threshold, baselines, transform) read: `["train"]` or `["train", "validation"]` (the validation block: the last rows of the training data, held out of the model's fit) — never test data |
 /// | `reads_test_scores` | bool | false (only deployable thresholds are exported) |
 /// | `reads_test_labels` | bool | false |
 /// | `created_at` | string | ISO 8601 time of the export |
 /// | `vigil_version` | string | version of the Vigil that trained and exported the model |
 /// | `provenance` | object | `vigil_commit`, `vigil_dirty`, `unit` (machine), `dataset`, `dataset_sha256` (per source file), `config_sha256`, `command`, `training_rows` (rows the model, threshold and baselines were fitted on), `model_settings` |
-/// | `transform` | object or absent | reserved (issue 15): a score transform between the model's scores and `threshold`, with its fitted statistics. Version 1 writes none; a reader that does not implement a present transform must refuse the bundle. |
+/// | `transform` | object or absent | the score transform between the model's scores and `threshold`, with its fitted statistics (`TransformState`, format `vigil-score-transform` 1): per dimension d, z_d = (e_d − `center`[d]) / `scale`[d] (`normalize` `zscore`/`robust`, `statistics` says which scores they were fitted on; `input` `per_dimension` or `model_score`); a = `aggregate` (`mean`, `max`, `top_k` with `top_k`, `model`) of z; y = `smooth` (`moving_average`/`ewma` of window `smooth_window`, causal, over the request's rows from its first); with `causal_window` W > 0, out_t = (y_t − median)/max(IQR, `scale_floor`·`causal_reference_scale`) of the W values before t, seeded with `causal_history` (not exported: reads past scores). `formula` spells it; `reads_*` flags say what fitting read. Absent: the threshold applies to the model's own 1-D score. |
 public struct ScorerState: Codable, Sendable, Equatable {
     public static let formatName = "vigil-serving-scorer-state"
-    public static let currentVersion = 1
+    /// The newest version this Vigil writes and reads: 2 (1 = no transform).
+    public static let currentVersion = 2
 
     /// How raw rows are scaled before scoring: x' = (x − min) / (max − min + ε) with training min/max.
     public struct Normalization: Codable, Sendable, Equatable {
@@ -83,8 +85,20 @@ public struct ScorerState: Codable, Sendable, Equatable {
     public var createdAt: String
     public var vigilVersion: String
     public var provenance: ExportProvenance
-    /// Reserved for issue 15 (see the table); always nil in format version 1.
-    public var transform: JSONValue?
+    /// The score transform before the threshold (see the table); nil in format version 1.
+    public var transform: TransformState?
+
+    /// Sets the transform, the format version it needs (2 with one, 1 without) and what the state read.
+    public mutating func setTransform(_ t: TransformState?) {
+        transform = t
+        formatVersion = t == nil ? 1 : 2
+        var r: Set<String> = ["train"]
+        if readsValidationScores || t?.reads.readsValidationScores == true { r.insert("validation") }
+        reads = ["train", "validation"].filter(r.contains)
+    }
+
+    /// True when the threshold was calibrated on the validation block's scores.
+    var readsValidationScores: Bool { calibration.hasSuffix("_validation") || calibration.hasPrefix("percentile_validation") }
 
     public init(model: String, threshold: ExportedThreshold, featureBaselines: [Double]?, featureLabels: [String], nFeatures: Int,
                 windowSize: Int, scoringMode: String, alignment: String, scoreAggregation: String, createdAt: String,
@@ -96,6 +110,7 @@ public struct ScorerState: Codable, Sendable, Equatable {
         self.calibration = threshold.calibration
         self.readsTestScores = threshold.readsTestScores
         self.readsTestLabels = threshold.readsTestLabels
+        if threshold.readsValidationScores { self.reads = ["train", "validation"] }
         self.featureBaselines = featureBaselines
         self.attribution = featureBaselines == nil ? nil : AttributionRule()
         self.featureLabels = featureLabels
@@ -121,8 +136,9 @@ public struct ScorerState: Codable, Sendable, Equatable {
     public func jsonData() throws -> Data { try JSONOutput.encode(self) }
 
     /// Decodes and checks a `scorer_state.json`: its format and version, shapes (n_features, feature_labels,
-    /// feature_baselines), a finite threshold, positive finite baselines, that nothing read test data, and that
-    /// no transform is present (this version implements none). `path` names the file in errors.
+    /// feature_baselines), a finite threshold, positive finite baselines, that nothing read test data, and a present
+    /// transform's statistics (`TransformState.validate`, deployable, columns matching the model's scores) with
+    /// format_version 2. `path` names the file in errors.
     public static func decode(_ bytes: [UInt8], path: String) throws -> ScorerState {
         let s: ScorerState
         do { s = try JSONOutput.decode(ScorerState.self, from: Data(bytes)) } catch let e as DecodingError {
@@ -136,10 +152,14 @@ public struct ScorerState: Codable, Sendable, Equatable {
         guard (1...currentVersion).contains(s.formatVersion) else {
             throw BundleError.unsupported(file: path, reason: "scorer state format_version \(s.formatVersion) is newer than this vigil reads (\(currentVersion)); use the vigil that exported it")
         }
-        if let t = s.transform, t != .null {
-            throw BundleError.unsupported(file: path, reason: "it carries a score transform, which this vigil (scorer state format_version \(currentVersion)) does not apply; use the vigil that exported it")
-        }
         func bad(_ why: String) -> BundleError { .damaged(file: path, reason: why) }
+        if let t = s.transform {
+            guard s.formatVersion >= 2 else { throw bad("it carries a transform but says format_version \(s.formatVersion) (a transform needs 2)") }
+            do { try t.validate() } catch { throw bad("its transform is not usable: \(error)") }
+            guard t.isDeployable else {
+                throw bad("its transform reads \(t.reads.sorted.map(\.rawValue).joined(separator: ", ")); only a transform fitted on training/validation scores is exported")
+            }
+        }
         guard (1...65_536).contains(s.nFeatures) else { throw bad("n_features \(s.nFeatures) is outside 1…65536") }
         guard (1...1_000_000).contains(s.windowSize) else { throw bad("window_size \(s.windowSize) is outside 1…1000000") }
         guard s.threshold.isFinite else { throw bad("threshold \(s.threshold) is not finite") }

@@ -5,6 +5,7 @@ import VigilData
 import VigilResults
 import VigilScores
 import VigilTranAD
+import VigilTransforms
 
 /// The response of a scoring request, field for field the service's JSON contract (`json` lists the keys in this
 /// order):
@@ -13,7 +14,7 @@ import VigilTranAD
 /// |---|---|---|
 /// | `n_timesteps` | int | rows scored (N) |
 /// | `n_features` | int | features per row (F) |
-/// | `threshold` | number | the exported threshold; a row is anomalous when its score > threshold |
+/// | `threshold` | number | the exported threshold; a row is anomalous when its score > threshold (the score after scorer_state.json's `transform`, when it has one) |
 /// | `n_anomalies` | int | anomalous rows (not segments) |
 /// | `anomaly_ratio` | number | n_anomalies / n_timesteps |
 /// | `anomaly_segments` | [object] | maximal runs of anomalous rows, in time order (below) |
@@ -146,7 +147,16 @@ public enum ServingScorer {
         if let r = scores.firstNonFiniteRow {
             throw ScoreInputError.nonFiniteScore(path: request.source, row: r + 1)
         }
-        let agg = scores.aggregate
+        // the decision score: the transform's output when the bundle has one (the request's rows as a stream that
+        // follows the training data), else the model's own 1-D score; attribution reads the raw per-dimension scores
+        let agg: [Double]
+        if let t = state.transform {
+            do { agg = try t.apply(scores, seeded: true).aggregate } catch {
+                throw BundleError.damaged(file: (bundle.directory as NSString).appendingPathComponent(BundleLayout.scorerState), reason: "its transform does not apply to this model's scores (\(error))")
+            }
+        } else {
+            agg = scores.aggregate
+        }
         let threshold = state.threshold
         let flags = agg.map { $0 > threshold }
         let anomalies = flags.reduce(0) { $0 + ($1 ? 1 : 0) }

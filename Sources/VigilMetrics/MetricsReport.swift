@@ -152,7 +152,7 @@ public struct MetricsReport: Codable, Equatable, Sendable {
     public static func compute(testScores: [Double], labels: [Bool], threshold: CalibratedThreshold,
                                thresholdFree free: ThresholdFreeMetrics) throws -> MetricsReport {
         try validate(testScores: testScores, labels: labels)
-        let pred = DetectionMetrics.predictions(scores: testScores, threshold: threshold.value)
+        let pred = threshold.predictions(testScores)
         let dependent = try ThresholdDependentMetrics.compute(predictions: pred, labels: labels)
         return MetricsReport(thresholdSelection: threshold, atThreshold: dependent, thresholdFree: free,
                              steps: testScores.count, anomalousSteps: labels.reduce(0) { $0 + ($1 ? 1 : 0) },

@@ -1,6 +1,8 @@
 // The Markdown report of one machine (`DIR/<machine>/report.md`).
 import Foundation
 import VigilResults
+import VigilThresholds
+import VigilTransforms
 
 /// Renders one machine's metrics for people.
 public enum MachineReport {
@@ -19,17 +21,27 @@ public enum MachineReport {
             s += "\(Format.fixed(r["pa_f1"])) | \(Format.fixed(r["roc_auc"])) | \(Format.fixed(r["pr_auc"])) |\n"
         }
         s += "\n## Every calibration\n\n"
-        s += "| model | calibration | reads test scores | threshold | P | R | F1 | PA-F1 | event F1 |\n|---|---|---|---|---|---|---|---|---|\n"
+        s += "| model | calibration | reads | threshold | P | R | F1 | PA-F1 | event F1 |\n|---|---|---|---|---|---|---|---|---|\n"
         for name in m.modelOrder {
             guard let r = m.models[name] else { continue }
             for (method, rep) in r.calibrations.sorted(by: { $0.key < $1.key }) {
                 let a = rep.atThreshold
-                s += "| \(name) | \(method) | \(rep.thresholdSelection.readsTestScores ? "yes" : "no") | \(Format.number(rep.thresholdSelection.value)) | "
+                let reads = rep.thresholdSelection.reads.sorted.map(\.rawValue).joined(separator: ", ")
+                s += "| \(name) | \(method) | \(reads.isEmpty ? "nothing" : reads) | \(Format.number(rep.thresholdSelection.value)) | "
                 s += "\(Format.fixed(a.pointwise.precision)) | \(Format.fixed(a.pointwise.recall)) | \(Format.fixed(a.pointwise.f1)) | "
                 s += "\(Format.fixed(a.pointAdjusted.f1)) | \(Format.fixed(a.eventwise.f1)) |\n"
             }
             for (method, why) in r.calibrationFailures.sorted(by: { $0.key < $1.key }) {
                 s += "| \(name) | \(method) | | failed: \(why.replacingOccurrences(of: "|", with: "/")) | | | | | |\n"
+            }
+        }
+        let transformed = m.modelOrder.filter { m.models[$0]?.transform != nil || m.models[$0]?.exportRefused != nil }
+        if !transformed.isEmpty {
+            s += "\n## Score transforms and export\n\n"
+            for name in transformed {
+                guard let r = m.models[name] else { continue }
+                if let t = r.transform { s += "- **\(name)**: \(t.formula)\n" }
+                if let why = r.exportRefused { s += "- **\(name)** not exported: \(why)\n" }
             }
         }
         s += "\n## ORACLE (thresholds chosen on the TEST LABELS: an upper bound, never a result)\n\n"

@@ -4,6 +4,7 @@
 import Foundation
 import VigilMetrics
 import VigilThresholds
+import VigilTransforms
 
 /// Facts of the evaluated data (the source hashes say exactly which files were read).
 public struct DatasetFacts: Codable, Equatable, Sendable {
@@ -144,6 +145,10 @@ public struct ModelMetrics: Codable, Equatable, Sendable {
     public var seedRuns: [SeedRun]?
     /// F1 and alarm rate against the threshold settings.
     public var sensitivity: ThresholdSensitivity?
+    /// The fitted score transform every threshold and metric above was computed on (nil: the model's own scores).
+    public var transform: TransformState?
+    /// Why the exported threshold was not exported (e.g. its transform reads past scores); nil when exported.
+    public var exportRefused: String?
 
     /// Flat keys, in the order reports show them.
     public static let flatKeys = [
@@ -173,9 +178,10 @@ public struct ModelMetrics: Codable, Equatable, Sendable {
 
     public init(thresholdMethod: String, flat: [String: Double?], calibrations: [String: MetricsReport],
                 calibrationFailures: [String: String], potFit: POTCalibration?, oracle: OracleBound?,
-                validation: ValidationMetrics? = nil) {
+                validation: ValidationMetrics? = nil, transform: TransformState? = nil) {
         self.thresholdMethod = thresholdMethod; self.flat = flat; self.calibrations = calibrations
         self.calibrationFailures = calibrationFailures; self.potFit = potFit; self.oracle = oracle; self.validation = validation
+        self.transform = transform
     }
 
     /// A flat metric (nil when absent or undefined).
@@ -190,7 +196,7 @@ public struct ModelMetrics: Codable, Equatable, Sendable {
     }
 
     private static let structuredKeys: Set<String> = ["threshold_method", "calibrations", "calibration_failures", "pot_fit", "oracle",
-                                                      "validation", "seed_runs", "sensitivity"]
+                                                      "validation", "seed_runs", "sensitivity", "transform", "export_refused"]
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: Key.self)
@@ -205,6 +211,8 @@ public struct ModelMetrics: Codable, Equatable, Sendable {
         try c.encodeIfPresent(validation, forKey: Key("validation"))
         try c.encodeIfPresent(seedRuns, forKey: Key("seed_runs"))
         try c.encodeIfPresent(sensitivity, forKey: Key("sensitivity"))
+        try c.encodeIfPresent(transform, forKey: Key("transform"))
+        try c.encodeIfPresent(exportRefused, forKey: Key("export_refused"))
     }
 
     public init(from decoder: Decoder) throws {
@@ -222,6 +230,8 @@ public struct ModelMetrics: Codable, Equatable, Sendable {
         validation = try c.decodeIfPresent(ValidationMetrics.self, forKey: Key("validation"))
         seedRuns = try c.decodeIfPresent([SeedRun].self, forKey: Key("seed_runs"))
         sensitivity = try c.decodeIfPresent(ThresholdSensitivity.self, forKey: Key("sensitivity"))
+        transform = try c.decodeIfPresent(TransformState.self, forKey: Key("transform"))
+        exportRefused = try c.decodeIfPresent(String.self, forKey: Key("export_refused"))
     }
 
     /// Per flat key: the mean over the seeded repeats (the flat value itself without repeats).

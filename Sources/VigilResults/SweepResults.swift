@@ -72,17 +72,20 @@ public struct SweepPlan: Codable, Equatable, Sendable {
     public var threads: Int
     public var points: [Point]
     public var trials: [Trial]
+    /// `sweep.scores_from`: a run directory whose stored scores trials re-evaluate when their config computes the same
+    /// scores (besides complete trials of the sweep itself); nil = none.
+    public var scoresFrom: String?
 
     public init(source: String, created: String, vigilVersion: String, selection: String, sweptKeys: [String], models: [String],
-                machines: [String], threads: Int, points: [Point], trials: [Trial]) {
+                machines: [String], threads: Int, points: [Point], trials: [Trial], scoresFrom: String? = nil) {
         self.source = source; self.created = created; self.vigilVersion = vigilVersion; self.selection = selection
         self.sweptKeys = sweptKeys; self.models = models; self.machines = machines; self.threads = threads
-        self.points = points; self.trials = trials
+        self.points = points; self.trials = trials; self.scoresFrom = scoresFrom
     }
 
     enum CodingKeys: String, CodingKey {
         case format, version, source, created, selection, models, machines, threads, points, trials
-        case vigilVersion = "vigil_version", sweptKeys = "swept_keys"
+        case vigilVersion = "vigil_version", sweptKeys = "swept_keys", scoresFrom = "scores_from"
     }
 }
 

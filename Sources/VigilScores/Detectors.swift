@@ -28,6 +28,10 @@ public final class TranADDetector: AnomalyDetector {
     public let workers: Int?
     /// Called after every batch while training (for progress bars).
     public var batchProgress: ((TranADProgress) -> Void)?
+    /// Early stopping on the validation loss (used by `fit(_:validation:progress:)` when a validation block is given).
+    public var earlyStopping: TranADEarlyStopping?
+    /// What early stopping did in the last fit (nil without it).
+    public private(set) var stopped: TranADEarlyStopping.Outcome?
 
     /// A detector that trains a fresh TranAD with `config` on `fit`.
     public init(config: TranADConfig = TranADConfig(), workers: Int? = nil) {
@@ -50,6 +54,11 @@ public final class TranADDetector: AnomalyDetector {
             "epochs": String(config.epochs), "batch_size": String(config.batchSize), "seed": String(config.seed),
         ]
         if let t = trainer { p["workers"] = String(t.workers) }
+        if let o = stopped {
+            p["early_stopping"] = "patience \(earlyStopping?.patience ?? 0), min_delta \(earlyStopping?.minDelta ?? 0): trained \(o.epochsTrained) of \(config.epochs) epochs, kept epoch \(o.bestEpoch) (validation loss \(o.bestLoss))"
+            p["epochs_trained"] = String(o.epochsTrained)
+            p["best_epoch"] = String(o.bestEpoch)
+        }
         return p
     }
 
@@ -67,6 +76,60 @@ public final class TranADDetector: AnomalyDetector {
         guard let t = trainer else { throw DetectorError.notFitted(name) }
         let m = try t.score(x)
         return ScoreSet(model: name, perDimension: m.values, rows: m.rows, dims: m.cols, provenance: provenance)
+    }
+}
+
+/// Early stopping of TranAD on the validation loss: after every epoch, the loss L_e is the mean per-dimension score
+/// (the configured scoring mode) of the clean validation block, scored as the continuation of the fitted rows. An
+/// epoch improves when L_e < (1 − minDelta) · min_{e' < e} L_e'; training stops after `patience` epochs without
+/// improvement (or at `config.epochs`) and the weights of the best epoch are kept. Reads training rows only.
+public struct TranADEarlyStopping: Equatable, Sendable {
+    public var patience: Int
+    public var minDelta: Double
+
+    public init(patience: Int, minDelta: Double = 0) { self.patience = patience; self.minDelta = minDelta }
+
+    /// What a fit did.
+    public struct Outcome: Equatable, Sendable {
+        public var epochsTrained: Int
+        public var bestEpoch: Int
+        public var bestLoss: Double
+        /// L_e of every trained epoch.
+        public var losses: [Double]
+    }
+}
+
+extension TranADDetector: ValidationAwareDetector {
+    /// Without early stopping or a validation block: `fit(train)`. With both: trains epoch by epoch (at most
+    /// `config.epochs`), stops per `earlyStopping` and keeps the best epoch's weights (see `TranADEarlyStopping`).
+    public func fit(_ train: DataMatrix, validation: DataMatrix?, progress: ((String) -> Void)?) throws {
+        stopped = nil
+        guard let es = earlyStopping, es.patience > 0, let v = validation, v.rows > 0 else { return try fit(train, progress: progress) }
+        let t = try TranADTrainer(features: train.cols, config: config, workers: workers)
+        trainer = t
+        let history = train.rows(max(0, train.rows - config.window)..<train.rows)
+        var best = Double.infinity, bestEpoch = 0, since = 0
+        var bestParameters: [String: [Double]] = [:]
+        var losses: [Double] = []
+        for epoch in 1...config.epochs {
+            let r = try t.trainEpoch(on: train, progress: batchProgress)
+            let s = try t.score(history.appending(v))
+            var sum = 0.0
+            for x in s.values[(history.rows * s.cols)...] { sum += x }
+            let loss = sum / Double(v.rows * s.cols)
+            losses.append(loss)
+            progress?(String(format: "tranad epoch %d: loss %.6g, validation loss %.6g, lr %.3g, %.2f s", r.epoch, r.meanLoss, loss, r.learningRate, r.seconds))
+            if loss < best * (1 - es.minDelta) {
+                best = loss; bestEpoch = epoch; since = 0
+                bestParameters = Dictionary(uniqueKeysWithValues: t.exportParameters().map { ($0.name, $0.values) })
+            } else {
+                since += 1
+                if since >= es.patience { break }
+            }
+        }
+        if bestEpoch < losses.count { try t.loadParameters(bestParameters) }
+        stopped = TranADEarlyStopping.Outcome(epochsTrained: losses.count, bestEpoch: bestEpoch, bestLoss: best, losses: losses)
+        progress?("tranad early stopping: trained \(losses.count) of \(config.epochs) epochs, kept epoch \(bestEpoch)")
     }
 }
 

@@ -50,7 +50,7 @@ public enum SweepPlanner {
         let models = points.first?.config.allModels.map(\.rawValue) ?? []
         let plan = SweepPlan(source: spec.source, created: ISO8601DateFormatter().string(from: Date()), vigilVersion: vigilVersion,
                              selection: spec.selection.rawValue, sweptKeys: spec.sweptKeys, models: models, machines: machines,
-                             threads: threads, points: planPoints, trials: trials)
+                             threads: threads, points: planPoints, trials: trials, scoresFrom: spec.scoresFrom)
         if let old = try? read(layout), old.trials == plan.trials, old.points == plan.points { return old }
         try AtomicFile.write(try JSONOutput.encode(plan), to: layout.plan)
         return plan

@@ -15,6 +15,8 @@
 //   sweep:
 //     validation: 0.2                  # validation.fraction of every trial (selection needs a validation block)
 //     selection: synthetic_vus_pr      # validation.selection
+//     scores_from: runs/base           # optional: a run directory whose stored scores trials re-evaluate when their
+//                                      # config computes the same scores (only evaluation keys differ)
 //
 // With both `grid` and `random`, the points are the grid points followed by the random points (random points keep
 // the base values of the grid keys). Points with the same resolved config are run once.
@@ -63,6 +65,8 @@ public struct SweepSpec: Sendable {
     /// `sweep.validation`: the validation fraction of every trial.
     public var validationFraction: Double
     public var selection: ValidationSelection
+    /// `sweep.scores_from`: a run directory whose stored scores are re-evaluated where a trial computes the same scores.
+    public var scoresFrom: String?
 
     /// Swept keys: grid keys, then random keys (no repeats).
     public var sweptKeys: [String] {
@@ -93,6 +97,7 @@ public struct SweepSpec: Sendable {
         // sweep settings
         var validation = 0.2
         var selection = ValidationSelection.syntheticVUSPR
+        var scoresFrom: String? = nil
         if let s = sweepEntry {
             for e in try mapping(s.value, path: "sweep") {
                 switch e.key {
@@ -106,9 +111,14 @@ public struct SweepSpec: Sendable {
                         problems.append(ConfigProblem(origin: e.value.origin, keyPath: "sweep.selection",
                                                       message: "expected one of: \(ValidationSelection.allCases.map(\.rawValue).joined(separator: ", ")), got \(e.value.value)"))
                     }
+                case "scores_from":
+                    if let p = e.value.value.string, !p.isEmpty { scoresFrom = p } else {
+                        problems.append(ConfigProblem(origin: e.value.origin, keyPath: "sweep.scores_from",
+                                                      message: "expected the path of a run directory, got \(e.value.value)"))
+                    }
                 default:
                     problems.append(ConfigProblem(origin: e.keyOrigin, keyPath: "sweep.\(e.key)",
-                                                  message: "unknown key" + (closestMatch(e.key, in: ["validation", "selection"]).map { " (did you mean \($0)?)" } ?? " (valid here: validation, selection)")))
+                                                  message: "unknown key" + (closestMatch(e.key, in: ["validation", "selection", "scores_from"]).map { " (did you mean \($0)?)" } ?? " (valid here: validation, selection, scores_from)")))
                 }
             }
         }
@@ -206,7 +216,7 @@ public struct SweepSpec: Sendable {
         }
         if !problems.isEmpty { throw ConfigError(ResolvedConfig.sorted(problems)) }
         return SweepSpec(source: path, base: base, grid: grid, randomCount: count, randomSeed: seed, space: space,
-                         validationFraction: validation, selection: selection)
+                         validationFraction: validation, selection: selection, scoresFrom: scoresFrom)
     }
 
     /// The points: grid product (first key varies slowest), then the random samples; duplicates removed. Each point's

@@ -50,6 +50,12 @@ public enum TrialRunner {
                 try AtomicFile.write(try JSONOutput.encode(result), to: (staging as NSString).appendingPathComponent("result.json"))
             }
             job.label = trial.id
+            // the run of `sweep.scores_from` or a complete trial of this machine whose config computes the same scores:
+            // re-evaluate its stored scores instead of fitting again
+            let external = plan.scoresFrom.map { [RunLayout(root: $0).machine(trial.machine)] } ?? []
+            let donors = external + plan.trials.filter { $0.machine == trial.machine && $0.index != index && layout.isComplete($0.id) }
+                .map { layout.trial($0.id) }
+            job.scoresFrom = donors.first { ScoreReuse.matches($0, config: config, machine: trial.machine) }
             try MachineRunner.run(job, events: events)
             try? FileManager.default.removeItem(atPath: layout.failure(trial.id))
             return .completed

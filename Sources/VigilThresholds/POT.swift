@@ -116,32 +116,66 @@ public func percentile(_ x: [Double], _ p: Double) -> Double {
     return s[lo] + (s[hi] - s[lo]) * frac
 }
 
-/// A threshold calibration that can be deployed: it only ever sees TRAINING scores (never test scores or labels).
+/// A threshold calibration that can be deployed: it only ever sees scores of TRAINING rows — those the model was
+/// fitted on (`*_train`) or the held-out validation block at the end of the training data (`*_validation`) — never
+/// test scores or labels.
 public enum DeployableCalibration: Codable, Equatable, Sendable {
     /// POT on training scores: z_q(train)·scale.
     case pot(POTParameters)
     /// The p-th percentile (0…100) of training scores, linearly interpolated.
     case percentile(Double)
+    /// POT on the clean validation block's scores (rows the model did not fit): z_q(validation)·scale.
+    case potValidation(POTParameters)
+    /// The p-th percentile (0…100) of the clean validation block's scores, linearly interpolated.
+    case percentileValidation(Double)
 
     /// Name used in reports.
     public var name: String {
         switch self {
         case .pot: return "pot_train"
         case let .percentile(p): return "percentile_train_\(p)"
+        case .potValidation: return "pot_validation"
+        case let .percentileValidation(p): return "percentile_validation_\(p)"
         }
     }
 
-    /// The threshold from training scores alone.
+    /// What the calibration reads: training scores, or validation scores.
+    public var reads: ScoreReads {
+        switch self {
+        case .pot, .percentile: return ScoreReads(.trainScores)
+        case .potValidation, .percentileValidation: return ScoreReads(.validationScores)
+        }
+    }
+
+    /// The threshold from training scores alone (the `*_train` calibrations).
     public func threshold(trainScores: [Double]) throws -> Double {
+        try threshold(trainScores: trainScores, validationScores: nil)
+    }
+
+    /// The threshold from the scores of the fitted rows (`trainScores`) or of the validation block
+    /// (`validationScores`, nil without one: the `*_validation` calibrations then throw).
+    public func threshold(trainScores: [Double], validationScores: [Double]?) throws -> Double {
         switch self {
         case let .pot(p):
             return try POT.calibrate(trainScores: trainScores, parameters: p).threshold
         case let .percentile(p):
-            try SPOT.validate(trainScores, "train scores")
-            guard p.isFinite, DeployableCalibration.percentileRange.contains(p) else {
-                throw ThresholdError.invalidParameter(name: "percentile", value: p, expected: "0 ≤ p ≤ 100")
+            return try Self.percentileThreshold(trainScores, p, what: "train scores")
+        case let .potValidation(p):
+            guard let v = validationScores else { throw ThresholdError.emptyScores(what: "validation scores (pot_validation needs validation.fraction > 0)") }
+            return try POT.calibrate(trainScores: v, parameters: p).threshold
+        case let .percentileValidation(p):
+            guard let v = validationScores else {
+                throw ThresholdError.emptyScores(what: "validation scores (percentile_validation needs validation.fraction > 0)")
             }
-            return VigilThresholds.percentile(trainScores, p)
+            return try Self.percentileThreshold(v, p, what: "validation scores")
         }
+    }
+
+    static func percentileThreshold(_ x: [Double], _ p: Double, what: String) throws -> Double {
+        try SPOT.validate(x, what)
+        guard p.isFinite, DeployableCalibration.percentileRange.contains(p) else {
+            throw ThresholdError.invalidParameter(name: "percentile", value: p, expected: "0 ≤ p ≤ 100")
+        }
+        return VigilThresholds.percentile(x, p)
     }
 }

@@ -325,6 +325,18 @@ public final class TranADTrainer {
         return reports
     }
 
+    /// Trains one more epoch on `matrix` (progress reports `config.epochs` as the total: the most an early-stopped
+    /// run trains). Used by early stopping, which decides after every epoch.
+    @discardableResult
+    public func trainEpoch(on matrix: DataMatrix, progress: ((TranADProgress) -> Void)? = nil) throws -> TranADEpochReport {
+        try check(matrix)
+        let total = max(config.epochs, history.count + 1)
+        let r: TranADEpochReport
+        r = try engine.trainEpoch(matrix, epochs: total, progress: progress)
+        history.append(r)
+        return r
+    }
+
     /// Per-dimension anomaly scores (rows × F, Double) per `config.scoring`; row i is scored from the
     /// window of row i under `config.alignment` (for `reference` that window reconstructs row i−1).
     /// Throws `TranADError.nonFiniteScore` naming the first row whose score is NaN or infinite.

@@ -5,10 +5,13 @@ import VigilData
 import VigilExport
 import VigilIO
 import VigilResults
+import VigilTransforms
 
 /// Two small runs (`vigil run --set data.dir=…`, 1 epoch) whose exports the serving commands are tested on:
 /// `inclusive`: TranAD inclusive alignment, Float32, POT export (level 0.9); `reference`: reference alignment,
-/// Float64, the 99th percentile of the training scores (so the test rows have anomalous segments).
+/// Float64, the 99th percentile of the training scores (so the test rows have anomalous segments); `transformed`: a
+/// validation block and a score transform (robust normalization on validation scores, top-2 mean, moving average of 3)
+/// with the 95th percentile of the transformed validation scores exported (scorer state format_version 2).
 /// Built once for all the serving tests (the runs take a few seconds in a debug build).
 enum ServingFixture {
     struct Runs {
@@ -36,7 +39,12 @@ enum ServingFixture {
                       "--set", "threads=1", "--set", "iforest.trees=10", "--set", "tranad.window=4", "--set", "evaluation.sanity_baselines=false"]
         for (name, extra) in [("inclusive", ["--set", "calibration.pot.level=0.9"]),
                               ("reference", ["--set", "tranad.alignment=reference", "--set", "tranad.dtype=float64",
-                                             "--set", "calibration.export=percentile_train"])] {
+                                             "--set", "calibration.export=percentile_train"]),
+                              ("transformed", ["--set", "validation.fraction=0.25", "--set", "transform.normalize=robust",
+                                               "--set", "transform.statistics=validation", "--set", "transform.aggregate=top_k",
+                                               "--set", "transform.top_k=2", "--set", "transform.smooth=moving_average",
+                                               "--set", "transform.smooth_window=3", "--set", "calibration.export=percentile_validation",
+                                               "--set", "calibration.validation_percentile=95"])] {
             let o = VigilCLI.run(common + extra + ["--out", root + "/" + name])
             guard o.exitCode == 0 else {
                 failure = o.message ?? "status \(o.exitCode)"
@@ -154,6 +162,25 @@ final class ServingCommandTests: XCTestCase {
             let scores = try JSONDecoder().decode(Resp.self, from: Data(r.stdout.utf8)).per_timestep.map(\.score)
             XCTAssertEqual(scores, try ScoreFile.read(fx.machine(run) + "/scores/tranad.h5").test.aggregate, run)
         }
+        // with a transform, the served score is the transformed one the metrics were computed on, and the threshold the
+        // exported one (the 95th percentile of the transformed validation scores)
+        let (o2, out2) = VigilCLI.runCapturingOutput(["score", "--model", fx.bundle("transformed"), "--input", fx.data + "/test.csv",
+                                                      "--include-per-timestep"])
+        XCTAssertEqual(o2.exitCode, 0, o2.message ?? "")
+        struct Resp: Decodable { struct T: Decodable { var score: Double; var is_anomaly: Bool }; var per_timestep: [T]; var threshold: Double }
+        let served = try JSONDecoder().decode(Resp.self, from: out2)
+        let metrics = try JSONOutput.decode(MachineMetrics.self, from: Data(contentsOf: URL(fileURLWithPath: fx.machine("transformed") + "/metrics.json")))
+        let tranad = try XCTUnwrap(metrics.models["tranad"])
+        let transform = try XCTUnwrap(tranad.transform)
+        XCTAssertEqual(tranad.thresholdMethod, "percentile_validation_95.0")
+        let stored = try ScoreFile.read(fx.machine("transformed") + "/scores/tranad.h5")
+        let evaluated = try transform.apply(stored.test).aggregate
+        XCTAssertEqual(served.per_timestep.map(\.score), evaluated)
+        XCTAssertEqual(served.threshold, tranad["threshold"]!)
+        XCTAssertEqual(served.per_timestep.map(\.is_anomaly), evaluated.map { $0 > tranad["threshold"]! })
+        let state = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fx.bundle("transformed") + "/scorer_state.json"))) as? [String: Any])
+        XCTAssertEqual(state["format_version"] as? Int, 2)
+        XCTAssertEqual(state["reads"] as? [String], ["train", "validation"])
         // the percentile export flags the excursion: a segment over rows 30…35 (with the window's reach)
         let (o, out) = VigilCLI.runCapturingOutput(["score", "--model", fx.bundle("reference"), "--input", fx.data + "/test.csv"])
         XCTAssertEqual(o.exitCode, 0, o.message ?? "")
@@ -267,7 +294,8 @@ final class ServingCommandTests: XCTestCase {
     func testCheckExportScriptAgreesWithVigilScore() throws {
         try requirePython("h5py, numpy")
         let fx = try ServingFixture.runs()
-        for (run, model) in [("inclusive", "tranad"), ("reference", "tranad"), ("reference", "iforest")] {
+        for (run, model) in [("inclusive", "tranad"), ("reference", "tranad"), ("reference", "iforest"), ("transformed", "tranad"),
+                             ("transformed", "iforest")] {
             let r = try runShell("python3 \(sq(repository + "/scripts/check_export.py")) \(sq(fx.bundle(run, model))) \(sq(fx.data + "/test.csv")) --vigil \"$VIGIL\"",
                                  cwd: dir.path, timeout: 600)
             XCTAssertEqual(r.status, 0, "\(run)/\(model):\n\(r.stdout)\n\(r.stderr)")

@@ -66,7 +66,7 @@ final class ConfigTests: XCTestCase {
             "\(p):4:10: tranad.dtype: expected one of: float32, float64, got 'float16' (did you mean float32?)",
             "\(p):6:16: calibration.pot.level: expected number in (0.0, 1.0), got 1.5 (out of range)",
             "\(p):7:10: iforest: expected a mapping of keys (trees, samples, feature_engineering)",
-            "\(p):8:9: models: expected non-empty list of one of: tranad, iforest, pca, knn, l2_norm, range_deviation, random, untrained_tranad (no repeats), got [] (the list is empty)",
+            "\(p):8:9: models: expected non-empty list of one of: tranad, iforest, pca, knn, l2_norm, range_deviation, random, untrained_tranad, ensemble (no repeats), got [] (the list is empty)",
         ])
     }
 
@@ -83,7 +83,7 @@ final class ConfigTests: XCTestCase {
         let d = try ConfigDir()
         let p = try d.write("x.yaml", "models: [tranad, tranad]\n")
         XCTAssertEqual(problems { try ExperimentConfig.load(path: p) },
-                       ["\(p):1:9: models: expected non-empty list of one of: tranad, iforest, pca, knn, l2_norm, range_deviation, random, untrained_tranad (no repeats), got [tranad, tranad] (tranad is listed twice (item 2))"])
+                       ["\(p):1:9: models: expected non-empty list of one of: tranad, iforest, pca, knn, l2_norm, range_deviation, random, untrained_tranad, ensemble (no repeats), got [tranad, tranad] (tranad is listed twice (item 2))"])
         let q = try d.write("y.yaml", "seed: 1\nseed: 2\n")
         let msg = problems { try ExperimentConfig.load(path: q) }
         XCTAssertEqual(msg.count, 1)

@@ -39,7 +39,7 @@ final class ExperimentRunTests: XCTestCase {
         for k in ModelMetrics.flatKeys { XCTAssertNotNil(t.flat[k], "flat key \(k) missing") }
         // the exported block is the pot_train calibration's metrics; the oracle is apart and says it read labels
         XCTAssertEqual(t["pw_f1"], t.calibrations["pot_train"]?.atThreshold.pointwise.f1)
-        XCTAssertEqual(Set(t.calibrations.keys), ["pot_train", "percentile_train_99.0", "pot_stream_reference_static"])
+        XCTAssertEqual(Set(t.calibrations.keys), ["pot_train", "percentile_train_99.0", "pot_stream_reference_static", "dynamic_hundman"])
         XCTAssertFalse(t.calibrations.keys.contains { $0.contains("ORACLE") })
         let oracle = try XCTUnwrap(t.oracle)
         XCTAssertTrue(oracle.readsTestLabels)

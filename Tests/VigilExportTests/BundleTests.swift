@@ -286,8 +286,8 @@ final class BundleTests: XCTestCase {
             return Array(try JSONSerialization.data(withJSONObject: o))
         }
         let cases: [(String, (inout [String: Any]) -> Void)] = [
-            ("format_version 2 is newer than this vigil reads (1)", { $0["format_version"] = 2 }),
-            ("carries a score transform, which this vigil", { $0["transform"] = ["kind": "zscore"] }),
+            ("format_version 3 is newer than this vigil reads (2)", { $0["format_version"] = 3 }),
+            ("missing key 'format' at transform", { $0["transform"] = ["kind": "zscore"] }),
             ("read test data", { $0["reads_test_labels"] = true }),
             ("read test data", { $0["reads"] = ["train", "test_scores"] }),
             ("feature_baselines has 2 values for 3 features", { $0["feature_baselines"] = [1.0, 2.0] }),
