@@ -128,3 +128,17 @@ let package = Package(
     ],
     swiftLanguageModes: [.v5]
 )
+
+// The numerical kernels' SIMD paths (SIMD8<Float>, SIMD4<Double>, the vectorised loops) are compiled for
+// x86-64-v3 (`-target-cpu haswell`: AVX2, FMA, BMI2; Intel 2013 and later, every AMD Zen, every AVX-512 host): the default x86-64 baseline
+// target is SSE2 only, which splits every 8-lane operation in two and leaves AVX2/AVX-512 hosts half idle.
+// Every target but the `vigil` executable (main.swift only) gets the flag; main.swift checks the CPU first
+// and exits with a message on a CPU without these instructions. Build for such a CPU with
+// `VIGIL_TARGET_CPU=x86-64 swift build` (any LLVM CPU name; "native" for this machine). Results do not depend
+// on it: Swift never contracts a·b + c into an FMA by itself, and the kernels that use FMA call it explicitly.
+#if arch(x86_64)
+let vigilTargetCPU = Context.environment["VIGIL_TARGET_CPU"] ?? "haswell"
+for target in package.targets where target.type != .system && target.name != "vigil" && !vigilTargetCPU.isEmpty {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(["-target-cpu", vigilTargetCPU])]
+}
+#endif

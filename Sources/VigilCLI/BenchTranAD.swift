@@ -18,8 +18,9 @@ struct BenchTranAD: ParsableCommand {
         scripts/bench-tranad runs this next to scripts/bench_pytorch_tranad.py at the same thread count.
 
         Output keys: epoch_seconds, train_windows_per_second, inference_seconds, dtype, threads, plus \
-        peak_rss_mb (peak resident memory) and epoch_cpu_seconds / inference_cpu_seconds (CPU time of \
-        each part, less sensitive to other load on the machine).
+        peak_rss_mb (peak resident memory), epoch_cpu_seconds / inference_cpu_seconds (CPU time of \
+        each part, less sensitive to other load on the machine), cpu_simd_flags (the SIMD flags of \
+        /proc/cpuinfo) and blas_core (the OpenBLAS kernel family that ran).
         """
     )
 
@@ -82,10 +83,12 @@ struct BenchTranAD: ParsableCommand {
             let r4 = { (x: Double) in (x * 10000).rounded() / 10000 }
             print("{\"epoch_seconds\": \(r4(epoch)), \"train_windows_per_second\": \((Double(windows) / epoch * 10).rounded() / 10), "
                 + "\"inference_seconds\": \(r4(inference)), \"dtype\": \"\(dtype)\", \"threads\": \(workers), "
-                + "\"peak_rss_mb\": \(peakMB.rounded()), \"epoch_cpu_seconds\": \(r4(epochCPU)), \"inference_cpu_seconds\": \(r4(inferenceCPU))}")
+                + "\"peak_rss_mb\": \(peakMB.rounded()), \"epoch_cpu_seconds\": \(r4(epochCPU)), \"inference_cpu_seconds\": \(r4(inferenceCPU)), "
+                + "\"cpu_simd_flags\": \"\(HostInfo.simdFlags.joined(separator: " "))\", \"blas_core\": \"\(HostInfo.blasCore)\"}")
         } else {
             print(String(format: "TranAD %@ F=%d windows=%d batch=%d threads=%d: epoch %.3f s (%.0f windows/s), inference %.3f s, peak RSS %.0f MB",
                          dtype as NSString, features, windows, batch, workers, epoch, Double(windows) / epoch, inference, peakMB))
+            print("CPU SIMD flags: \(HostInfo.simdFlags.joined(separator: " ")); OpenBLAS core: \(HostInfo.blasCore)")
         }
     }
 }

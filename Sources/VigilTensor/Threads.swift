@@ -1,5 +1,8 @@
 import CBLAS
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// OpenBLAS thread count (GEMMs); the elementwise kernels are single-threaded.
 public enum Threads {
@@ -22,5 +25,32 @@ public enum Threads {
             let b0 = count * c / n, b1 = count * (c + 1) / n
             if b1 > b0 { body(b0, b1 - b0) }
         }
+    }
+}
+
+/// What the BLAS library and the CPU offer (printed by the benchmarks next to their timings).
+public enum HostInfo {
+    /// OpenBLAS's kernel family for this CPU (`openblas_get_corename`, e.g. "Haswell", "SkylakeX", "Cooperlake").
+    public static var blasCore: String { String(cString: openblas_get_corename()) }
+    /// OpenBLAS's build configuration (`openblas_get_config`: version, DYNAMIC_ARCH, thread limit).
+    public static var blasConfig: String { String(cString: openblas_get_config()) }
+
+    /// The SIMD-related flags of the first CPU in /proc/cpuinfo among sse4_2, avx, avx2, fma, avx512f, avx512bw,
+    /// avx512vl, avx512_bf16, in that order (empty where /proc/cpuinfo is missing, e.g. macOS).
+    public static var simdFlags: [String] {
+        let interesting = ["sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_bf16"]
+        #if os(Linux)
+        guard let f = fopen("/proc/cpuinfo", "r") else { return [] }
+        defer { fclose(f) }
+        var line: UnsafeMutablePointer<CChar>? = nil, cap = 0
+        defer { free(line) }
+        while getline(&line, &cap, f) > 0, let l = line {
+            let s = String(cString: l)
+            guard s.hasPrefix("flags") else { continue }
+            let have = Set(s.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == ":" || $0 == "\n" }).map(String.init))
+            return interesting.filter { have.contains($0) }
+        }
+        #endif
+        return []
     }
 }
