@@ -171,7 +171,7 @@ final class IssueCaseTests: XCTestCase {
 
     func testModelsListedTwiceAreRefused() {
         let m = vigil(["run", "--set", "data.dir=\(dir.path)", "--models", "tranad,tranad"], expect: 64)
-        XCTAssertTrue(m.contains("models: expected non-empty list of one of: tranad, iforest, pca, knn, l2_norm, range_deviation, random, untrained_tranad (no repeats), got [tranad, tranad] (tranad is listed twice (item 2))"), m)
+        XCTAssertTrue(m.contains("models: expected non-empty list of one of: tranad, iforest, pca, knn, l2_norm, range_deviation, random, untrained_tranad, ensemble (no repeats), got [tranad, tranad] (tranad is listed twice (item 2))"), m)
         vigil(["run", "--set", "data.dir=\(dir.path)", "--models", "tranad,,iforest"], expect: 64)
     }
 
