@@ -25,7 +25,7 @@ public enum HTMLReport {
         body += ") · <a href=\"#provenance\">4 Provenance</a> · <a href=\"#config\">5 Resolved config</a> · <a href=\"#methods\">6 Methods</a></nav>\n"
 
         body += "<section id=\"results\"><h2>1 Results over machines</h2>\n"
-        body += "<p>All numbers are at each model's exported (deployable) threshold, chosen from training scores only. Columns headed "
+        body += "<p>All numbers are at each model's exported (deployable) threshold, chosen from scores of training rows only (the fitted rows or the held-out validation block). Columns headed "
         body += "<span class=\"oracle-tag\">ORACLE</span> use thresholds tuned on the test labels: an upper bound, never a result. "
         body += "Mean ± sample standard deviation over machines (every machine weighs the same). PA-F1 is the legacy point-adjusted "
         body += "protocol and overstates accuracy (its own table below)."

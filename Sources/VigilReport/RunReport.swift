@@ -60,7 +60,7 @@ public enum RunReport {
         }
         if let w = s.wallSeconds { out += String(format: "- wall time %.1f s", w) }
         if let r = s.peakRSSBytes { out += String(format: ", peak RSS %.0f MB (largest unit)", Double(r) / 1e6) }
-        out += "\n\nAll numbers are at each model's exported (deployable) threshold, chosen from training scores only, "
+        out += "\n\nAll numbers are at each model's exported (deployable) threshold, chosen from scores of training rows only (the fitted rows or the held-out validation block), "
         out += "unless the column says ORACLE (chosen on the test labels: an upper bound, never a result). "
         out += "Point adjustment (PA-F1, PA%K) is the legacy protocol and overstates accuracy: it has its own section below."
         if s.seeds > 1 { out += " Stochastic models ran \(s.seeds) seeds per machine; a machine's value is their mean." }
