@@ -1,7 +1,14 @@
 #!/usr/bin/env python3
 """The ablation table of issue 15 from finished runs (reads metrics.json only; computes means, nothing else).
 
-  python3 scripts/ablation_table.py > results/accuracy/ablation.md
+  python3 scripts/ablation_table.py > results/smd-best/ablation.md     (from the directory holding runs/)
+
+The runs it reads (each command from the repository root; DEV / HELD = the machine lists below):
+  vigil run experiments/ablation/aN.yaml --machines DEV --out runs/ablation-dev/aN --jobs 2       N = a0, a1, a5
+  vigil run experiments/ablation/aN.yaml --machines DEV --out runs/ablation-dev/aN --jobs 2 \
+      --scores-from runs/ablation-dev/a1-validation-pot                                         N = a2, a3, a4
+  the same with --machines HELD --out runs/ablation-heldout/aN (and --scores-from runs/ablation-heldout/a1-…)
+  vigil run experiments/smd-best.yaml --machines all --out runs/smd-best --jobs 2
 
 Rows: the reference protocol, each stage added one at a time (experiments/ablation/a0…a5), the final
 experiments/smd-best.yaml; for PCA (the recommended model) and TranAD. Columns: means over the development machines and,

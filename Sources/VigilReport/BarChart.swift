@@ -64,8 +64,12 @@ enum BarChart {
         }
         c.text(cx + 3, plotBottom + 12, "mean ± std", anchor: "end", size: 10.5, extra: " font-weight=\"600\"", rotate: -40)
         c.text(left, 18, title, size: 13, extra: " font-weight=\"600\"")
-        Legend.draw(&c, items: series.map { .box(colour: $0.colour, opacity: 1, label: "\($0.name): mean \(RunReport.meanStd($0.mean)) (n = \($0.mean.n))") },
-                    rightEdge: right, y: 18)
+        // "model mean ± std", with n only where the metric is defined on fewer machines than there are groups (kept short:
+        // four long labels would run into the title)
+        Legend.draw(&c, items: series.map {
+            .box(colour: $0.colour, opacity: 1,
+                 label: "\($0.name) \(RunReport.meanStd($0.mean))" + ($0.mean.n == groups.count ? "" : " (n = \($0.mean.n))"))
+        }, rightEdge: right, y: 18)
         return c.render(title: title)
     }
 }
