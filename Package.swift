@@ -37,12 +37,12 @@ let package = Package(
         .target(name: "VigilRandom", dependencies: [.product(name: "RealModule", package: "swift-numerics")]),
         .target(name: "VigilIO", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "VigilTensor", dependencies: ["CBLAS", "VigilRandom", .product(name: "RealModule", package: "swift-numerics")]),
-        .target(name: "VigilNN", dependencies: ["VigilTensor", .product(name: "RealModule", package: "swift-numerics")]),
+        .target(name: "VigilNN", dependencies: ["VigilTensor", "VigilRandom", .product(name: "RealModule", package: "swift-numerics")]),
         .target(name: "VigilHDF5", dependencies: ["CHDF5", "VigilIO"]),
         .target(name: "VigilData", dependencies: ["VigilHDF5", "VigilIO", "CZlib", "VigilRandom"]),
         .target(name: "VigilPyTorch", dependencies: ["CZlib"]),
         .target(name: "VigilTranAD", dependencies: [
-            "VigilNN", "VigilTensor", "VigilHDF5", "VigilData", .product(name: "RealModule", package: "swift-numerics"),
+            "VigilNN", "VigilTensor", "VigilHDF5", "VigilData", "VigilRandom", .product(name: "RealModule", package: "swift-numerics"),
         ]),
         .target(name: "VigilIsolationForest", dependencies: [
             "VigilHDF5", "VigilIO", "VigilRandom", .product(name: "RealModule", package: "swift-numerics"),
@@ -86,12 +86,13 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
+        .target(name: "VigilTestFiles", dependencies: [], path: "Tests/VigilTestFiles"),
         .target(name: "VigilTestSupport", dependencies: ["VigilExperiments", "VigilConfig", "VigilResults"], path: "Tests/VigilTestSupport"),
-        .testTarget(name: "VigilIOTests", dependencies: ["VigilIO"]),
+        .testTarget(name: "VigilIOTests", dependencies: ["VigilIO", "VigilTestFiles"]),
         .testTarget(name: "VigilRandomTests", dependencies: ["VigilRandom"]),
         .testTarget(name: "VigilTensorTests", dependencies: ["VigilTensor", "VigilRandom"]),
         .testTarget(name: "VigilNNTests", dependencies: ["VigilNN", "VigilTensor", "VigilRandom"]),
-        .testTarget(name: "VigilHDF5Tests", dependencies: ["VigilHDF5"]),
+        .testTarget(name: "VigilHDF5Tests", dependencies: ["VigilHDF5", "VigilIO"]),
         .testTarget(name: "VigilDataTests", dependencies: ["VigilData", "VigilHDF5", "VigilIO"]),
         .testTarget(name: "VigilPyTorchTests", dependencies: ["VigilPyTorch"], resources: [.copy("Goldens")]),
         .testTarget(name: "VigilTranADTests", dependencies: ["VigilTranAD", "VigilNN", "VigilTensor", "VigilData", "VigilRandom"],
@@ -102,12 +103,12 @@ let package = Package(
                     resources: [.copy("Goldens")]),
         .testTarget(name: "VigilTransformsTests", dependencies: ["VigilTransforms", "VigilScores", "VigilThresholds", "VigilMetrics"],
                     resources: [.copy("Goldens")]),
-        .testTarget(name: "VigilMetricsTests", dependencies: ["VigilMetrics"],
+        .testTarget(name: "VigilMetricsTests", dependencies: ["VigilMetrics", "VigilThresholds"],
                     resources: [.copy("Goldens")]),
         .testTarget(name: "VigilBaselinesTests", dependencies: ["VigilBaselines", "VigilData", "VigilHDF5", "VigilRandom", "VigilTranAD"],
                     resources: [.copy("Goldens")]),
-        .testTarget(name: "VigilScoresTests", dependencies: ["VigilScores", "VigilData", "VigilHDF5", "VigilBaselines"]),
-        .testTarget(name: "VigilConfigTests", dependencies: ["VigilConfig", "VigilTranAD"]),
+        .testTarget(name: "VigilScoresTests", dependencies: ["VigilScores", "VigilData", "VigilHDF5", "VigilBaselines", "VigilRandom"]),
+        .testTarget(name: "VigilConfigTests", dependencies: ["VigilConfig", "VigilTranAD", "VigilThresholds", "VigilTransforms", "VigilTestFiles"]),
         .testTarget(name: "VigilReportTests", dependencies: [
             "VigilReport", "VigilResults", "VigilScores", "VigilHDF5", "VigilMetrics", "VigilExperiments", "VigilTranAD",
         ]),
@@ -118,12 +119,12 @@ let package = Package(
         ]),
         .testTarget(name: "VigilSweepTests", dependencies: ["VigilSweep", "VigilTestSupport", "VigilExperiments", "VigilConfig", "VigilResults"]),
         .testTarget(name: "VigilCLITests", dependencies: [
-            "VigilCLI", "vigil", "VigilTestSupport", "VigilIO", "VigilHDF5", "VigilData", "VigilTranAD", "VigilIsolationForest",
+            "VigilCLI", "vigil", "VigilTestSupport", "VigilTestFiles", "VigilIO", "VigilHDF5", "VigilData", "VigilTranAD", "VigilIsolationForest",
             "VigilResults", "VigilExperiments", "VigilExport", "VigilScores", "VigilPyTorch", "VigilTransforms",
         ]),
         .testTarget(name: "VigilExportTests", dependencies: [
             "VigilExport", "VigilIO", "VigilHDF5", "VigilData", "VigilTranAD", "VigilIsolationForest", "VigilBaselines",
-            "VigilScores", "VigilThresholds", "VigilMetrics", "VigilResults", "VigilPyTorch",
+            "VigilScores", "VigilThresholds", "VigilMetrics", "VigilResults", "VigilPyTorch", "VigilTestFiles",
         ]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,32 +1,13 @@
 import Foundation
+import VigilTestFiles
 import XCTest
 import VigilCLI
 
-/// A temporary directory removed at the end of the test.
-final class CLITempDir {
-    let path: String
-    init() throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-cli-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
+/// A temporary directory removed at the end of the test (`TestDirectory` with this target's prefix).
+typealias CLITempDir = TestDirectory
 
-    func sub(_ rel: String) -> String { (path as NSString).appendingPathComponent(rel) }
-
-    @discardableResult
-    func write(_ rel: String, _ bytes: [UInt8]) throws -> String {
-        let p = sub(rel)
-        try FileManager.default.createDirectory(atPath: (p as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try Data(bytes).write(to: URL(fileURLWithPath: p))
-        return p
-    }
-
-    @discardableResult
-    func write(_ rel: String, _ text: String) throws -> String { try write(rel, Array(text.utf8)) }
-
-    func read(_ rel: String) -> String? { try? String(contentsOfFile: sub(rel), encoding: .utf8) }
-    func exists(_ rel: String) -> Bool { FileManager.default.fileExists(atPath: sub(rel)) }
-    func names(_ rel: String = "") -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: sub(rel))) ?? []).sorted() }
+extension TestDirectory {
+    convenience init() throws { try self.init(prefix: "vigil-cli") }
 }
 
 /// A deterministic rows × cols matrix in [0, 1) as CSV text.

@@ -1,23 +1,14 @@
 import Foundation
+import VigilTestFiles
 import XCTest
 @testable import VigilConfig
 import VigilTranAD
 
-/// A temporary directory with config files, removed at the end of the test.
-final class ConfigDir {
-    let path: String
-    init() throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-config-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-    @discardableResult
-    func write(_ name: String, _ text: String) throws -> String {
-        let p = (path as NSString).appendingPathComponent(name)
-        try FileManager.default.createDirectory(atPath: (p as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try text.write(toFile: p, atomically: true, encoding: .utf8)
-        return p
-    }
+/// A temporary directory removed at the end of the test (`TestDirectory` with this target's prefix).
+typealias ConfigDir = TestDirectory
+
+extension TestDirectory {
+    convenience init() throws { try self.init(prefix: "vigil-config") }
 }
 
 final class ConfigTests: XCTestCase {

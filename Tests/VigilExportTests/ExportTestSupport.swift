@@ -1,4 +1,5 @@
 import Foundation
+import VigilTestFiles
 import XCTest
 import VigilBaselines
 import VigilData
@@ -11,22 +12,11 @@ import VigilThresholds
 import VigilTranAD
 @testable import VigilExport
 
-/// A temporary directory removed at the end of the test.
-final class TempDir {
-    let path: String
-    init() throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-export-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-    func sub(_ rel: String) -> String { (path as NSString).appendingPathComponent(rel) }
-    func bytes(_ rel: String) throws -> [UInt8] { [UInt8](try Data(contentsOf: URL(fileURLWithPath: sub(rel)))) }
-    func write(_ rel: String, _ bytes: [UInt8]) throws {
-        let p = sub(rel)
-        try FileManager.default.createDirectory(atPath: (p as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try Data(bytes).write(to: URL(fileURLWithPath: p))
-    }
-    func names(_ rel: String = "") -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: sub(rel))) ?? []).sorted() }
+/// A temporary directory removed at the end of the test (`TestDirectory` with this target's prefix).
+typealias TempDir = TestDirectory
+
+extension TestDirectory {
+    convenience init() throws { try self.init(prefix: "vigil-export") }
 }
 
 /// Deterministic raw rows (not in [0, 1]: the bundle's normalization matters): rows × f, column c around 10·(c+1).
