@@ -1,6 +1,7 @@
 // The values a configuration holds once YAML has been read: a small JSON-like tree, with a canonical
 // JSON form (sorted keys, shortest round-trip numbers) that identifies an experiment by its sha256.
 import Foundation
+import VigilIO
 
 /// A configuration value: what a YAML scalar, sequence or mapping becomes after type checking.
 ///
@@ -67,22 +68,8 @@ public indirect enum ConfigValue: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// A JSON string literal (quotes, backslash and control characters escaped).
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
-    }
+    /// A JSON string literal (quotes, backslash and control characters escaped): `JSONText.quoted`.
+    static func jsonString(_ s: String) -> String { JSONText.quoted(s) }
 
     /// The value as a Foundation JSON object (for embedding in JSON documents).
     public var jsonObject: Any {

@@ -1,5 +1,6 @@
 // JSON with keys in a chosen order: Foundation's JSONEncoder orders keys by hash on Linux (or sorts them), and the
 // scoring response reads best in the order of its contract.
+import VigilIO
 import VigilResults
 
 /// A JSON value whose objects keep their key order.
@@ -77,22 +78,6 @@ public indirect enum OrderedJSON: Equatable, Sendable {
         }
     }
 
-    /// A JSON string literal: `"` and `\` escaped, control characters as \n, \t, \r or \u00XX.
-    static func quote(_ s: String, into out: inout String) {
-        out += "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where u.value < 0x20:
-                let h = String(u.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        out += "\""
-    }
+    /// A JSON string literal: `JSONText.quote`.
+    static func quote(_ s: String, into out: inout String) { JSONText.quote(s, into: &out) }
 }
