@@ -88,17 +88,13 @@ public struct ScorerState: Codable, Sendable, Equatable {
     /// The score transform before the threshold (see the table); nil in format version 1.
     public var transform: TransformState?
 
-    /// Sets the transform, the format version it needs (2 with one, 1 without) and what the state read.
+    /// Sets the transform, the format version it needs (2 with one, 1 without) and adds `validation` to `reads` when
+    /// the transform's statistics were fitted on the validation block.
     public mutating func setTransform(_ t: TransformState?) {
         transform = t
         formatVersion = t == nil ? 1 : 2
-        var r: Set<String> = ["train"]
-        if readsValidationScores || t?.reads.readsValidationScores == true { r.insert("validation") }
-        reads = ["train", "validation"].filter(r.contains)
+        if t?.reads.readsValidationScores == true, !reads.contains("validation") { reads.append("validation") }
     }
-
-    /// True when the threshold was calibrated on the validation block's scores.
-    var readsValidationScores: Bool { calibration.hasSuffix("_validation") || calibration.hasPrefix("percentile_validation") }
 
     public init(model: String, threshold: ExportedThreshold, featureBaselines: [Double]?, featureLabels: [String], nFeatures: Int,
                 windowSize: Int, scoringMode: String, alignment: String, scoreAggregation: String, createdAt: String,
