@@ -124,6 +124,15 @@ public struct ResolvedConfig: Sendable, Equatable {
     /// base files, where the data came from and which machines were selected.
     public var sha256: String { SHA256Hasher.hex(of: Array(identityJSON.utf8)) }
 
+    /// The sha256 this config had under a schema that held only `keys` (a run recorded before the schema gained the
+    /// others): the identity keys among `keys`, hashed as `sha256` hashes them. nil when a key outside `keys` is set
+    /// (not at its default): such a config computes something an older Vigil could not have, so it is not that run's.
+    public func sha256(underOlderSchemaWith keys: Set<String>) -> String? {
+        guard schemaKeys.allSatisfy({ keys.contains($0) || origins[$0] == .defaultValue }) else { return nil }
+        let json = tree(keys: schemaKeys.filter { identityKeys.contains($0) && keys.contains($0) }).canonicalJSON
+        return SHA256Hasher.hex(of: Array(json.utf8))
+    }
+
     /// The whole resolved config as YAML, sections in schema order, each key commented with its origin when it was
     /// not the default.
     public func yaml(header: String? = nil) -> String {

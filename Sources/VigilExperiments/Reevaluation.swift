@@ -29,7 +29,11 @@ public enum Reevaluation {
         } catch let e as ConfigError {
             throw ExperimentError.damagedResult(path: layout.resolvedConfig, reason: "the stored config does not load: \(e)")
         }
-        guard config.sha256 == manifest.configSHA256 else {
+        // a run made before the schema gained keys recorded fewer of them: it is identified by those it had (the added
+        // ones at their defaults, as the older Vigil computed them), so new metrics apply to old runs
+        let recordedKeys = Set(manifest.config.leafPaths)
+        guard config.sha256 == manifest.configSHA256
+                || config.resolved.sha256(underOlderSchemaWith: recordedKeys) == manifest.configSHA256 else {
             throw ExperimentError.damagedResult(path: layout.resolvedConfig,
                                                 reason: "its sha256 \(config.sha256.prefix(12))… differs from run.json's \(manifest.configSHA256.prefix(12))… (was it edited?)")
         }

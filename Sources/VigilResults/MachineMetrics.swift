@@ -304,6 +304,15 @@ public enum JSONOutput {
 public indirect enum JSONValue: Codable, Equatable, Sendable {
     case null, bool(Bool), int(Int), double(Double), string(String), array([JSONValue]), object([String: JSONValue])
 
+    /// The dotted paths of every non-object value below this one (`a.b` for {"a": {"b": 1}}); empty for a leaf.
+    public var leafPaths: [String] {
+        guard case .object(let o) = self else { return [] }
+        return o.flatMap { k, v -> [String] in
+            if case .object = v { return v.leafPaths.map { k + "." + $0 } }
+            return [k]
+        }
+    }
+
     public init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() { self = .null }

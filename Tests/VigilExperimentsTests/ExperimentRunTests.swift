@@ -106,6 +106,53 @@ final class ExperimentRunTests: XCTestCase {
         }
     }
 
+    /// A run recorded by a Vigil whose schema had no `seeds` and no `transform.*` keys (simulated: its run.json,
+    /// config.yaml and metrics.json rewritten as that Vigil wrote them, its sha256 computed with that smaller schema)
+    /// is re-evaluated by this one; setting one of the newer keys in its config.yaml makes it a different experiment.
+    func testReevaluationAcceptsARunRecordedBeforeTheSchemaGainedKeys() throws {
+        let fx = try RunFixture()
+        let dir = fx.root + "/a"
+        _ = try fx.run(try fx.config(), into: dir, overrides: ["models=[iforest]"])
+        let isNew = { (path: String) in path == "seeds" || path.hasPrefix("transform.") }
+        let older = ConfigSchema(keys: ConfigSchema.experiment.keys.filter { !isNew($0.path) })
+        // config.yaml without the newer keys (the `seeds:` line and the `transform:` section)
+        var kept: [String] = [], inTransform = false
+        for line in try String(contentsOfFile: dir + "/config.yaml", encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("transform:") { inTransform = true; continue }
+            if inTransform && line.hasPrefix("  ") { continue }
+            inTransform = false
+            if !line.hasPrefix("seeds:") { kept.append(String(line)) }
+        }
+        let oldYAML = kept.joined(separator: "\n")
+        try oldYAML.write(toFile: dir + "/config.yaml", atomically: true, encoding: .utf8)
+        let oldSHA = try ResolvedConfig.load(path: dir + "/config.yaml", schema: older).sha256
+        let newSHA = try ExperimentConfig.load(path: dir + "/config.yaml").sha256
+        XCTAssertNotEqual(oldSHA, newSHA)
+        func rewrite(_ path: String, _ body: (inout [String: Any]) -> Void) throws {
+            var o = try XCTUnwrap(JSONSerialization.jsonObject(with: fx.file(dir, path)) as? [String: Any])
+            body(&o)
+            try JSONSerialization.data(withJSONObject: o).write(to: URL(fileURLWithPath: dir + "/" + path))
+        }
+        try rewrite("run.json") { o in
+            var c = o["config"] as! [String: Any]
+            c["seeds"] = nil
+            c["transform"] = nil
+            o["config"] = c
+            o["config_sha256"] = oldSHA
+        }
+        for m in fx.machines { try rewrite("\(m)/metrics.json") { $0["config_sha256"] = oldSHA } }
+        let re = try Reevaluation.run(directory: dir)
+        XCTAssertEqual(re.machines.map(\.name), fx.machines)
+        for m in fx.machines {
+            let after = try ExperimentRun.readMetrics(RunLayout(root: dir), m)
+            XCTAssertEqual(after.configSHA256, oldSHA, "the run keeps its identity")
+            XCTAssertNotNil(after.models["iforest"]?.sensitivity, "metrics added since apply to the old run")
+        }
+        // a newer key set to a non-default value: not the recorded experiment
+        try (oldYAML + "\nseeds: 2\n").write(toFile: dir + "/config.yaml", atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try Reevaluation.run(directory: dir)) { XCTAssertTrue("\($0)".contains("was it edited?"), "\($0)") }
+    }
+
     func testRerunSkipsCompleteMachinesAndRedoesTheRest() throws {
         let fx = try RunFixture()
         let cfg = try fx.config()
