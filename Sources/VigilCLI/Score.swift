@@ -21,8 +21,10 @@ public struct Score: ParsableCommand {
         else is read. FILE holds raw (unnormalized) rows: comma- or whitespace-separated text (plain or .gz), .npy, \
         or the service's JSON request {"data": [[…], …]} (its store_id, device_id, include_per_timestep, scoring_mode \
         and timestamps fields are honoured; options win over them). Every file of DIR is checked against \
-        checksums.sha256 and model.h5's seal first. The rows are scaled with norm_params.npy, scored, a row is \
-        anomalous when its 1-D score is greater than the exported threshold, and each maximal run of anomalous rows \
+        checksums.sha256 and model.h5's seal first. The rows are scaled with norm_params.npy, scored, the 1-D score \
+        passed through scorer_state.json's transform when it has one (format_version 2: per-dimension normalization, \
+        aggregation, causal smoothing over the request's rows), a row is anomalous when that score is greater than the \
+        exported threshold, and each maximal run of anomalous rows \
         is a segment attributed to the dimensions whose scores rose most above their training baselines. The JSON \
         (n_timesteps, n_features, threshold, n_anomalies, anomaly_ratio, anomaly_segments, per_timestep, \
         scoring_mode, threshold_method[, store_id, device_id]) is printed on standard output; README "Serving" \
