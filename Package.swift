@@ -7,6 +7,7 @@
 //   → VigilScores (detectors, score sets, segment attribution) → VigilThresholds → VigilMetrics
 //   → VigilConfig (run configs: schema, YAML, overrides)
 //   → VigilResults (the files of runs and sweeps) → VigilReport (Markdown and HTML reports)
+//   → VigilExport (serving bundles: model.ckpt, model.h5, scorer_state.json; `vigil score --model`'s scoring)
 //   → VigilExperiments (`vigil run`: units, executors, re-evaluation) → VigilSweep (sweeps, Slurm)
 //   → VigilCLI (commands) → vigil (the executable: main.swift only).
 //   VigilIO is the bottom layer of all file output: atomic files, staging directories, stale-file cleanup,
@@ -54,9 +55,13 @@ let package = Package(
         ]),
         .target(name: "VigilResults", dependencies: ["VigilMetrics", "VigilThresholds", "VigilHDF5", "VigilScores"]),
         .target(name: "VigilReport", dependencies: ["VigilResults", "VigilScores", "VigilHDF5", "VigilMetrics"]),
+        .target(name: "VigilExport", dependencies: [
+            "VigilIO", "VigilHDF5", "VigilData", "VigilPyTorch", "VigilTranAD", "VigilIsolationForest", "VigilBaselines", "VigilScores",
+            "VigilThresholds", "VigilMetrics", "VigilResults",
+        ]),
         .target(name: "VigilExperiments", dependencies: [
             "CBLAS", "VigilIO", "VigilData", "VigilHDF5", "VigilTranAD", "VigilIsolationForest", "VigilBaselines", "VigilScores",
-            "VigilThresholds", "VigilMetrics", "VigilConfig", "VigilResults", "VigilReport",
+            "VigilThresholds", "VigilMetrics", "VigilConfig", "VigilResults", "VigilReport", "VigilExport",
         ]),
         .target(name: "VigilSweep", dependencies: [
             "VigilExperiments", "VigilIO", "VigilConfig", "VigilResults", "VigilReport", "VigilData", "VigilMetrics", "VigilRandom",
@@ -66,7 +71,7 @@ let package = Package(
             dependencies: [
                 "VigilRandom", "VigilTensor", "VigilNN", "VigilIO", "VigilHDF5", "VigilData", "VigilTranAD", "VigilIsolationForest",
                 "VigilScores", "VigilThresholds", "VigilMetrics", "VigilExperiments", "VigilConfig", "VigilResults", "VigilReport",
-                "VigilSweep",
+                "VigilSweep", "VigilExport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -104,12 +109,16 @@ let package = Package(
         .testTarget(name: "VigilExperimentsTests", dependencies: [
             "VigilTestSupport",
             "VigilExperiments", "VigilConfig", "VigilResults", "VigilData", "VigilScores", "VigilHDF5", "VigilMetrics", "VigilThresholds",
-            "VigilTranAD",
+            "VigilTranAD", "VigilExport",
         ]),
         .testTarget(name: "VigilSweepTests", dependencies: ["VigilSweep", "VigilTestSupport", "VigilExperiments", "VigilConfig", "VigilResults"]),
         .testTarget(name: "VigilCLITests", dependencies: [
             "VigilCLI", "vigil", "VigilTestSupport", "VigilIO", "VigilHDF5", "VigilData", "VigilTranAD", "VigilIsolationForest",
-            "VigilResults", "VigilExperiments",
+            "VigilResults", "VigilExperiments", "VigilExport", "VigilScores", "VigilPyTorch",
+        ]),
+        .testTarget(name: "VigilExportTests", dependencies: [
+            "VigilExport", "VigilIO", "VigilHDF5", "VigilData", "VigilTranAD", "VigilIsolationForest", "VigilBaselines",
+            "VigilScores", "VigilThresholds", "VigilMetrics", "VigilResults", "VigilPyTorch",
         ]),
     ],
     swiftLanguageModes: [.v5]

@@ -205,13 +205,16 @@ enum RunConsole {
             guard let a, let m = a.mean else { return "n/a" }
             return String(format: "%.3f", m) + (a.std.map { String(format: " ± %.3f", $0) } ?? "")
         }
-        var out = "mean ± std over \(s.machines.count) machine(s), at the exported threshold (ORACLE: chosen on test labels, an upper bound)\n"
-        out += "model      F1              ROC-AUC         PR-AUC          alarm rate      PA-F1 (legacy)  ORACLE F1\n"
+        let width = max(6, (s.models.map(\.count).max() ?? 0) + 2)
+        var out = "mean ± std over \(s.machines.count) machine(s); F1 and alarm rate at the exported threshold; ORACLE: tuned on test labels (an upper bound)\n"
+        out += "model".padding(toLength: width, withPad: " ", startingAt: 0)
+        out += ["VUS-PR", "PR-AUC", "ROC-AUC", "F1", "alarm rate", "ORACLE F1"].map { $0.padding(toLength: 16, withPad: " ", startingAt: 0) }.joined() + "\n"
         for m in s.models {
             let a = s.overMachines[m] ?? [:]
-            let cols = [f(a["pw_f1"]), f(a["roc_auc"]), f(a["pr_auc"]), f(a["alarm_rate"]), f(a["pa_f1"]), f(s.oracleOverMachines[m]?["pw_f1"])]
-            out += m.padding(toLength: 11, withPad: " ", startingAt: 0) + cols.map { $0.padding(toLength: 16, withPad: " ", startingAt: 0) }.joined() + "\n"
+            let cols = [f(a["vus_pr"]), f(a["pr_auc"]), f(a["roc_auc"]), f(a["pw_f1"]), f(a["alarm_rate"]), f(s.oracleOverMachines[m]?["pw_f1"])]
+            out += m.padding(toLength: width, withPad: " ", startingAt: 0) + cols.map { $0.padding(toLength: 16, withPad: " ", startingAt: 0) }.joined() + "\n"
         }
         return out
     }
+
 }

@@ -29,6 +29,18 @@ public enum VigilCLI {
         }
     }
 
+    /// Runs `arguments` like `run` and returns, besides the outcome, the result documents the command wrote for
+    /// standard output (`vigil score --model`'s JSON) instead of writing them there. For in-process tests.
+    public static func runCapturingOutput(_ arguments: [String]) -> (outcome: Outcome, output: Data) {
+        final class Box: @unchecked Sendable { var data = Data() }
+        let box = Box()
+        let saved = resultSink
+        resultSink = { box.data.append($0) }
+        defer { resultSink = saved }
+        let o = run(arguments)
+        return (o, box.data)
+    }
+
     /// The `vigil` executable: runs `CommandLine.arguments`, prints the message and exits with the status.
     public static func main() -> Never {
         let outcome = run(Array(CommandLine.arguments.dropFirst()))
@@ -37,6 +49,14 @@ public enum VigilCLI {
         }
         exit(outcome.exitCode)
     }
+}
+
+/// Where commands write their result documents: standard output (`VigilCLI.runCapturingOutput` redirects it).
+nonisolated(unsafe) var resultSink: (Data) throws -> Void = { data in try FileHandle.standardOutput.write(contentsOf: data) }
+
+/// Writes a command's result document (in one piece, after all the work succeeded) to standard output.
+func writeResult(_ data: Data) throws {
+    do { try resultSink(data) } catch { throw FileError.wrap(error, operation: "writing", path: "standard output") }
 }
 
 /// Writes one line to standard error.

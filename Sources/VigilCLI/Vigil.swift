@@ -13,6 +13,9 @@ public struct Vigil: ParsableCommand {
           vigil run --machines machine-2-1 --mirror ../shared/datasets/SMD      (the defaults, one machine)
           vigil evaluate runs/smd-default                                        (re-evaluate stored scores)
           vigil sweep experiments/sweeps/tranad-epochs-lr.yaml --jobs 2         (search, selected without test labels)
+        Serving (the bundle a PyTorch/FastAPI service loads, and its scoring offline):
+          vigil export runs/smd-default/machine-3-2 --out models/tranad/machine-3-2
+          vigil score --model models/tranad/machine-3-2 --input request.json    (prints the service's JSON)
         Step by step, on one matrix:
           vigil data download smd --machines machine-2-1 --mirror ../shared/datasets/SMD
           vigil train --train datasets/SMD/train/machine-2-1.txt --normalize minmax --out m21.h5
@@ -22,7 +25,7 @@ public struct Vigil: ParsableCommand {
         Every subcommand has its own --help.
         """,
         version: vigilVersion,
-        subcommands: [Run.self, SweepCommand.self, Evaluate.self, ConfigCommand.self, DataCommand.self, Train.self, Score.self, Pot.self, Bench.self, RunUnit.self]
+        subcommands: [Run.self, SweepCommand.self, Evaluate.self, ConfigCommand.self, DataCommand.self, Train.self, Score.self, ExportCommand.self, Pot.self, Bench.self, RunUnit.self]
     )
 }
 

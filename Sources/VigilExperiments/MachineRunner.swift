@@ -5,6 +5,7 @@ import Foundation
 import VigilIO
 import VigilConfig
 import VigilData
+import VigilExport
 import VigilHDF5
 import VigilMetrics
 import VigilReport
@@ -42,9 +43,10 @@ public struct MachineJob: Sendable {
 
 /// Runs one unit.
 public enum MachineRunner {
-    /// Loads the data, then for each model: fit on train, score train and test, evaluate every calibration, export the
-    /// deployable one; writes metrics.json, provenance.json, loss.csv, labels.h5, scores/, export/ and report.md into a
-    /// staging directory and publishes it. A model that fails is recorded in metrics.json (`failures`) and the others
+    /// Loads the data, then for each model: fit on train, score train and test, evaluate every calibration, prepare the
+    /// export of the deployable one; writes metrics.json, then each model's bundle (its eval_results.json is that
+    /// metrics.json), provenance.json, loss.csv, labels.h5, scores/, export/ and report.md into a staging directory and
+    /// publishes it. A model that fails is recorded in metrics.json (`failures`) and the others
     /// go on; a failure of the unit itself (data, disk) throws and publishes nothing.
     @discardableResult
     public static func run(_ job: MachineJob, events: UnitEventSink) throws -> MachineMetrics {
@@ -98,6 +100,7 @@ public enum MachineRunner {
             return (detector, scores, metrics)
         }
 
+        var exports: [ExportPlan] = []
         for kind in config.allModels {
             let name = kind.rawValue
             do {
@@ -111,14 +114,15 @@ public enum MachineRunner {
                     metrics.seedRuns = runs
                 }
                 models[name] = metrics
-                let train = scores.train
-                try clock.stage("export \(name)") {
-                    let exported = try ScoreEvaluation.exported(config.calibration).calibrate(
-                        trainScores: train.aggregate, testScores: [], testLabels: [])
-                    _ = try Exporter.export(detector, dataset: dataset, threshold: exported,
-                                            pot: config.calibration.export == .potTrain ? config.calibration.pot : nil,
-                                            to: stage.file(RunLayout.MachineFile.export(name)))
-                }
+                // the bundle is computed now (a model-specific failure fails this model) and written after metrics.json
+                let env = job.environment
+                exports.append(try ExportPlan.prepare(
+                    detector: detector, trainScores: scores.train, calibration: ScoreEvaluation.exported(config.calibration),
+                    normalizer: dataset.normalizer,
+                    provenance: ExportProvenance(vigilVersion: env.vigilVersion, vigilCommit: env.gitCommit, vigilDirty: env.gitDirty,
+                                                 unit: job.name, dataset: dataset.name, datasetSHA256: dataset.sourceSHA256,
+                                                 configSHA256: config.sha256, command: job.command, trainingRows: fitRows.rows,
+                                                 modelSettings: detector.provenance)))
             } catch {
                 failures[name] = String(describing: error)
                 models[name] = nil
@@ -132,10 +136,15 @@ public enum MachineRunner {
                                   dimensions: dataset.dimensions, anomalousTestPoints: labels.labels.filter { $0 }.count,
                                   anomalySegments: DetectionMetrics.segments(labels.labels).count, sourceSHA256: dataset.sourceSHA256),
             models: models, failures: failures, modelOrder: config.allModels.map(\.rawValue))
+        let metricsJSON = try metrics.jsonData()
         try clock.stage("report") {
-            try AtomicFile.write(try metrics.jsonData(), to: stage.file(RunLayout.MachineFile.metrics))
+            try AtomicFile.write(metricsJSON, to: stage.file(RunLayout.MachineFile.metrics))
             try AtomicFile.write(losses.csv, to: stage.file(RunLayout.MachineFile.loss))
             try AtomicFile.write(MachineReport.markdown(metrics), to: stage.file(RunLayout.MachineFile.report))
+        }
+        for plan in exports {   // eval_results.json of every bundle is this machine's metrics.json
+            let model = plan.state.model
+            _ = try clock.stage("export \(model)") { try plan.write(to: stage.file(RunLayout.MachineFile.export(model)), evalResults: metricsJSON) }
         }
         let provenance = MachineProvenance(
             machine: job.name, configSHA256: config.sha256, command: job.command,

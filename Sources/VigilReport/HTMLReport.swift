@@ -76,8 +76,12 @@ public enum HTMLReport {
         body += "<section id=\"per-machine\"><h2>2 Per machine</h2>\n" + Tables.perMachine(s, colours: colours) + "</section>\n"
 
         body += "<section id=\"figures\"><h2>3 Figures per machine</h2>\n"
+        if figureModels(s).count < s.models.count {
+            body += "<p class=\"note\">Figures show the models the config names (" + figureModels(s).map(e).joined(separator: ", ")
+            body += "); the sanity baselines are in the tables only.</p>\n"
+        }
         for (i, row) in s.machines.enumerated() {
-            body += MachineSection.render(machine: row.machine, anchor: "m\(i)", layout: layout, models: s.models, colours: colours,
+            body += MachineSection.render(machine: row.machine, anchor: "m\(i)", layout: layout, models: figureModels(s), colours: colours,
                                           figures: &figures)
         }
         body += "</section>\n"
@@ -103,6 +107,15 @@ public enum HTMLReport {
         body += "<li><b>Bars.</b> The per-machine value of the metric; the mean group is the mean ± sample standard deviation over the "
         body += "machines where it is defined.</li>\n</ul></section>\n"
         return page(title: "Vigil run report", body: body)
+    }
+
+    /// The models drawn in the per-machine figures: those the config names in `models`. The sanity baselines the run
+    /// adds (random, untrained_tranad) are in every table, but their score plots would only make the file larger.
+    static func figureModels(_ s: RunSummary) -> [String] {
+        guard case .object(let o) = s.config, case .array(let listed)? = o["models"] else { return s.models }
+        let named = Set(listed.compactMap { if case .string(let m) = $0 { return m }; return nil })
+        let kept = s.models.filter(named.contains)
+        return kept.isEmpty ? s.models : kept
     }
 
     /// A complete XHTML-compatible HTML document with the report's inline style sheet.

@@ -167,7 +167,13 @@ enum Axes {
         for v in x.ticks(ticks) {
             let px = x.px(v)
             c.line(px, y0, px, y0 + 4, stroke: "#444")
-            c.text(px, y0 + 16, x.label(v).text, anchor: "middle", size: 11)
+            let l = x.label(v)
+            if let sup = l.superscript {   // 10^k on log axes
+                c.raw("<text x=\"\(SVGCanvas.n(px))\" y=\"\(SVGCanvas.n(y0 + 16))\" font-size=\"11\" text-anchor=\"middle\">"
+                    + "\(l.text)<tspan dy=\"-5\" font-size=\"8\">\(HTMLReport.escape(sup))</tspan></text>")
+            } else {
+                c.text(px, y0 + 16, l.text, anchor: "middle", size: 11)
+            }
         }
         c.text((x.p0 + x.p1) / 2, y0 + 32, title, anchor: "middle", size: 11, extra: " fill=\"#333\"")
     }

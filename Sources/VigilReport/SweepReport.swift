@@ -84,41 +84,27 @@ public enum SweepReport {
         return HTMLReport.page(title: "Vigil sweep report", body: b)
     }
 
-    /// An inline SVG scatter plot of (x, y) points coloured by group (machine), with axes, ticks and a legend.
+    /// An inline SVG scatter plot of (x, y) points coloured by group (machine), on the report's shared axes, ticks
+    /// and palette.
     static func scatter(_ pts: [(Double, Double, String)], xLabel: String, yLabel: String) -> String {
         guard !pts.isEmpty else { return "<p class=\"meta\">No trial has both a selection score and a test value yet.</p>\n" }
-        let w = 640.0, h = 380.0, l = 60.0, r = 150.0, t = 16.0, bot = 48.0
-        func range(_ v: [Double]) -> (Double, Double) {
-            var lo = v.min()!, hi = v.max()!
-            if hi - lo < 1e-12 { lo -= 0.5; hi += 0.5 }
-            let pad = (hi - lo) * 0.06
-            return (lo - pad, hi + pad)
-        }
-        let (x0, x1) = range(pts.map(\.0)), (y0, y1) = range(pts.map(\.1))
-        func px(_ x: Double) -> Double { l + (x - x0) / (x1 - x0) * (w - l - r) }
-        func py(_ y: Double) -> Double { h - bot - (y - y0) / (y1 - y0) * (h - t - bot) }
-        let groups = Array(Set(pts.map(\.2))).sorted()
-        let palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
-        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(w))\" height=\"\(Int(h))\" viewBox=\"0 0 \(Int(w)) \(Int(h))\" font-size=\"11\">"
-        s += "<rect x=\"\(l)\" y=\"\(t)\" width=\"\(w - l - r)\" height=\"\(h - t - bot)\" fill=\"none\" stroke=\"#999\"/>"
-        for i in 0...4 {
-            let fx = x0 + (x1 - x0) * Double(i) / 4, fy = y0 + (y1 - y0) * Double(i) / 4
-            s += "<line x1=\"\(px(fx))\" y1=\"\(h - bot)\" x2=\"\(px(fx))\" y2=\"\(h - bot + 4)\" stroke=\"#666\"/>"
-            s += "<text x=\"\(px(fx))\" y=\"\(h - bot + 16)\" text-anchor=\"middle\">\(String(format: "%.3g", fx))</text>"
-            s += "<line x1=\"\(l - 4)\" y1=\"\(py(fy))\" x2=\"\(l)\" y2=\"\(py(fy))\" stroke=\"#666\"/>"
-            s += "<text x=\"\(l - 6)\" y=\"\(py(fy) + 4)\" text-anchor=\"end\">\(String(format: "%.3g", fy))</text>"
-        }
-        s += "<text x=\"\(l + (w - l - r) / 2)\" y=\"\(h - 10)\" text-anchor=\"middle\">\(HTMLReport.escape(xLabel))</text>"
-        s += "<text transform=\"translate(14 \(t + (h - t - bot) / 2)) rotate(-90)\" text-anchor=\"middle\">\(HTMLReport.escape(yLabel))</text>"
-        for (x, y, g) in pts {
-            let c = palette[(groups.firstIndex(of: g) ?? 0) % palette.count]
-            s += "<circle cx=\"\(px(x))\" cy=\"\(py(y))\" r=\"4\" fill=\"\(c)\" fill-opacity=\"0.75\"/>"
+        let width = 640.0, left = 60.0, right = 500.0, top = 24.0, bottom = 330.0
+        var c = SVGCanvas(width: width, height: 380)
+        let xs = pts.map(\.0), ys = pts.map(\.1)
+        let x = AxisScale.niceLinear(xs.min()!, xs.max()!, p0: left, p1: right, target: 5)
+        let y = AxisScale.niceLinear(ys.min()!, ys.max()!, p0: bottom, p1: top, target: 5)
+        Axes.left(&c, y: y, x0: left, x1: right, title: yLabel)
+        Axes.bottom(&c, x: x, y0: bottom, title: xLabel, ticks: 6)
+        let groups = Array(Set(pts.map(\.2))).sorted(by: naturalOrder)
+        for (px, py, g) in pts {
+            let colour = Palette.model(groups.firstIndex(of: g) ?? 0)
+            c.raw("<circle cx=\"\(SVGCanvas.n(x.px(px)))\" cy=\"\(SVGCanvas.n(y.px(py)))\" r=\"4\" fill=\"\(colour)\" fill-opacity=\"0.8\"/>")
         }
         for (i, g) in groups.enumerated() {
-            let y = t + 12 + Double(i) * 16
-            s += "<circle cx=\"\(w - r + 16)\" cy=\"\(y - 4)\" r=\"4\" fill=\"\(palette[i % palette.count])\"/>"
-            s += "<text x=\"\(w - r + 26)\" y=\"\(y)\">\(HTMLReport.escape(g))</text>"
+            let ly = top + 10 + Double(i) * 16
+            c.raw("<circle cx=\"\(SVGCanvas.n(right + 16))\" cy=\"\(SVGCanvas.n(ly - 4))\" r=\"4\" fill=\"\(Palette.model(i))\"/>")
+            c.text(right + 26, ly, g, size: 11)
         }
-        return s + "</svg>\n"
+        return c.render(title: "\(yLabel) against \(xLabel)") + "\n"
     }
 }

@@ -346,6 +346,22 @@ public final class TranADTrainer {
     /// All parameters as Doubles in state_dict order (for checkpoints).
     public func exportParameters() -> [(name: String, shape: [Int], values: [Double])] { engine.exportParameters() }
 
+    /// State-dict key of the reference's positional-encoding buffer (`self.pos_encoder = PositionalEncoding(2F, 0.1, W)`
+    /// in the reference TranAD, `register_buffer('pe', …)` in its dlutils.py); the first key of its `state_dict`.
+    public static let positionalEncodingKey = "pos_encoder.pe"
+
+    /// The buffer `pos_encoder.pe` as the reference registers it: shape (W, 1, d_model), pe[pos, 0, i] =
+    /// sin(pos·w_i) + cos(pos·w_i), w_i = exp(−i·ln(10000)/d_model) — the values this model adds, in its precision
+    /// (returned as Doubles, exactly). Not a parameter: `exportParameters` and `loadParameters` do not include it.
+    public var positionalEncodingBuffer: (name: String, shape: [Int], values: [Double]) {
+        let values: [Double]
+        switch engine {
+        case .float32(let e): values = e.model.positionalEncoding.scalars.map(Double.init)
+        case .float64(let e): values = e.model.positionalEncoding.scalars
+        }
+        return (Self.positionalEncodingKey, [config.window, 1, 2 * features], values)
+    }
+
     /// Replaces every parameter by name (all must be present with the right size and finite; other names are
     /// ignored). Nothing is written when an error is thrown.
     public func loadParameters(_ values: [String: [Double]]) throws {

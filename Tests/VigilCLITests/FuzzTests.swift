@@ -1,10 +1,12 @@
 import Foundation
 import XCTest
 import VigilCLI
+import VigilIO
 
-/// A seeded generator of malformed inputs (CSV, .npy, HDF5 checkpoints, score and label files) and extreme option
-/// values, run through the built `vigil` binary: every run must end with status 0, 1 or 64 — never a signal — and a
-/// failure must print an `Error:` line and no raw Foundation error. `scripts/fuzz --iterations N --seed S` runs a
+/// A seeded generator of malformed inputs (CSV, .npy, HDF5 checkpoints, score and label files, JSON scoring requests,
+/// damaged export bundles) and extreme option values, run through the built `vigil` binary: every run must end with
+/// status 0, 1 or 64 — never a signal — and a failure must print an `Error:` line and no raw Foundation error; a failed
+/// `vigil score --model` prints nothing on standard output. `scripts/fuzz --iterations N --seed S` runs a
 /// longer campaign (environment VIGIL_FUZZ_ITERATIONS, VIGIL_FUZZ_SEED); CI runs 30 iterations of seed 1.
 final class FuzzTests: XCTestCase {
     /// splitmix64.
@@ -44,13 +46,22 @@ final class FuzzTests: XCTestCase {
         let ck = VigilCLI.run(["train", "--train", dir.sub("good.csv"), "--epochs", "1", "--threads", "1", "--out", dir.sub("good.h5")])
         XCTAssertEqual(ck.exitCode, 0, ck.message ?? "")
         let checkpoint = [UInt8](try Data(contentsOf: URL(fileURLWithPath: dir.sub("good.h5"))))
+        // A valid export bundle (3 columns, window 4) that `score --model` cases copy and damage.
+        try dir.write("run-data/train.csv", csvMatrix(rows: 40, cols: 3))
+        try dir.write("run-data/test.csv", csvMatrix(rows: 20, cols: 3, seed: 2))
+        try dir.write("run-data/labels.csv", String(repeating: "0\n", count: 19) + "1\n")
+        let run = VigilCLI.run(["run", "--in-process", "--set", "data.dir=\(dir.sub("run-data"))", "--models", "tranad", "--set", "tranad.epochs=1",
+                                "--set", "threads=1", "--set", "tranad.window=4", "--set", "calibration.pot.level=0.9",
+                                "--set", "evaluation.sanity_baselines=false", "--out", dir.sub("run")])
+        XCTAssertEqual(run.exitCode, 0, run.message ?? "")
+        let bundle = dir.sub("run/run-data/export/tranad")
         var rng = Rng(state: seed)
         var statuses: [Int32: Int] = [:]
         for i in 0..<iterations {
             let work = dir.sub("case\(i)")
             try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: work) }
-            let args = try makeCase(&rng, in: work, csv: csv, checkpoint: checkpoint)
+            let args = try makeCase(&rng, in: work, csv: csv, checkpoint: checkpoint, bundle: bundle)
             let script = "cd \(sq(work)) && exec \"$VIGIL\" " + args.map(sq).joined(separator: " ")
             let r = try runShell(script, cwd: work, timeout: 120)
             let shown = "case \(i) (seed \(seed)): vigil \(args.joined(separator: " "))\n\(r.stderr.suffix(800))"
@@ -59,13 +70,14 @@ final class FuzzTests: XCTestCase {
             if r.status != 0 { XCTAssertTrue(r.stderr.contains("Error: "), "no Error: line: " + shown) }
             XCTAssertFalse((r.stderr + r.stdout).contains("NSCocoaErrorDomain"), shown)
             XCTAssertFalse(r.stderr.contains("Fatal error") || r.stderr.contains("Program crashed"), shown)
+            if args.first == "score", args.contains("--model"), r.status != 0 { XCTAssertEqual(r.stdout, "", "stdout of a failed score: " + shown) }
             statuses[r.status, default: 0] += 1
         }
         print("fuzz: \(iterations) runs, seed \(seed), exit statuses \(statuses.sorted { $0.key < $1.key })")
     }
 
     /// Writes the inputs of one case into `dir` and returns the vigil arguments.
-    func makeCase(_ rng: inout Rng, in dir: String, csv: String, checkpoint: [UInt8]) throws -> [String] {
+    func makeCase(_ rng: inout Rng, in dir: String, csv: String, checkpoint: [UInt8], bundle: String) throws -> [String] {
         func put(_ name: String, _ bytes: [UInt8]) throws -> String {
             try Data(bytes).write(to: URL(fileURLWithPath: (dir as NSString).appendingPathComponent(name)))
             return name
@@ -78,7 +90,15 @@ final class FuzzTests: XCTestCase {
         func opt(_ name: String, _ values: [String]) -> [String] { rng.chance(0.2) ? [name, rng.pick(values)] : [] }
         var out = rng.chance(0.7) ? "out.h5" : rng.pick(["out.txt", matrix, ck, "/dev/null", "nodir/x", "."])
         if rng.chance(0.1) { mkfifo((dir as NSString).appendingPathComponent("fifo"), 0o644); out = "fifo" }
-        switch rng.int(6) {
+        switch rng.int(7) {
+        case 5:
+            let b = try damagedBundle(&rng, from: bundle, in: dir)
+            let input = rng.chance(0.4) ? try put("req.json", malformedJSON(&rng, csv)) : rng.chance(0.8) ? matrix : "absent.csv"
+            return ["score", "--model", rng.chance(0.05) ? "nodir" : b, "--input", input]
+                + (rng.chance(0.5) ? ["--include-per-timestep"] : []) + (rng.chance(0.2) ? ["--no-attribution"] : [])
+                + opt("--scoring-mode", ["phase2_only", "averaged", "both", "", "PHASE2_ONLY"])
+                + opt("--store-id", ["1", "-1", "", "store-7", "9223372036854775808"]) + opt("--device-id", ["0", "cam", ""])
+                + opt("--threads", Self.threads) + (rng.chance(0.05) ? ["--out", out] : [])
         case 0:
             return ["train", "--train", matrix, "--epochs", rng.chance(0.7) ? "1" : rng.pick(Self.counts), "--threads", "1", "--out", out]
                 + opt("--window", Self.windows) + opt("--batch", Self.batches) + opt("--lr", Self.rates)
@@ -116,6 +136,66 @@ final class FuzzTests: XCTestCase {
             return ["train", "--train", matrix, "--epochs", "1", "--threads", rng.pick(Self.threads), "--out", out]
                 + opt("--window", Self.windows) + opt("--lr", Self.rates)
         }
+    }
+
+    /// A copy of the export bundle in `dir`, damaged one way or another (or intact): a flipped byte, a truncated or
+    /// deleted file, a rewritten manifest over a damaged file, a scorer_state.json with a key removed.
+    func damagedBundle(_ rng: inout Rng, from bundle: String, in dir: String) throws -> String {
+        let b = (dir as NSString).appendingPathComponent("bundle")
+        try FileManager.default.copyItem(atPath: bundle, toPath: b)
+        let files = ["model.h5", "model.ckpt", "scorer_state.json", "norm_params.npy", "eval_results.json", "checksums.sha256"]
+        let victim = (b as NSString).appendingPathComponent(rng.pick(files))
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: victim)))
+        switch rng.int(7) {
+        case 0, 1: return b
+        case 2: bytes[rng.int(bytes.count)] ^= UInt8(1 + rng.int(255))
+        case 3: bytes = Array(bytes.prefix(rng.int(bytes.count)))
+        case 4: try FileManager.default.removeItem(atPath: victim); return b
+        case 5:   // a damaged file under a manifest that matches it: the file's own checks must catch it
+            bytes[rng.int(bytes.count)] ^= UInt8(1 + rng.int(255))
+            try Data(bytes).write(to: URL(fileURLWithPath: victim))
+            let names = files.dropLast().filter { FileManager.default.fileExists(atPath: (b as NSString).appendingPathComponent($0)) }
+            let manifest = try names.sorted().map { "\(try SHA256Hasher.hexOfFile((b as NSString).appendingPathComponent($0)).hex)  \($0)\n" }.joined()
+            try Data(manifest.utf8).write(to: URL(fileURLWithPath: (b as NSString).appendingPathComponent("checksums.sha256")))
+            return b
+        default:
+            let state = (b as NSString).appendingPathComponent("scorer_state.json")
+            var lines = String(decoding: try Data(contentsOf: URL(fileURLWithPath: state)), as: UTF8.self).split(separator: "\n").map(String.init)
+            lines.remove(at: 1 + rng.int(max(lines.count - 2, 1)))
+            try Data(lines.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: state))
+            return b
+        }
+        try Data(bytes).write(to: URL(fileURLWithPath: victim))
+        return b
+    }
+
+    /// A JSON scoring request built from the CSV rows, then broken: truncation, null/NaN/huge/string cells, ragged or
+    /// empty rows, wrong top-level types, deep nesting, bad store_id or timestamps.
+    func malformedJSON(_ rng: inout Rng, _ csv: String) -> [UInt8] {
+        var rows = csv.split(separator: "\n").map { "[" + $0 + "]" }
+        for _ in 0..<rng.int(3) {
+            let r = rng.int(rows.count)
+            switch rng.int(9) {
+            case 0: rows[r] = rng.pick(["[null, 1, 2]", "[NaN, 1, 2]", "[1e999, 0, 0]", "[\"1\", 2, 3]", "[true, 1, 2]", "[-1e308, 1e308, 0]"])
+            case 1: rows[r] = "[1, 2]"
+            case 2: rows[r] = "[]"
+            case 3: rows = Array(rows.prefix(rng.int(4)))
+            case 4: rows[r] = "[1, 2, 3, 4]"
+            case 5: rows[r] = String(repeating: "[", count: 1 + rng.int(5000)) + String(repeating: "]", count: rng.int(5000))
+            default: break
+            }
+        }
+        var text = "{\"data\": [" + rows.joined(separator: ", ") + "]"
+        text += rng.pick(["", ", \"store_id\": 3", ", \"store_id\": [1]", ", \"device_id\": null", ", \"include_per_timestep\": \"yes\"",
+                          ", \"timestamps\": [1, 2]", ", \"scoring_mode\": \"averaged\"", ", \"extra\": {\"a\": [1, {}]}"]) + "}"
+        switch rng.int(6) {
+        case 0: text = String(text.prefix(rng.int(text.count + 1)))
+        case 1: text = rng.pick(["[]", "null", "1", "\"data\"", "{}", "{\"data\": {}}", "{\"data\": [[]]}", "{\"data\": 5}"])
+        default: break
+        }
+        var bytes = Array(text.utf8)
+        if rng.chance(0.1), !bytes.isEmpty { bytes[rng.int(bytes.count)] = rng.pick([0x00, 0xFF, 0x22, 0x7B]) }
+        return bytes
     }
 
     func malformedCSV(_ rng: inout Rng, _ csv: String) -> [UInt8] {

@@ -1,6 +1,7 @@
 import Foundation
 import VigilConfig
 import VigilData
+import VigilExport
 import VigilHDF5
 import VigilMetrics
 import VigilResults
@@ -20,7 +21,8 @@ final class ExperimentRunTests: XCTestCase {
         XCTAssertEqual(outcome.results, ["machine-1-1": .completed, "machine-1-2": .completed])
         for m in fx.machines {
             for f in ["metrics.json", "provenance.json", "loss.csv", "labels.h5", "report.md", "scores/tranad.h5", "scores/iforest.h5",
-                      "export/tranad/checkpoint.h5", "export/tranad/scorer_state.json", "export/iforest/model.h5"] {
+                      "export/tranad/model.ckpt", "export/tranad/model.h5", "export/tranad/scorer_state.json", "export/tranad/norm_params.npy",
+                      "export/tranad/eval_results.json", "export/tranad/checksums.sha256", "export/iforest/model.h5"] {
                 XCTAssertTrue(FileManager.default.fileExists(atPath: "\(dir)/\(m)/\(f)"), "\(m)/\(f)")
             }
         }
@@ -62,9 +64,17 @@ final class ExperimentRunTests: XCTestCase {
         let pot = try POT.calibrate(trainScores: train.aggregate, parameters: POTParameters(level: 0.98))
         XCTAssertEqual(t["threshold"]!, pot.threshold, accuracy: 1e-12)
         // the exported checkpoint reproduces the stored test scores exactly
-        let (reloaded, _, _) = try TranADCheckpoint.load(path: "\(dir)/machine-1-1/export/tranad/checkpoint.h5", workers: 1)
+        let (reloaded, _, _) = try TranADCheckpoint.load(path: "\(dir)/machine-1-1/export/tranad/model.h5", workers: 1)
         let ds = try SMDLoader(root: fx.root + "/smd").load("machine-1-1")
         XCTAssertEqual(try reloaded.score(ds.test).rowMeans, test.aggregate)
+        // the bundle's eval_results.json is the machine's metrics.json; its threshold is the metrics' exported one
+        XCTAssertEqual(fx.file(dir, "machine-1-1/export/tranad/eval_results.json"), fx.file(dir, "machine-1-1/metrics.json"))
+        XCTAssertEqual(fx.file(dir, "machine-1-1/export/iforest/eval_results.json"), fx.file(dir, "machine-1-1/metrics.json"))
+        let state = try XCTUnwrap(JSONSerialization.jsonObject(with: fx.file(dir, "machine-1-1/export/tranad/scorer_state.json")) as? [String: Any])
+        XCTAssertEqual(state["calibration"] as? String, t.thresholdMethod)
+        XCTAssertEqual(try ScorerState.decode(Array(fx.file(dir, "machine-1-1/export/tranad/scorer_state.json")), path: "s").threshold, t["threshold"])
+        XCTAssertEqual((state["provenance"] as? [String: Any])?["training_rows"] as? Int, train.rows)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(dir)/machine-1-1/export/iforest/model.ckpt"))
 
         // loss.csv has one row per batch: 320 rows / 64 = 5 batches, 1 epoch
         let loss = String(decoding: fx.file(dir, "machine-1-1/loss.csv"), as: UTF8.self).split(separator: "\n")
