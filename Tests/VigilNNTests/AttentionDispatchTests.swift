@@ -12,7 +12,9 @@ func runAttention<S: AttentionScalar>(_ path: AttentionPath, _ s: AttentionShape
     var q = q, kv = kv, gOut = gOut ?? [], mask = mask ?? []
     var out = [S](repeating: .nan, count: s.batch * s.queryLength * d)
     var probs = [S](repeating: .nan, count: gOut.isEmpty ? 0 : path.weightCount(s))
-    var dq = [S](repeating: 0, count: q.count), dkv = [S](repeating: 0, count: kv.count)
+    // a path that overwrites the gradients gets NaN-filled ones: any element it failed to write shows
+    let fill: S = path.overwritesGradients ? .nan : 0
+    var dq = [S](repeating: fill, count: q.count), dkv = [S](repeating: fill, count: kv.count)
     q.withUnsafeMutableBufferPointer { qp in kv.withUnsafeMutableBufferPointer { kp in mask.withUnsafeMutableBufferPointer { mp in
         let qo = AttentionOperand(base: qp.baseAddress!, stride: d, offset: 0)
         let ko = AttentionOperand(base: kp.baseAddress!, stride: 2 * d, offset: 0)

@@ -110,6 +110,16 @@ public enum AttentionPath: String, Sendable, CaseIterable {
         if let why = failedCondition(call) { preconditionFailure("\(entry): path \(rawValue) cannot run this call: \(why)") }
     }
 
+    /// Whether this path's backward overwrites dq/dk/dv (each element written once, as 0 + its gradient: the same
+    /// bits as accumulating into zeros), so they need not be zeroed first: the head-width-2 paths. The reference
+    /// accumulates into them (zero them first).
+    public var overwritesGradients: Bool {
+        switch self {
+        case .floatHD2Training, .doubleHD2: return true
+        case .floatHD2Inference, .reference: return false
+        }
+    }
+
     /// Threads for one call of `s`: the BLAS thread count, 1 for small calls (dispatch overhead). Inside
     /// TranAD's data-parallel workers BLAS runs single-threaded, so this is 1 there.
     public static func threads(for s: AttentionShape) -> Int {
@@ -127,7 +137,7 @@ public protocol AttentionScalar: TensorScalar {
                                  v: AttentionOperand<Self>, out: UnsafeMutablePointer<Self>,
                                  probs: UnsafeMutablePointer<Self>?, mask: UnsafePointer<Self>?, threads: Int)
     /// Backward of `attentionForward` on the same path from its probs and mask; gradOut (B, Lq, H·hd);
-    /// dq/dk/dv are accumulated into (zero them first).
+    /// dq/dk/dv are overwritten when `path.overwritesGradients`, else accumulated into (zero them first).
     static func attentionBackward(_ path: AttentionPath, _ s: AttentionShape, q: AttentionOperand<Self>, k: AttentionOperand<Self>,
                                   v: AttentionOperand<Self>, probs: UnsafePointer<Self>, mask: UnsafePointer<Self>?,
                                   gradOut: UnsafePointer<Self>, dq: AttentionOperand<Self>, dk: AttentionOperand<Self>,

@@ -101,7 +101,8 @@ func attentionHD2DoubleForward(
 }
 
 /// Backward of `attentionHD2DoubleForward` (the reference backward's formulas, heads across the inner loop).
-/// Buffers as the forward; probs (B, Lq, Lk, H); gradOut (B, Lq, 2H); dq/dk/dv are accumulated into;
+/// Buffers as the forward; probs (B, Lq, Lk, H); gradOut (B, Lq, 2H); dq/dk/dv are overwritten, each element once as
+/// 0 + its gradient (the bits accumulating into a zeroed buffer gives; `AttentionPath.overwritesGradients`);
 /// scratch `hd2DoubleScratchCount`.
 @inline(__always)
 func attentionHD2DoubleBackward(
@@ -167,15 +168,15 @@ func attentionHD2DoubleBackward(
                 }
             }
             let dqi = dq.base + (b * Lq + i) * dq.stride + dq.offset
-            for h in 0..<H { dqi[2 * h] += a0[h] * scale; dqi[2 * h + 1] += a1[h] * scale }
+            for h in 0..<H { dqi[2 * h] = 0 + a0[h] * scale; dqi[2 * h + 1] = 0 + a1[h] * scale }
         }
         for j in 0..<Lk {
             let dkj = dk.base + (b * Lk + j) * dk.stride + dk.offset
             let dvj = dv.base + (b * Lk + j) * dv.stride + dv.offset
             let dk0 = dK0 + j * H, dk1 = dK1 + j * H, dv0 = dV0 + j * H, dv1 = dV1 + j * H
             for h in 0..<H {
-                dkj[2 * h] += dk0[h]; dkj[2 * h + 1] += dk1[h]
-                dvj[2 * h] += dv0[h]; dvj[2 * h + 1] += dv1[h]
+                dkj[2 * h] = 0 + dk0[h]; dkj[2 * h + 1] = 0 + dk1[h]
+                dvj[2 * h] = 0 + dv0[h]; dvj[2 * h + 1] = 0 + dv1[h]
             }
         }
     }

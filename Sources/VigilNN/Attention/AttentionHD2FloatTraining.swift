@@ -84,7 +84,8 @@ func attentionHD2FloatTrainingForward(_ s: AttentionShape, q: AttentionOperand<F
 }
 
 /// Backward (the operations of `attentionHD2DoubleBackward`, heads in SIMD8 lanes). Buffers as the forward;
-/// probs (B, Lq, Lk, hp) from it; gradOut (B, Lq, 2H); dq/dk/dv are accumulated into.
+/// probs (B, Lq, Lk, hp) from it; gradOut (B, Lq, 2H); dq/dk/dv are overwritten (`AttentionPath.overwritesGradients`):
+/// each element is written once as 0 + its gradient, the bits accumulating into a zeroed buffer gives.
 /// `scratch` (`hd2FloatTrainingScratchCount`) must be zeroed before the first call.
 @inline(__always)
 func attentionHD2FloatTrainingBackward(_ s: AttentionShape, q: AttentionOperand<Float>, k: AttentionOperand<Float>,
@@ -151,7 +152,7 @@ func attentionHD2FloatTrainingBackward(_ s: AttentionShape, q: AttentionOperand<
                 store8(a0 * scale, lanes)
                 store8(a1 * scale, lanes + 8)
                 let dg = dqi + 2 * g
-                for l in 0..<nl { dg[2 * l] += lanes[l]; dg[2 * l + 1] += lanes[8 + l] }
+                for l in 0..<nl { dg[2 * l] = 0 + lanes[l]; dg[2 * l + 1] = 0 + lanes[8 + l] }
             }
         }
         for j in 0..<Lk {
@@ -159,8 +160,8 @@ func attentionHD2FloatTrainingBackward(_ s: AttentionShape, q: AttentionOperand<
             let dvj = dv.base + (b * Lk + j) * dv.stride + dv.offset
             let dk0 = dK0 + j * hp, dk1 = dK1 + j * hp, dv0 = dV0 + j * hp, dv1 = dV1 + j * hp
             for h in 0..<H {
-                dkj[2 * h] += dk0[h]; dkj[2 * h + 1] += dk1[h]
-                dvj[2 * h] += dv0[h]; dvj[2 * h + 1] += dv1[h]
+                dkj[2 * h] = 0 + dk0[h]; dkj[2 * h + 1] = 0 + dk1[h]
+                dvj[2 * h] = 0 + dv0[h]; dvj[2 * h + 1] = 0 + dv1[h]
             }
         }
     }
