@@ -25,33 +25,57 @@ public enum DropoutMask {
     /// mask[i] = 0 with probability ≈ p, else 1/(1−p), for i < count: 16-bit chunks of `rng`'s draws (element
     /// 4j + c from bits 16c..<16c+16 of draw j; a last partial draw is used from its low bits up).
     /// Branch-free: the keep factor's bits ANDed with all-ones (kept) or zero (dropped), written as integers
-    /// (a select between two floats compiles to a branch on x86, which mispredicts on random masks).
+    /// (a select between two floats compiles to a branch on x86, which mispredicts on random masks); the four
+    /// chunks of a draw are its four little-endian UInt16 lanes, decided in SIMD lanes (two draws per 8-lane store).
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     public static func fill<T: TensorScalar>(_ mask: UnsafeMutablePointer<T>, count: Int, p: Double, rng: inout Xoshiro256) {
         let threshold = threshold(p: p, bits: 16)
         let keep = T(1 / (1 - p)).bitPattern
-        mask.withMemoryRebound(to: T.BitPattern.self, capacity: count) { m in
-            // (chunk − threshold) >> 63 is 1 exactly when chunk < threshold (dropped); minus 1 gives all-ones when kept
-            @inline(__always) func value(_ chunk: UInt64) -> T.BitPattern {
-                keep & T.BitPattern(truncatingIfNeeded: ((chunk &- threshold) >> 63) &- 1)
-            }
-            var i = 0
-            while i + 4 <= count {
-                let bits = rng.next()
+        if MemoryLayout<T>.size == 4 {
+            fillLanes(UnsafeMutableRawPointer(mask), count: count, threshold: UInt32(truncatingIfNeeded: threshold),
+                      keep: UInt32(truncatingIfNeeded: keep), rng: &rng)
+        } else {
+            precondition(MemoryLayout<T>.size == 8, "DropoutMask.fill: scalars of 4 or 8 bytes")
+            fillLanes(UnsafeMutableRawPointer(mask), count: count, threshold: UInt64(threshold), keep: UInt64(truncatingIfNeeded: keep),
+                      rng: &rng)
+        }
+    }
+
+    /// `fill` on the bit patterns (U = UInt32 for Float, UInt64 for Double): lane value keep & (all-ones iff
+    /// chunk ≥ threshold), from (chunk − threshold) >> (bits − 1) (1 exactly when chunk < threshold ≤ 2¹⁶) minus 1.
+    @inline(__always)
+    private static func fillLanes<U: FixedWidthInteger & UnsignedInteger & SIMDScalar>(
+        _ raw: UnsafeMutableRawPointer, count: Int, threshold: U, keep: U, rng: inout Xoshiro256
+    ) {
+        let m = raw.assumingMemoryBound(to: U.self)
+        let top = U(U.bitWidth - 1)
+        let th8 = SIMD8<U>(repeating: threshold), keep8 = SIMD8<U>(repeating: keep)
+        var i = 0
+        while i + 8 <= count {
+            let a = unsafeBitCast(rng.next(), to: SIMD4<UInt16>.self), b = unsafeBitCast(rng.next(), to: SIMD4<UInt16>.self)
+            let chunks = SIMD8<U>(truncatingIfNeeded: SIMD8<UInt16>(lowHalf: a, highHalf: b))
+            let v = keep8 & (((chunks &- th8) &>> top) &- 1)
+            (raw + i * MemoryLayout<U>.stride).storeBytes(of: v, as: SIMD8<U>.self)
+            i += 8
+        }
+        @inline(__always) func value(_ chunk: UInt64) -> U {
+            keep & (((U(truncatingIfNeeded: chunk) &- threshold) &>> top) &- 1)
+        }
+        if i + 4 <= count {
+            let bits = rng.next()
+            m[i] = value(bits & 0xFFFF)
+            m[i + 1] = value((bits >> 16) & 0xFFFF)
+            m[i + 2] = value((bits >> 32) & 0xFFFF)
+            m[i + 3] = value(bits >> 48)
+            i += 4
+        }
+        if i < count {
+            var bits = rng.next()
+            while i < count {
                 m[i] = value(bits & 0xFFFF)
-                m[i + 1] = value((bits >> 16) & 0xFFFF)
-                m[i + 2] = value((bits >> 32) & 0xFFFF)
-                m[i + 3] = value(bits >> 48)
-                i += 4
-            }
-            if i < count {
-                var bits = rng.next()
-                while i < count {
-                    m[i] = value(bits & 0xFFFF)
-                    bits >>= 16
-                    i += 1
-                }
+                bits >>= 16
+                i += 1
             }
         }
     }
@@ -84,18 +108,26 @@ public enum DropoutMask {
         let base = Xoshiro256(seed: rng.next())
         let chunks = (batch + batchChunk - 1) / batchChunk
         Threads.forEachChunk(chunks, threads: threads) { c0, nc in
-            for c in c0..<(c0 + nc) {
-                // the chunk's values unpadded at the start of its padded region, then spread row by row from
-                // the last (a row's destination never overlaps a row not yet moved)
-                var r = base.fork(stream: UInt64(c))
-                let b0 = c * batchChunk, b1 = Swift.min(batch, b0 + batchChunk)
-                let region = mask + b0 * rows * paddedWidth, n = (b1 - b0) * rows
-                fill(region, count: n * width, p: p, rng: &r)
-                if paddedWidth == width { continue }
-                for row in stride(from: n - 1, through: 0, by: -1) {
-                    let dst = region + row * paddedWidth
-                    if row > 0 { UnsafeMutableRawPointer(dst).copyMemory(from: region + row * width, byteCount: width * MemoryLayout<T>.stride) }
-                    for h in width..<paddedWidth { dst[h] = 0 }
+            // rows are drawn 4 at a time into a small unpadded buffer and copied to their padded places: 4·width
+            // values are exactly `width` whole draws, so the groups draw what one `fill` of the chunk draws (its
+            // only partial draw is the last group's, at the end)
+            withUnsafeTemporaryAllocation(of: T.self, capacity: Swift.max(4 * width, 1)) { tmp in
+                let t = tmp.baseAddress!
+                for c in c0..<(c0 + nc) {
+                    var r = base.fork(stream: UInt64(c))
+                    let b0 = c * batchChunk, b1 = Swift.min(batch, b0 + batchChunk)
+                    let region = mask + b0 * rows * paddedWidth, n = (b1 - b0) * rows
+                    var row = 0
+                    while row < n {
+                        let g = Swift.min(4, n - row)
+                        fill(t, count: g * width, p: p, rng: &r)
+                        for k in 0..<g {
+                            let dst = region + (row + k) * paddedWidth, src = t + k * width
+                            for h in 0..<width { dst[h] = src[h] }
+                            for h in width..<paddedWidth { dst[h] = 0 }
+                        }
+                        row += g
+                    }
                 }
             }
         }

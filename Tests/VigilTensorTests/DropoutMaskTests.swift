@@ -15,8 +15,16 @@ final class DropoutMaskTests: XCTestCase {
     }
 
     func testFillMatchesTheRuleOnTheDraws() {
-        let p = 0.3, n = 103  // not a multiple of 4: the last draw is used from its low bits up
-        var mask = [Double](repeating: .nan, count: n)
+        // 103: twelve 8-lane steps, one 4-element draw and a last draw used from its low bits up; the others hit
+        // each way a count can end (fewer than 8, exactly 4, a multiple of 8)
+        for n in [103, 0, 1, 3, 4, 5, 8, 12, 15] {
+            checkFill(Double.self, p: 0.3, n: n)
+            checkFill(Float.self, p: 0.3, n: n)
+        }
+    }
+
+    private func checkFill<T: TensorScalar>(_: T.Type, p: Double, n: Int, file: StaticString = #filePath, line: UInt = #line) {
+        var mask = [T](repeating: .nan, count: n)
         var rng = Xoshiro256(seed: 5)
         mask.withUnsafeMutableBufferPointer { DropoutMask.fill($0.baseAddress!, count: n, p: p, rng: &rng) }
         var check = Xoshiro256(seed: 5)
@@ -24,9 +32,9 @@ final class DropoutMaskTests: XCTestCase {
         for i in 0..<n {
             if i % 4 == 0 { bits = check.next() }
             let chunk = (bits >> (16 * UInt64(i % 4))) & 0xFFFF
-            XCTAssertEqual(mask[i], Double(chunk) / 65536 >= p ? 1 / (1 - p) : 0, "element \(i)")
+            XCTAssertEqual(mask[i], Double(chunk) / 65536 >= p ? T(1 / (1 - p)) : 0, "\(T.dtypeName) n \(n) element \(i)", file: file, line: line)
         }
-        XCTAssertEqual(rng.next(), check.next(), "⌈n/4⌉ draws")
+        XCTAssertEqual(rng.next(), check.next(), "⌈n/4⌉ draws (\(T.dtypeName), n \(n))", file: file, line: line)
     }
 
     func testDropout32MatchesTheRuleOnTheDraws() {
@@ -56,7 +64,12 @@ final class DropoutMaskTests: XCTestCase {
     }
 
     func testPaddedLayoutHoldsTheSameValues() {
-        let (batch, rows, width, padded) = (20, 3, 5, 8)
+        // batch 19: the last 16-element chunk has 9 rows of 5, so its last row group ends in a partial draw
+        for batch in [20, 19] { checkPadded(batch: batch) }
+    }
+
+    private func checkPadded(batch: Int) {
+        let (rows, width, padded) = (3, 5, 8)
         var plain = [Float](repeating: .nan, count: batch * rows * width)
         var pad = [Float](repeating: .nan, count: batch * rows * padded)
         var r1 = Xoshiro256(seed: 4), r2 = Xoshiro256(seed: 4)
@@ -65,7 +78,7 @@ final class DropoutMaskTests: XCTestCase {
             DropoutMask.fillBatchedPadded($0.baseAddress!, batch: batch, rows: rows, width: width, paddedWidth: padded, p: 0.5, rng: &r2, threads: 2)
         }
         for r in 0..<(batch * rows) {
-            for c in 0..<padded { XCTAssertEqual(pad[r * padded + c], c < width ? plain[r * width + c] : 0, "row \(r) column \(c)") }
+            for c in 0..<padded { XCTAssertEqual(pad[r * padded + c], c < width ? plain[r * width + c] : 0, "batch \(batch) row \(r) column \(c)") }
         }
         XCTAssertTrue(plain.contains(0) && plain.contains(2))
     }
