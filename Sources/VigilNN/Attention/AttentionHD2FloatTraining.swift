@@ -59,15 +59,31 @@ func attentionHD2FloatTrainingForward(_ s: AttentionShape, q: AttentionOperand<F
                 }
                 let inv = 1 / sum
                 var o0 = SIMD8<Float>(), o1 = SIMD8<Float>()
-                if let P { for j in 0..<Lk { store8(load8(S + 8 * j) * inv, P + j * hp + g) } }
-                if let M {
+                // one pass over the keys: P_j stored (when kept) and weighted into the output
+                switch (P, M) {
+                case let (P?, M?):
+                    for j in 0..<Lk {
+                        let p = load8(S + 8 * j) * inv
+                        store8(p, P + j * hp + g)
+                        let a = p * load8(M + j * hp + g)
+                        o0 += a * load8(V0 + j * hp + g)
+                        o1 += a * load8(V1 + j * hp + g)
+                    }
+                case let (P?, nil):
+                    for j in 0..<Lk {
+                        let p = load8(S + 8 * j) * inv
+                        store8(p, P + j * hp + g)
+                        o0 += p * load8(V0 + j * hp + g)
+                        o1 += p * load8(V1 + j * hp + g)
+                    }
+                case let (nil, M?):
                     for j in 0..<Lk {
                         let p = load8(S + 8 * j) * inv
                         let a = p * load8(M + j * hp + g)
                         o0 += a * load8(V0 + j * hp + g)
                         o1 += a * load8(V1 + j * hp + g)
                     }
-                } else {
+                case (nil, nil):
                     for j in 0..<Lk {
                         let p = load8(S + 8 * j) * inv
                         o0 += p * load8(V0 + j * hp + g)
