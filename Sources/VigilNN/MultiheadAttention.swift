@@ -28,7 +28,7 @@ private func fusedAttention<S: AttentionScalar>(
     let path = AttentionPath.select(for: AttentionCall(S.self, s, keepsWeights: needGrad, dropout: useMask))
     let threads = AttentionPath.threads(for: s)
     let out = Tensor<S>(unfilled: [s.batch, s.queryLength, s.modelDim])  // every kernel writes every output element
-    let mask: KernelBuffer<S>? = useMask ? KernelBuffer(count: path.weightCount(s)) : nil
+    let mask: KernelBuffer<S>? = useMask ? KernelBuffer(count: path.maskCount(s)) : nil
     if let mask { path.fillDropoutMask(mask.pointer, s, p: p, rng: &rng, threads: threads) }
     let probs: KernelBuffer<S>? = needGrad ? KernelBuffer(count: path.weightCount(s)) : nil
     withExtendedLifetime((q.tensor, k.tensor, v.tensor, out)) {

@@ -133,6 +133,46 @@ public enum DropoutMask {
         }
     }
 
+    /// keep[i] = 1 where `fill(_:count:p:rng:)` keeps element i (its mask value is 1/(1−p)) and 0 where it drops it,
+    /// from the same draws of `rng` (four 16-bit chunks per draw, low chunk first, kept iff chunk ≥ ⌈p·2¹⁶⌉; a last
+    /// partial draw used from its low bits up): one byte per element instead of a 4- or 8-byte mask value.
+    public static func fillKeep(_ keep: UnsafeMutablePointer<UInt8>, count: Int, p: Double, rng: inout Xoshiro256) {
+        let threshold = threshold(p: p, bits: 16)
+        let th8 = SIMD8<UInt32>(repeating: UInt32(threshold))
+        var i = 0
+        while i + 8 <= count {
+            let a = unsafeBitCast(rng.next(), to: SIMD4<UInt16>.self), b = unsafeBitCast(rng.next(), to: SIMD4<UInt16>.self)
+            let chunks = SIMD8<UInt32>(truncatingIfNeeded: SIMD8<UInt16>(lowHalf: a, highHalf: b))
+            // (chunk − threshold) >> 31 is 1 exactly when chunk < threshold (dropped)
+            let kept = SIMD8<UInt8>(truncatingIfNeeded: ((chunks &- th8) &>> 31) ^ 1)
+            UnsafeMutableRawPointer(keep + i).storeBytes(of: kept, as: SIMD8<UInt8>.self)
+            i += 8
+        }
+        var bits: UInt64 = 0
+        while i < count {
+            if i % 4 == 0 { bits = rng.next() }
+            keep[i] = (bits & 0xFFFF) >= threshold ? 1 : 0
+            bits >>= 16
+            i += 1
+        }
+    }
+
+    /// Keep bytes of a (batch, perBatch) mask drawn as `fillBatched` draws its values: batch elements in chunks of
+    /// `batchChunk`, chunk c from `Xoshiro256(seed: rng.next()).fork(stream: c)` (one draw of `rng`) by `fillKeep`,
+    /// chunks spread over `threads` threads; the bytes depend on the seed only, not on the thread count.
+    public static func fillKeepBatched(_ keep: UnsafeMutablePointer<UInt8>, batch: Int, perBatch: Int, p: Double,
+                                       rng: inout Xoshiro256, threads: Int = 1) {
+        let base = Xoshiro256(seed: rng.next())
+        let chunks = (batch + batchChunk - 1) / batchChunk
+        Threads.forEachChunk(chunks, threads: threads) { c0, nc in
+            for c in c0..<(c0 + nc) {
+                var r = base.fork(stream: UInt64(c))
+                let b0 = c * batchChunk, b1 = Swift.min(batch, b0 + batchChunk)
+                fillKeep(keep + b0 * perBatch, count: (b1 - b0) * perBatch, p: p, rng: &r)
+            }
+        }
+    }
+
     /// y = x ⊙ m with m[i] = scale if kept else 0, kept iff the element's 32-bit chunk ≥ ⌈p·2³²⌉ (element 2j from
     /// the low half of draw j, 2j + 1 from its high half; ⌈n/2⌉ draws). Mask and output in one pass.
     @inline(__always)

@@ -4,7 +4,7 @@ import VigilRandom
 import VigilTensor
 import XCTest
 
-/// The Float head-width-2 training kernels (SIMD8 over heads, head-padded probs/mask) against the
+/// The Float head-width-2 training kernels (SIMD8 over heads, head-padded probs, keep-byte mask) against the
 /// Float64 head-width-2 kernels, which the gradient checks in FusedAttentionTests validate.
 final class TrainingKernelTests: XCTestCase {
     /// Runs both kernels on the same random q/kv/gradient (and mask) and compares out, probs, dq, dkv.
@@ -23,22 +23,26 @@ final class TrainingKernelTests: XCTestCase {
         // Float padded kernels
         let padded = AttentionPath.floatHD2Training.weightCount(s)
         XCTAssertEqual(padded, b * lq * lk * hp, file: file, line: line)
-        var mask32 = [Float](repeating: .nan, count: padded)
+        // its mask: the keep factor, then keep bytes (B, Lq, Lk, H) and 8 zero bytes
+        XCTAssertEqual(AttentionPath.floatHD2Training.maskCount(s), 1 + (s.weightCount + 8 + 3) / 4, file: file, line: line)
+        var mask32 = [Float](repeating: .nan, count: AttentionPath.floatHD2Training.maskCount(s))
         var mr32 = Xoshiro256(seed: 77)
         if p > 0 { mask32.withUnsafeMutableBufferPointer { AttentionPath.floatHD2Training.fillDropoutMask($0.baseAddress!, s, p: p, rng: &mr32, threads: 1) } }
         XCTAssertEqual(mr32.next(), mr.next(), "both masks draw the same number of values", file: file, line: line)
         let r32 = runAttention(.floatHD2Training, s, q: q.map(Float.init), kv: kv.map(Float.init), gOut: gOut.map(Float.init),
                                mask: p > 0 ? mask32 : nil)
+        let keep: [UInt8] = p > 0 ? mask32.withUnsafeBytes { Array($0[4..<(4 + s.weightCount + 8)]) } : []
+        if p > 0 {
+            XCTAssertEqual(mask32[0], Float(1 / (1 - p)), "keep factor", file: file, line: line)
+            XCTAssertEqual(Array(keep.suffix(8)), [UInt8](repeating: 0, count: 8), "8 zero bytes after the keep bytes", file: file, line: line)
+        }
         for row in 0..<(b * lq * lk) {
-            for hh in 0..<hp {
-                if hh < h {
-                    XCTAssertEqual(Double(r32.probs[row * hp + hh]), r64.probs[row * h + hh], accuracy: 1e-6, file: file, line: line)
-                    if p > 0 { XCTAssertEqual(mask32[row * hp + hh], Float(mask64[row * h + hh]), file: file, line: line) }
-                } else if p > 0 {
-                    XCTAssertEqual(mask32[row * hp + hh], 0, "pad lane of the mask", file: file, line: line)
-                }
+            for hh in 0..<h {
+                XCTAssertEqual(Double(r32.probs[row * hp + hh]), r64.probs[row * h + hh], accuracy: 1e-6, file: file, line: line)
+                if p > 0 { XCTAssertEqual(keep[row * h + hh] == 1 ? mask32[0] : 0, Float(mask64[row * h + hh]), file: file, line: line) }
             }
         }
+        if p > 0 { XCTAssertTrue(keep.allSatisfy { $0 <= 1 }, "keep bytes are 0 or 1", file: file, line: line) }
         if p > 0 { XCTAssertTrue(mask64.contains(0) && mask64.contains(1 / (1 - p)), file: file, line: line) }
         func close(_ a: [Float], _ e: [Double], _ what: String) {
             XCTAssertEqual(a.count, e.count, file: file, line: line)

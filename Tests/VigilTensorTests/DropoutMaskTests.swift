@@ -37,6 +37,28 @@ final class DropoutMaskTests: XCTestCase {
         XCTAssertEqual(rng.next(), check.next(), "⌈n/4⌉ draws (\(T.dtypeName), n \(n))", file: file, line: line)
     }
 
+    func testKeepBytesAreTheFillDecisions() {
+        // the byte mask keeps what `fill` keeps, from the same draws, for counts ending every way
+        for n in [0, 1, 3, 4, 5, 8, 12, 15, 103] {
+            var mask = [Float](repeating: .nan, count: n), keep = [UInt8](repeating: 7, count: n)
+            var r1 = Xoshiro256(seed: 9), r2 = Xoshiro256(seed: 9)
+            mask.withUnsafeMutableBufferPointer { DropoutMask.fill($0.baseAddress!, count: n, p: 0.3, rng: &r1) }
+            keep.withUnsafeMutableBufferPointer { DropoutMask.fillKeep($0.baseAddress!, count: n, p: 0.3, rng: &r2) }
+            XCTAssertEqual(keep, mask.map { $0 == 0 ? 0 : 1 }, "n \(n)")
+            XCTAssertEqual(r1.next(), r2.next(), "the same number of draws (n \(n))")
+        }
+        // batched: the layout and streams of fillBatched, any thread count
+        var plain = [Float](repeating: .nan, count: 37 * 11), k1 = [UInt8](repeating: 7, count: 37 * 11), k2 = k1
+        var r1 = Xoshiro256(seed: 2), r2 = Xoshiro256(seed: 2), r3 = Xoshiro256(seed: 2)
+        plain.withUnsafeMutableBufferPointer { DropoutMask.fillBatched($0.baseAddress!, batch: 37, perBatch: 11, p: 0.5, rng: &r1) }
+        k1.withUnsafeMutableBufferPointer { DropoutMask.fillKeepBatched($0.baseAddress!, batch: 37, perBatch: 11, p: 0.5, rng: &r2, threads: 1) }
+        k2.withUnsafeMutableBufferPointer { DropoutMask.fillKeepBatched($0.baseAddress!, batch: 37, perBatch: 11, p: 0.5, rng: &r3, threads: 2) }
+        XCTAssertEqual(k1, plain.map { $0 == 0 ? 0 : 1 })
+        XCTAssertEqual(k1, k2)
+        XCTAssertEqual(r1.next(), r2.next())
+        XCTAssertTrue(k1.contains(0) && k1.contains(1))
+    }
+
     func testDropout32MatchesTheRuleOnTheDraws() {
         let p = 0.2, n = 9
         let x = Tensor<Double>(ones: [n])

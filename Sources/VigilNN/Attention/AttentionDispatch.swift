@@ -5,7 +5,8 @@
 // Kernels, each in its own file beside the reference it is checked against:
 //
 //   path                 conditions                                            file                          weights / mask layout
-//   floatHD2Training     float32, head width 2, weights kept or dropout mask   AttentionHD2FloatTraining     (B, Lq, Lk, hp), hp = H ↑ 8
+//   floatHD2Training     float32, head width 2, weights kept or dropout mask   AttentionHD2FloatTraining     (B, Lq, Lk, hp), hp = H ↑ 8;
+//                                                                                                             mask: keep bytes (`maskCount`)
 //   floatHD2Inference    float32, head width 2, no weights kept, no dropout    AttentionHD2FloatInference    none
 //   doubleHD2            float64, head width 2                                 AttentionHD2Double            (B, Lq, Lk, H)
 //   reference            any call no fast path takes (head width ≠ 2)          AttentionReference            (B, H, Lq, Lk)
@@ -89,14 +90,29 @@ public enum AttentionPath: String, Sendable, CaseIterable {
         }
     }
 
-    /// Fills this path's dropout mask for `s` (`weightCount(s)` values, layout as the path's weights) from one
-    /// draw of `rng`: `DropoutMask.fillBatched` over (B, ·), head-padded for `.floatHD2Training`.
+    /// Scalars of this path's dropout mask buffer for `s`: `weightCount(s)` mask values, except `.floatHD2Training`,
+    /// whose mask is its keep factor 1/(1−p) (element 0) followed by the keep bytes (1 kept, 0 dropped) laid out
+    /// (B, Lq, Lk, H) and 8 zero bytes (the kernel reads 8 bytes per head group; pad lanes may read past a row):
+    /// a quarter of the memory traffic of a padded Float mask.
+    public func maskCount(_ s: AttentionShape) -> Int {
+        switch self {
+        case .floatHD2Training: return 1 + (s.weightCount + 8 + 3) / 4
+        case .floatHD2Inference, .doubleHD2, .reference: return weightCount(s)
+        }
+    }
+
+    /// Fills this path's dropout mask for `s` (`maskCount(s)` scalars, layout as `maskCount` says) from one
+    /// draw of `rng`: `DropoutMask.fillBatched` over (B, ·), or its keep bytes (`DropoutMask.fillKeepBatched`, the
+    /// same draws) for `.floatHD2Training`.
     public func fillDropoutMask<S: TensorScalar>(_ mask: UnsafeMutablePointer<S>, _ s: AttentionShape, p: Double,
                                                  rng: inout Xoshiro256, threads: Int) {
         switch self {
         case .floatHD2Training:
-            DropoutMask.fillBatchedPadded(mask, batch: s.batch, rows: s.queryLength * s.keyLength, width: s.heads,
-                                          paddedWidth: s.paddedHeads, p: p, rng: &rng, threads: threads)
+            mask[0] = S(1 / (1 - p))  // the value `DropoutMask.fill` gives a kept element
+            let keep = (UnsafeMutableRawPointer(mask) + MemoryLayout<S>.stride).bindMemory(to: UInt8.self, capacity: s.weightCount + 8)
+            DropoutMask.fillKeepBatched(keep, batch: s.batch, perBatch: s.weightCount / Swift.max(s.batch, 1), p: p,
+                                        rng: &rng, threads: threads)
+            (keep + s.weightCount).initialize(repeating: 0, count: 8)
         case .floatHD2Inference:
             preconditionFailure("AttentionPath.fillDropoutMask: \(rawValue) applies no dropout")
         case .doubleHD2, .reference:
@@ -192,12 +208,13 @@ extension Float: AttentionScalar {
         let (lq, lk) = (s.queryLength, s.keyLength)
         switch path {
         case .floatHD2Training:
-            let w = path.weightCount(s) / Swift.max(s.batch, 1)
+            let w = path.weightCount(s) / Swift.max(s.batch, 1), wk = s.weightCount / Swift.max(s.batch, 1)
             s.forEachBatchChunk(threads: threads) { sub, b0 in
                 withZeroedScratch(Float.self, count: hd2FloatTrainingScratchCount(s)) { scratch in
                     attentionHD2FloatTrainingForward(sub, q: q.advanced(batch: b0, rowsPerBatch: lq), k: k.advanced(batch: b0, rowsPerBatch: lk),
                                                      v: v.advanced(batch: b0, rowsPerBatch: lk), out: out + b0 * lq * s.modelDim,
-                                                     probs: probs.map { $0 + b0 * w }, mask: mask.map { $0 + b0 * w }, scratch: scratch)
+                                                     probs: probs.map { $0 + b0 * w }, keep: mask.map { hd2KeepBytes($0) + b0 * wk },
+                                                     factor: mask?[0] ?? 1, scratch: scratch)
                 }
             }
         case .floatHD2Inference:
@@ -222,12 +239,13 @@ extension Float: AttentionScalar {
         let (lq, lk) = (s.queryLength, s.keyLength)
         switch path {
         case .floatHD2Training:
-            let w = path.weightCount(s) / Swift.max(s.batch, 1)
+            let w = path.weightCount(s) / Swift.max(s.batch, 1), wk = s.weightCount / Swift.max(s.batch, 1)
             s.forEachBatchChunk(threads: threads) { sub, b0 in
                 withZeroedScratch(Float.self, count: hd2FloatTrainingScratchCount(s)) { scratch in
                     attentionHD2FloatTrainingBackward(sub, q: q.advanced(batch: b0, rowsPerBatch: lq), k: k.advanced(batch: b0, rowsPerBatch: lk),
                                                       v: v.advanced(batch: b0, rowsPerBatch: lk), probs: probs + b0 * w,
-                                                      mask: mask.map { $0 + b0 * w }, gradOut: gradOut + b0 * lq * s.modelDim,
+                                                      keep: mask.map { hd2KeepBytes($0) + b0 * wk }, factor: mask?[0] ?? 1,
+                                                      gradOut: gradOut + b0 * lq * s.modelDim,
                                                       dq: dq.advanced(batch: b0, rowsPerBatch: lq), dk: dk.advanced(batch: b0, rowsPerBatch: lk),
                                                       dv: dv.advanced(batch: b0, rowsPerBatch: lk), scratch: scratch)
                 }

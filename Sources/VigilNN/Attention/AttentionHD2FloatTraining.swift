@@ -5,9 +5,12 @@
 // the loops over keys run on SIMD8 lanes of head-planar copies padded to hp = H rounded up to 8 (pad lanes
 // zero): s_j = (q_i·log₂e/√2)·k_j, e_j = 2^(s_j − max) by `fastExp2Nonpositive` (= exp((q_i·k_j)/√2 − max)),
 // P_j = e_j / Σ e, out_i = Σ_j P_j·M_j·v_j. Probs and mask are laid out (B, Lq, Lk, hp) (pad lanes 0), so every
-// access is a full SIMD8 row segment; the mask holds the values `DropoutMask.fillBatched` draws for
-// (B, Lq, Lk, H) (`DropoutMask.fillBatchedPadded`). The forward keeps P in the padded layout for the backward
-// (recomputing it there measured slower). Checked against the Float64 head-width-2 kernels in
+// access is a full SIMD8 row segment. The dropout mask is keep bytes (B, Lq, Lk, H) (`DropoutMask.fillKeepBatched`,
+// the draws `DropoutMask.fillBatched` makes for that layout) and the keep factor: M_j = factor where the byte is 1,
+// +0 where it is 0 — the values of a Float mask, read from a quarter of the memory. A head group reads 8 bytes, so
+// pad lanes (h ≥ H) read the next row's bytes (or the buffer's 8 zero bytes): they multiply zero q, k, v and output
+// gradients and are never written out. The forward keeps P in the padded layout for the backward (recomputing it
+// there measured slower). Checked against the Float64 head-width-2 kernels in
 // VigilNNTests/TrainingKernelTests.
 import VigilTensor
 
@@ -18,13 +21,27 @@ func hd2FloatTrainingScratchCount(_ s: AttentionShape) -> Int {
     return (4 * s.queryLength + 8 * s.keyLength) * hp + 8 * s.keyLength + 16
 }
 
+/// The keep bytes of a `.floatHD2Training` mask buffer (`AttentionPath.maskCount`): after its keep factor.
+@inline(__always)
+func hd2KeepBytes(_ mask: UnsafePointer<Float>) -> UnsafePointer<UInt8> {
+    UnsafeRawPointer(mask + 1).assumingMemoryBound(to: UInt8.self)
+}
+
+/// The mask values of 8 keep bytes: `factor` where the byte is 1, +0 where it is 0 (the bits of `DropoutMask.fill`'s values).
+@inline(__always)
+func keepFactors8(_ keep: UnsafePointer<UInt8>, _ factor: Float) -> SIMD8<Float> {
+    let bytes = SIMD8<UInt32>(truncatingIfNeeded: UnsafeRawPointer(keep).loadUnaligned(as: SIMD8<UInt8>.self))
+    return unsafeBitCast((SIMD8<UInt32>() &- bytes) & SIMD8(repeating: factor.bitPattern), to: SIMD8<Float>.self)
+}
+
 /// Forward. Buffers: q (B, Lq, ·), k, v (B, Lk, ·); out (B, Lq, 2H); probs (B, Lq, Lk, hp) receives
-/// P = softmax(s) (pre-dropout) when given; mask (B, Lq, Lk, hp) or nil (pad lanes 0); hp = H rounded up to 8.
+/// P = softmax(s) (pre-dropout) when given; keep (B, Lq, Lk, H) keep bytes (8 readable bytes past the end) and the
+/// keep factor, or nil (no dropout); hp = H rounded up to 8.
 /// `scratch` (`hd2FloatTrainingScratchCount`) must be zeroed before the first call.
 @inline(__always)
 func attentionHD2FloatTrainingForward(_ s: AttentionShape, q: AttentionOperand<Float>, k: AttentionOperand<Float>,
                                       v: AttentionOperand<Float>, out: UnsafeMutablePointer<Float>,
-                                      probs: UnsafeMutablePointer<Float>?, mask: UnsafePointer<Float>?,
+                                      probs: UnsafeMutablePointer<Float>?, keep: UnsafePointer<UInt8>?, factor: Float,
                                       scratch: UnsafeMutablePointer<Float>) {
     let (B, Lq, Lk, H) = (s.batch, s.queryLength, s.keyLength, s.heads)
     let hp = (H + 7) / 8 * 8
@@ -41,7 +58,7 @@ func attentionHD2FloatTrainingForward(_ s: AttentionShape, q: AttentionOperand<F
         for i in 0..<Lq {
             let row = (b * Lq + i) * Lk * hp  // probs/mask block (Lk, hp) of this query
             let oi = out + (b * Lq + i) * d
-            let P = probs.map { $0 + row }, M = mask.map { $0 + row }
+            let P = probs.map { $0 + row }, M = keep.map { $0 + (b * Lq + i) * Lk * H }  // keep bytes (Lk, H) of this query
             for g in stride(from: 0, to: hp, by: 8) {
                 let nl = Swift.min(8, H - g)
                 let q0 = load8(Q0 + i * hp + g) * scale, q1 = load8(Q1 + i * hp + g) * scale
@@ -65,7 +82,7 @@ func attentionHD2FloatTrainingForward(_ s: AttentionShape, q: AttentionOperand<F
                     for j in 0..<Lk {
                         let p = load8(S + 8 * j) * inv
                         store8(p, P + j * hp + g)
-                        let a = p * load8(M + j * hp + g)
+                        let a = p * keepFactors8(M + j * H + g, factor)
                         o0 += a * load8(V0 + j * hp + g)
                         o1 += a * load8(V1 + j * hp + g)
                     }
@@ -79,7 +96,7 @@ func attentionHD2FloatTrainingForward(_ s: AttentionShape, q: AttentionOperand<F
                 case let (nil, M?):
                     for j in 0..<Lk {
                         let p = load8(S + 8 * j) * inv
-                        let a = p * load8(M + j * hp + g)
+                        let a = p * keepFactors8(M + j * H + g, factor)
                         o0 += a * load8(V0 + j * hp + g)
                         o1 += a * load8(V1 + j * hp + g)
                     }
@@ -105,8 +122,8 @@ func attentionHD2FloatTrainingForward(_ s: AttentionShape, q: AttentionOperand<F
 /// `scratch` (`hd2FloatTrainingScratchCount`) must be zeroed before the first call.
 @inline(__always)
 func attentionHD2FloatTrainingBackward(_ s: AttentionShape, q: AttentionOperand<Float>, k: AttentionOperand<Float>,
-                                       v: AttentionOperand<Float>, probs: UnsafePointer<Float>, mask: UnsafePointer<Float>?,
-                                       gradOut: UnsafePointer<Float>, dq: AttentionOperand<Float>,
+                                       v: AttentionOperand<Float>, probs: UnsafePointer<Float>, keep: UnsafePointer<UInt8>?,
+                                       factor: Float, gradOut: UnsafePointer<Float>, dq: AttentionOperand<Float>,
                                        dk: AttentionOperand<Float>, dv: AttentionOperand<Float>,
                                        scratch: UnsafeMutablePointer<Float>) {
     let (B, Lq, Lk, H) = (s.batch, s.queryLength, s.keyLength, s.heads)
@@ -127,7 +144,7 @@ func attentionHD2FloatTrainingBackward(_ s: AttentionShape, q: AttentionOperand<
         for i in 0..<Lq {
             let row = (b * Lq + i) * Lk * hp
             let dqi = dq.base + (b * Lq + i) * dq.stride + dq.offset
-            let P = probs + row, M = mask.map { $0 + row }
+            let P = probs + row, M = keep.map { $0 + (b * Lq + i) * Lk * H }
             for g in stride(from: 0, to: hp, by: 8) {
                 let nl = Swift.min(8, H - g)
                 let S = P + g  // this group's probabilities, row stride hp
@@ -135,7 +152,7 @@ func attentionHD2FloatTrainingBackward(_ s: AttentionShape, q: AttentionOperand<
                 var dot = SIMD8<Float>()
                 if let M {
                     for j in 0..<Lk {
-                        let p = load8(S + j * hp), mj = load8(M + j * hp + g)
+                        let p = load8(S + j * hp), mj = keepFactors8(M + j * H + g, factor)
                         let a = p * mj
                         let jo = j * hp + g
                         store8(load8(dV0 + jo) + a * g0, dV0 + jo)
