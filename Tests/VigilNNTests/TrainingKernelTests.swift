@@ -15,11 +15,13 @@ final class TrainingKernelTests: XCTestCase {
         let q = (0..<(b * lq * d)).map { _ in rng.nextUnitDouble() * 4 - 2 }
         let kv = (0..<(b * lk * 2 * d)).map { _ in rng.nextUnitDouble() * 4 - 2 }
         let gOut = (0..<(b * lq * d)).map { _ in rng.nextUnitDouble() - 0.5 }
-        // reference: Double, (B, Lq, Lk, H) weights and mask
-        var mask64 = [Double](repeating: 0, count: s.weightCount)
+        // reference: Double, (B, Lq, Lk, H) weights and keep bytes
+        XCTAssertEqual(AttentionPath.doubleHD2.maskCount(s), 1 + (s.weightCount + 8 + 7) / 8, file: file, line: line)
+        var mask64 = [Double](repeating: .nan, count: AttentionPath.doubleHD2.maskCount(s))
         var mr = Xoshiro256(seed: 77)
         if p > 0 { mask64.withUnsafeMutableBufferPointer { AttentionPath.doubleHD2.fillDropoutMask($0.baseAddress!, s, p: p, rng: &mr, threads: 2) } }
         let r64 = runAttention(.doubleHD2, s, q: q, kv: kv, gOut: gOut, mask: p > 0 ? mask64 : nil)
+        let values64 = p > 0 ? maskValues(mask64, count: s.weightCount) : []  // the mask values M (B, Lq, Lk, H)
         // Float padded kernels
         let padded = AttentionPath.floatHD2Training.weightCount(s)
         XCTAssertEqual(padded, b * lq * lk * hp, file: file, line: line)
@@ -39,11 +41,11 @@ final class TrainingKernelTests: XCTestCase {
         for row in 0..<(b * lq * lk) {
             for hh in 0..<h {
                 XCTAssertEqual(Double(r32.probs[row * hp + hh]), r64.probs[row * h + hh], accuracy: 1e-6, file: file, line: line)
-                if p > 0 { XCTAssertEqual(keep[row * h + hh] == 1 ? mask32[0] : 0, Float(mask64[row * h + hh]), file: file, line: line) }
+                if p > 0 { XCTAssertEqual(keep[row * h + hh] == 1 ? mask32[0] : 0, Float(values64[row * h + hh]), file: file, line: line) }
             }
         }
         if p > 0 { XCTAssertTrue(keep.allSatisfy { $0 <= 1 }, "keep bytes are 0 or 1", file: file, line: line) }
-        if p > 0 { XCTAssertTrue(mask64.contains(0) && mask64.contains(1 / (1 - p)), file: file, line: line) }
+        if p > 0 { XCTAssertTrue(values64.contains(0) && values64.contains(1 / (1 - p)), file: file, line: line) }
         func close(_ a: [Float], _ e: [Double], _ what: String) {
             XCTAssertEqual(a.count, e.count, file: file, line: line)
             for i in 0..<e.count { XCTAssertEqual(Double(a[i]), e[i], accuracy: 2e-5 * max(1, abs(e[i])), "\(what)[\(i)]", file: file, line: line) }
@@ -52,6 +54,14 @@ final class TrainingKernelTests: XCTestCase {
         close(r32.dq, r64.dq, "dq")
         close(r32.dkv, r64.dkv, "dkv")
         XCTAssertTrue(r64.dq.contains { abs($0) > 1e-3 } && r64.dkv.contains { abs($0) > 1e-3 }, "non-trivial gradients", file: file, line: line)
+    }
+
+    /// The mask values of a head-width-2 training mask buffer (`AttentionPath.maskCount`): its keep factor (element 0)
+    /// where the keep byte is 1, 0 where it is 0; the bytes must be 0 or 1.
+    func maskValues<S: TensorScalar>(_ mask: [S], count: Int, file: StaticString = #filePath, line: UInt = #line) -> [S] {
+        let bytes = mask.withUnsafeBytes { Array($0[MemoryLayout<S>.stride..<(MemoryLayout<S>.stride + count)]) }
+        XCTAssertTrue(bytes.allSatisfy { $0 <= 1 }, "keep bytes are 0 or 1", file: file, line: line)
+        return bytes.map { $0 == 1 ? mask[0] : 0 }
     }
 
     func testSelfAttentionPaddedHeadsNoDropout() { compare(batch: 3, lq: 5, lk: 5, heads: 11, dropout: 0) }

@@ -8,7 +8,8 @@
 //   floatHD2Training     float32, head width 2, weights kept or dropout mask   AttentionHD2FloatTraining     (B, Lq, Lk, hp), hp = H ↑ 8;
 //                                                                                                             mask: keep bytes (`maskCount`)
 //   floatHD2Inference    float32, head width 2, no weights kept, no dropout    AttentionHD2FloatInference    none
-//   doubleHD2            float64, head width 2                                 AttentionHD2Double            (B, Lq, Lk, H)
+//   doubleHD2            float64, head width 2                                 AttentionHD2Double            (B, Lq, Lk, H);
+//                                                                                                             mask: keep bytes (`maskCount`)
 //   reference            any call no fast path takes (head width ≠ 2)          AttentionReference            (B, H, Lq, Lk)
 //
 // Planar inference (TranADInference's head-planar operands, `attentionPlanarInference`) is a separate entry:
@@ -90,14 +91,16 @@ public enum AttentionPath: String, Sendable, CaseIterable {
         }
     }
 
-    /// Scalars of this path's dropout mask buffer for `s`: `weightCount(s)` mask values, except `.floatHD2Training`,
-    /// whose mask is its keep factor 1/(1−p) (element 0) followed by the keep bytes (1 kept, 0 dropped) laid out
-    /// (B, Lq, Lk, H) and 8 zero bytes (the kernel reads 8 bytes per head group; pad lanes may read past a row):
-    /// a quarter of the memory traffic of a padded Float mask.
+    /// Scalars of this path's dropout mask buffer for `s`: `weightCount(s)` mask values, except the head-width-2
+    /// training paths (`.floatHD2Training`, `.doubleHD2`), whose mask is its keep factor 1/(1−p) (element 0) followed
+    /// by the keep bytes (1 kept, 0 dropped) laid out (B, Lq, Lk, H) and 8 zero bytes (the kernels read 8 or 4 bytes
+    /// per head group; pad lanes may read past a row): a quarter (Float) or an eighth (Double) of the memory traffic
+    /// of a mask of values.
     public func maskCount(_ s: AttentionShape) -> Int {
         switch self {
         case .floatHD2Training: return 1 + (s.weightCount + 8 + 3) / 4
-        case .floatHD2Inference, .doubleHD2, .reference: return weightCount(s)
+        case .doubleHD2: return 1 + (s.weightCount + 8 + 7) / 8
+        case .floatHD2Inference, .reference: return weightCount(s)
         }
     }
 
@@ -107,7 +110,7 @@ public enum AttentionPath: String, Sendable, CaseIterable {
     public func fillDropoutMask<S: TensorScalar>(_ mask: UnsafeMutablePointer<S>, _ s: AttentionShape, p: Double,
                                                  rng: inout Xoshiro256, threads: Int) {
         switch self {
-        case .floatHD2Training:
+        case .floatHD2Training, .doubleHD2:
             mask[0] = S(1 / (1 - p))  // the value `DropoutMask.fill` gives a kept element
             let keep = (UnsafeMutableRawPointer(mask) + MemoryLayout<S>.stride).bindMemory(to: UInt8.self, capacity: s.weightCount + 8)
             DropoutMask.fillKeepBatched(keep, batch: s.batch, perBatch: s.weightCount / Swift.max(s.batch, 1), p: p,
@@ -115,7 +118,7 @@ public enum AttentionPath: String, Sendable, CaseIterable {
             (keep + s.weightCount).initialize(repeating: 0, count: 8)
         case .floatHD2Inference:
             preconditionFailure("AttentionPath.fillDropoutMask: \(rawValue) applies no dropout")
-        case .doubleHD2, .reference:
+        case .reference:
             DropoutMask.fillBatched(mask, batch: s.batch, perBatch: s.weightCount / Swift.max(s.batch, 1), p: p,
                                     rng: &rng, threads: threads)
         }
@@ -213,7 +216,7 @@ extension Float: AttentionScalar {
                 withZeroedScratch(Float.self, count: hd2FloatTrainingScratchCount(s)) { scratch in
                     attentionHD2FloatTrainingForward(sub, q: q.advanced(batch: b0, rowsPerBatch: lq), k: k.advanced(batch: b0, rowsPerBatch: lk),
                                                      v: v.advanced(batch: b0, rowsPerBatch: lk), out: out + b0 * lq * s.modelDim,
-                                                     probs: probs.map { $0 + b0 * w }, keep: mask.map { hd2KeepBytes($0) + b0 * wk },
+                                                     probs: probs.map { $0 + b0 * w }, keep: mask.map { keepBytes($0) + b0 * wk },
                                                      factor: mask?[0] ?? 1, scratch: scratch)
                 }
             }
@@ -244,7 +247,7 @@ extension Float: AttentionScalar {
                 withZeroedScratch(Float.self, count: hd2FloatTrainingScratchCount(s)) { scratch in
                     attentionHD2FloatTrainingBackward(sub, q: q.advanced(batch: b0, rowsPerBatch: lq), k: k.advanced(batch: b0, rowsPerBatch: lk),
                                                       v: v.advanced(batch: b0, rowsPerBatch: lk), probs: probs + b0 * w,
-                                                      keep: mask.map { hd2KeepBytes($0) + b0 * wk }, factor: mask?[0] ?? 1,
+                                                      keep: mask.map { keepBytes($0) + b0 * wk }, factor: mask?[0] ?? 1,
                                                       gradOut: gradOut + b0 * lq * s.modelDim,
                                                       dq: dq.advanced(batch: b0, rowsPerBatch: lq), dk: dk.advanced(batch: b0, rowsPerBatch: lk),
                                                       dv: dv.advanced(batch: b0, rowsPerBatch: lk), scratch: scratch)
@@ -279,7 +282,8 @@ extension Double: AttentionScalar {
                 withScratch(Double.self, count: hd2DoubleScratchCount(s)) { scratch in
                     attentionHD2DoubleForward(sub, q: q.advanced(batch: b0, rowsPerBatch: lq), k: k.advanced(batch: b0, rowsPerBatch: lk),
                                               v: v.advanced(batch: b0, rowsPerBatch: lk), out: out + b0 * lq * s.modelDim,
-                                              probs: probs.map { $0 + b0 * w }, mask: mask.map { $0 + b0 * w }, scratch: scratch)
+                                              probs: probs.map { $0 + b0 * w }, keep: mask.map { keepBytes($0) + b0 * w },
+                                              factor: mask?[0] ?? 1, scratch: scratch)
                 }
             }
         case .reference:
@@ -302,7 +306,8 @@ extension Double: AttentionScalar {
                 withScratch(Double.self, count: hd2DoubleScratchCount(s)) { scratch in
                     attentionHD2DoubleBackward(sub, q: q.advanced(batch: b0, rowsPerBatch: lq), k: k.advanced(batch: b0, rowsPerBatch: lk),
                                                v: v.advanced(batch: b0, rowsPerBatch: lk), probs: probs + b0 * w,
-                                               mask: mask.map { $0 + b0 * w }, gradOut: gradOut + b0 * lq * s.modelDim,
+                                               keep: mask.map { keepBytes($0) + b0 * w }, factor: mask?[0] ?? 1,
+                                               gradOut: gradOut + b0 * lq * s.modelDim,
                                                dq: dq.advanced(batch: b0, rowsPerBatch: lq), dk: dk.advanced(batch: b0, rowsPerBatch: lk),
                                                dv: dv.advanced(batch: b0, rowsPerBatch: lk), scratch: scratch)
                 }

@@ -15,12 +15,13 @@ import VigilTensor
 func hd2DoubleScratchCount(_ s: AttentionShape) -> Int { (4 * s.queryLength + 10 * s.keyLength + 8) * s.heads }
 
 /// Forward. Buffers: q (B, Lq, ·), k, v (B, Lk, ·); out (B, Lq, 2H); probs (B, Lq, Lk, H) receives
-/// P = softmax(s) (pre-dropout) when given; mask (B, Lq, Lk, H) or nil; scratch `hd2DoubleScratchCount`.
+/// P = softmax(s) (pre-dropout) when given; keep (B, Lq, Lk, H) dropout keep bytes (4 readable bytes past the end)
+/// with the keep factor (mask value factor where the byte is 1, +0 where it is 0), or nil; scratch `hd2DoubleScratchCount`.
 /// With neither probs nor mask (inference) it sums Σ e_j and Σ e_j v_j in one pass and divides at the end.
 @inline(__always)
 func attentionHD2DoubleForward(
     _ s: AttentionShape, q: AttentionOperand<Double>, k: AttentionOperand<Double>, v: AttentionOperand<Double>,
-    out: UnsafeMutablePointer<Double>, probs: UnsafeMutablePointer<Double>?, mask: UnsafePointer<Double>?,
+    out: UnsafeMutablePointer<Double>, probs: UnsafeMutablePointer<Double>?, keep: UnsafePointer<UInt8>?, factor: Double,
     scratch: UnsafeMutablePointer<Double>
 ) {
     let (B, Lq, Lk, H) = (s.batch, s.queryLength, s.keyLength, s.heads)
@@ -34,8 +35,11 @@ func attentionHD2DoubleForward(
         deinterleave(k.base + b * Lk * k.stride + k.offset, stride: k.stride, rows: Lk, heads: H, hp: H, K0, K1)
         deinterleave(v.base + b * Lk * v.stride + v.offset, stride: v.stride, rows: Lk, heads: H, hp: H, V0, V1)
         for x in 0..<(Lq * H) { Q0[x] *= scale; Q1[x] *= scale }
-        if probs != nil || mask != nil {
-            for i in 0..<Lq { hd2DoubleTrainingQuery(s, b: b, i: i, Q0, Q1, K0, K1, V0, V1, out: out, probs: probs, mask: mask, scores: pScratch) }
+        if probs != nil || keep != nil {
+            for i in 0..<Lq {
+                hd2DoubleTrainingQuery(s, b: b, i: i, Q0, Q1, K0, K1, V0, V1, out: out, probs: probs, keep: keep, factor: factor,
+                                       scores: pScratch)
+            }
             continue
         }
         for i in 0..<Lq {
@@ -79,15 +83,16 @@ func attentionHD2DoubleForward(
 /// this replaced, in the same order, so the same bits: s_j = q0·k0_j + q1·k1_j (q pre-scaled by 1/√2), the running
 /// max m, e_j = fastExp(s_j − m) (`fastExp(SIMD4<Double>)` equals `fastExp(Double)` lane by lane), Σ_j e_j in key
 /// order, P_j = e_j·(1/Σ), out = Σ_j (P_j·M_j)·v_j (P_j·v_j without a mask). Planes Q0/Q1 (Lq, H), K0/K1/V0/V1
-/// (Lk, H); probs/mask (B, Lq, Lk, H) or nil; `scores` holds 4·Lk values.
+/// (Lk, H); probs and keep bytes (B, Lq, Lk, H) or nil (M_j: `factor` where the byte is 1, +0 where it is 0);
+/// `scores` holds 4·Lk values.
 @inline(__always)
 func hd2DoubleTrainingQuery(_ s: AttentionShape, b: Int, i: Int, _ Q0: UnsafePointer<Double>, _ Q1: UnsafePointer<Double>,
                             _ K0: UnsafePointer<Double>, _ K1: UnsafePointer<Double>, _ V0: UnsafePointer<Double>,
                             _ V1: UnsafePointer<Double>, out: UnsafeMutablePointer<Double>, probs: UnsafeMutablePointer<Double>?,
-                            mask: UnsafePointer<Double>?, scores S: UnsafeMutablePointer<Double>) {
+                            keep: UnsafePointer<UInt8>?, factor: Double, scores S: UnsafeMutablePointer<Double>) {
     let (Lq, Lk, H) = (s.queryLength, s.keyLength, s.heads)
     let block = (b * Lq + i) * Lk * H  // this query's (Lk, H) block of probs and mask
-    let P = probs.map { $0 + block }, M = mask.map { $0 + block }
+    let P = probs.map { $0 + block }, M = keep.map { $0 + block }
     let oi = out + (b * Lq + i) * 2 * H
     let full = H / 4 * 4
     for g in stride(from: 0, to: full, by: 4) {
@@ -109,7 +114,7 @@ func hd2DoubleTrainingQuery(_ s: AttentionShape, b: Int, i: Int, _ Q0: UnsafePoi
         for j in 0..<Lk {
             let pr = load4(S + 4 * j) * inv
             if let P { store4(pr, P + j * H + g) }
-            let a = M.map { pr * load4($0 + j * H + g) } ?? pr
+            let a = M.map { pr * keepFactors4($0 + j * H + g, factor) } ?? pr
             o0 += a * load4(V0 + j * H + g)
             o1 += a * load4(V1 + j * H + g)
         }
@@ -134,7 +139,7 @@ func hd2DoubleTrainingQuery(_ s: AttentionShape, b: Int, i: Int, _ Q0: UnsafePoi
         for j in 0..<Lk {
             let pr = S[j] * inv
             P?[j * H + h] = pr
-            let a = M.map { pr * $0[j * H + h] } ?? pr
+            let a = M.map { pr * keepFactor($0[j * H + h], factor) } ?? pr
             o0 += a * V0[j * H + h]
             o1 += a * V1[j * H + h]
         }
@@ -142,14 +147,27 @@ func hd2DoubleTrainingQuery(_ s: AttentionShape, b: Int, i: Int, _ Q0: UnsafePoi
     }
 }
 
+/// The mask value of a keep byte: `factor` where it is 1, +0 where it is 0 (the bits `DropoutMask.fill` writes).
+@inline(__always)
+func keepFactor(_ byte: UInt8, _ factor: Double) -> Double {
+    Double(bitPattern: factor.bitPattern & (0 &- UInt64(byte)))
+}
+
+/// The mask values of 4 keep bytes (`keepFactor` per lane).
+@inline(__always)
+func keepFactors4(_ keep: UnsafePointer<UInt8>, _ factor: Double) -> SIMD4<Double> {
+    let bytes = SIMD4<UInt64>(truncatingIfNeeded: UnsafeRawPointer(keep).loadUnaligned(as: SIMD4<UInt8>.self))
+    return unsafeBitCast((SIMD4<UInt64>() &- bytes) & SIMD4(repeating: factor.bitPattern), to: SIMD4<Double>.self)
+}
+
 /// Backward of `attentionHD2DoubleForward` (the reference backward's formulas, heads across the inner loop).
-/// Buffers as the forward; probs (B, Lq, Lk, H); gradOut (B, Lq, 2H); dq/dk/dv are overwritten, each element once as
+/// Buffers as the forward; probs (B, Lq, Lk, H); keep bytes and factor as the forward's; gradOut (B, Lq, 2H); dq/dk/dv are overwritten, each element once as
 /// 0 + its gradient (the bits accumulating into a zeroed buffer gives; `AttentionPath.overwritesGradients`);
 /// scratch `hd2DoubleScratchCount`.
 @inline(__always)
 func attentionHD2DoubleBackward(
     _ s: AttentionShape, q: AttentionOperand<Double>, k: AttentionOperand<Double>, v: AttentionOperand<Double>,
-    probs: UnsafePointer<Double>, mask: UnsafePointer<Double>?, gradOut: UnsafePointer<Double>,
+    probs: UnsafePointer<Double>, keep: UnsafePointer<UInt8>?, factor: Double, gradOut: UnsafePointer<Double>,
     dq: AttentionOperand<Double>, dk: AttentionOperand<Double>, dv: AttentionOperand<Double>,
     scratch: UnsafeMutablePointer<Double>
 ) {
@@ -172,15 +190,16 @@ func attentionHD2DoubleBackward(
             let p = probs + (b * Lq + i) * Lk * H
             let g0 = G0 + i * H, g1 = G1 + i * H
             for h in 0..<H { dot[h] = 0 }
-            if let mk = mask {
+            if let mk = keep {
                 let m = mk + (b * Lq + i) * Lk * H
                 for j in 0..<Lk {
                     let pj = p + j * H, mj = m + j * H, v0 = V0 + j * H, v1 = V1 + j * H
                     let dv0 = dV0 + j * H, dv1 = dV1 + j * H, dpj = dP + j * H
                     for h in 0..<H {
-                        let a = pj[h] * mj[h]
+                        let mh = keepFactor(mj[h], factor)
+                        let a = pj[h] * mh
                         dv0[h] += a * g0[h]; dv1[h] += a * g1[h]
-                        let g = (g0[h] * v0[h] + g1[h] * v1[h]) * mj[h]
+                        let g = (g0[h] * v0[h] + g1[h] * v1[h]) * mh
                         dpj[h] = g
                         dot[h] += pj[h] * g
                     }

@@ -21,9 +21,9 @@ func hd2FloatTrainingScratchCount(_ s: AttentionShape) -> Int {
     return (4 * s.queryLength + 8 * s.keyLength) * hp + 8 * s.keyLength + 16
 }
 
-/// The keep bytes of a `.floatHD2Training` mask buffer (`AttentionPath.maskCount`): after its keep factor.
+/// The keep bytes of a head-width-2 training mask buffer (`AttentionPath.maskCount`): after its keep factor.
 @inline(__always)
-func hd2KeepBytes(_ mask: UnsafePointer<Float>) -> UnsafePointer<UInt8> {
+func keepBytes<S>(_ mask: UnsafePointer<S>) -> UnsafePointer<UInt8> {
     UnsafeRawPointer(mask + 1).assumingMemoryBound(to: UInt8.self)
 }
 
