@@ -4,12 +4,12 @@ import VigilRandom
 import VigilTensor
 import XCTest
 
-/// The Float head-width-2 training kernels (SIMD8 over heads, head-padded probs, keep-byte mask) against the
+/// The Float head-width-2 training kernels (SIMD8 over heads, head-padded planes, keep-byte mask, weights recomputed in the backward) against the
 /// Float64 head-width-2 kernels, which the gradient checks in FusedAttentionTests validate.
 final class TrainingKernelTests: XCTestCase {
-    /// Runs both kernels on the same random q/kv/gradient (and mask) and compares out, probs, dq, dkv.
+    /// Runs both kernels on the same random q/kv/gradient (and mask) and compares out, the masks, dq, dkv.
     func compare(batch b: Int, lq: Int, lk: Int, heads h: Int, dropout p: Double, file: StaticString = #filePath, line: UInt = #line) {
-        let d = 2 * h, hp = (h + 7) / 8 * 8
+        let d = 2 * h
         let s = AttentionShape(batch: b, queryLength: lq, keyLength: lk, heads: h, headDim: 2)
         var rng = Xoshiro256(seed: UInt64(31 * h + lq))
         let q = (0..<(b * lq * d)).map { _ in rng.nextUnitDouble() * 4 - 2 }
@@ -22,9 +22,8 @@ final class TrainingKernelTests: XCTestCase {
         if p > 0 { mask64.withUnsafeMutableBufferPointer { AttentionPath.doubleHD2.fillDropoutMask($0.baseAddress!, s, p: p, rng: &mr, threads: 2) } }
         let r64 = runAttention(.doubleHD2, s, q: q, kv: kv, gOut: gOut, mask: p > 0 ? mask64 : nil)
         let values64 = p > 0 ? maskValues(mask64, count: s.weightCount) : []  // the mask values M (B, Lq, Lk, H)
-        // Float padded kernels
-        let padded = AttentionPath.floatHD2Training.weightCount(s)
-        XCTAssertEqual(padded, b * lq * lk * hp, file: file, line: line)
+        // Float padded kernels (no weights kept: the backward recomputes them)
+        XCTAssertEqual(AttentionPath.floatHD2Training.weightCount(s), 0, file: file, line: line)
         // its mask: the keep factor, then keep bytes (B, Lq, Lk, H) and 8 zero bytes
         XCTAssertEqual(AttentionPath.floatHD2Training.maskCount(s), 1 + (s.weightCount + 8 + 3) / 4, file: file, line: line)
         var mask32 = [Float](repeating: .nan, count: AttentionPath.floatHD2Training.maskCount(s))
@@ -40,7 +39,6 @@ final class TrainingKernelTests: XCTestCase {
         }
         for row in 0..<(b * lq * lk) {
             for hh in 0..<h {
-                XCTAssertEqual(Double(r32.probs[row * hp + hh]), r64.probs[row * h + hh], accuracy: 1e-6, file: file, line: line)
                 if p > 0 { XCTAssertEqual(keep[row * h + hh] == 1 ? mask32[0] : 0, Float(values64[row * h + hh]), file: file, line: line) }
             }
         }

@@ -5,7 +5,7 @@
 // Kernels, each in its own file beside the reference it is checked against:
 //
 //   path                 conditions                                            file                          weights / mask layout
-//   floatHD2Training     float32, head width 2, weights kept or dropout mask   AttentionHD2FloatTraining     (B, Lq, Lk, hp), hp = H ↑ 8;
+//   floatHD2Training     float32, head width 2, weights kept or dropout mask   AttentionHD2FloatTraining     none (the backward recomputes P);
 //                                                                                                             mask: keep bytes (`maskCount`)
 //   floatHD2Inference    float32, head width 2, no weights kept, no dropout    AttentionHD2FloatInference    none
 //   doubleHD2            float64, head width 2                                 AttentionHD2Double            (B, Lq, Lk, H);
@@ -82,11 +82,11 @@ public enum AttentionPath: String, Sendable, CaseIterable {
         }
     }
 
-    /// Scalars of this path's weight (probs) and mask buffers for `s` (0 for `.floatHD2Inference`, which keeps none).
+    /// Scalars of this path's weight (probs) buffer for `s`: 0 for `.floatHD2Inference`, which keeps none, and for
+    /// `.floatHD2Training`, whose backward recomputes the weights (its probs pointer only says a backward follows).
     public func weightCount(_ s: AttentionShape) -> Int {
         switch self {
-        case .floatHD2Training: return s.batch * s.queryLength * s.keyLength * s.paddedHeads
-        case .floatHD2Inference: return 0
+        case .floatHD2Training, .floatHD2Inference: return 0  // training: the backward recomputes the weights
         case .doubleHD2, .reference: return s.weightCount
         }
     }
@@ -150,8 +150,8 @@ public enum AttentionPath: String, Sendable, CaseIterable {
 public protocol AttentionScalar: TensorScalar {
     /// Forward of `path` (which must run this call: `.reference` or a fast path whose conditions hold, with
     /// keepsWeights = probs != nil and dropout = mask != nil). q (B, Lq, ·), k, v (B, Lk, ·); out (B, Lq, H·hd);
-    /// probs receives P (pre-dropout) and mask holds the keep factors, both in the path's layout
-    /// (`weightCount`). Batch elements are split over `threads` threads (results do not depend on it).
+    /// probs receives P (pre-dropout) in the path's layout (`weightCount`; none on `.floatHD2Training`, which
+    /// recomputes P in its backward) and mask holds the dropout mask (`maskCount`, `fillDropoutMask`). Batch elements are split over `threads` threads (results do not depend on it).
     static func attentionForward(_ path: AttentionPath, _ s: AttentionShape, q: AttentionOperand<Self>, k: AttentionOperand<Self>,
                                  v: AttentionOperand<Self>, out: UnsafeMutablePointer<Self>,
                                  probs: UnsafeMutablePointer<Self>?, mask: UnsafePointer<Self>?, threads: Int)
@@ -211,12 +211,12 @@ extension Float: AttentionScalar {
         let (lq, lk) = (s.queryLength, s.keyLength)
         switch path {
         case .floatHD2Training:
-            let w = path.weightCount(s) / Swift.max(s.batch, 1), wk = s.weightCount / Swift.max(s.batch, 1)
+            let wk = s.weightCount / Swift.max(s.batch, 1)
             s.forEachBatchChunk(threads: threads) { sub, b0 in
                 withZeroedScratch(Float.self, count: hd2FloatTrainingScratchCount(s)) { scratch in
                     attentionHD2FloatTrainingForward(sub, q: q.advanced(batch: b0, rowsPerBatch: lq), k: k.advanced(batch: b0, rowsPerBatch: lk),
                                                      v: v.advanced(batch: b0, rowsPerBatch: lk), out: out + b0 * lq * s.modelDim,
-                                                     probs: probs.map { $0 + b0 * w }, keep: mask.map { keepBytes($0) + b0 * wk },
+                                                     keep: mask.map { keepBytes($0) + b0 * wk },
                                                      factor: mask?[0] ?? 1, scratch: scratch)
                 }
             }
@@ -242,11 +242,11 @@ extension Float: AttentionScalar {
         let (lq, lk) = (s.queryLength, s.keyLength)
         switch path {
         case .floatHD2Training:
-            let w = path.weightCount(s) / Swift.max(s.batch, 1), wk = s.weightCount / Swift.max(s.batch, 1)
+            let wk = s.weightCount / Swift.max(s.batch, 1)
             s.forEachBatchChunk(threads: threads) { sub, b0 in
                 withZeroedScratch(Float.self, count: hd2FloatTrainingScratchCount(s)) { scratch in
                     attentionHD2FloatTrainingBackward(sub, q: q.advanced(batch: b0, rowsPerBatch: lq), k: k.advanced(batch: b0, rowsPerBatch: lk),
-                                                      v: v.advanced(batch: b0, rowsPerBatch: lk), probs: probs + b0 * w,
+                                                      v: v.advanced(batch: b0, rowsPerBatch: lk),
                                                       keep: mask.map { keepBytes($0) + b0 * wk }, factor: mask?[0] ?? 1,
                                                       gradOut: gradOut + b0 * lq * s.modelDim,
                                                       dq: dq.advanced(batch: b0, rowsPerBatch: lq), dk: dk.advanced(batch: b0, rowsPerBatch: lk),
