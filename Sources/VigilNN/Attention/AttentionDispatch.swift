@@ -93,7 +93,7 @@ public enum AttentionPath: String, Sendable, CaseIterable {
 
     /// Scalars of this path's dropout mask buffer for `s`: `weightCount(s)` mask values, except the head-width-2
     /// training paths (`.floatHD2Training`, `.doubleHD2`), whose mask is its keep factor 1/(1−p) (element 0) followed
-    /// by the keep bytes (1 kept, 0 dropped) laid out (B, Lq, Lk, H) and 8 zero bytes (the kernels read 8 or 4 bytes
+    /// by the keep bytes (1 kept, 0 dropped) laid out (B, Lq, Lk, H) and 8 zero bytes (the Float kernel reads 8 bytes
     /// per head group; pad lanes may read past a row): a quarter (Float) or an eighth (Double) of the memory traffic
     /// of a mask of values.
     public func maskCount(_ s: AttentionShape) -> Int {
