@@ -3,10 +3,10 @@
 // One rule for every op: element i is kept iff its uniform u_i ≥ p, with u_i = c_i·2⁻ᵏ for a k-bit chunk c_i of
 // a xoshiro256** draw, i.e. iff c_i ≥ ⌈p·2ᵏ⌉ (`threshold(p:bits:)`); kept elements are scaled by 1/(1−p).
 // Two chunk widths remain, each fixed by the masks that trained models were made with:
-//   k = 16  (`fill`, `fillBatched`, `fillBatchedPadded`): four elements per draw, low chunk first. The attention
-//           weights, the fused residual dropout and TranAD's encoder input. A batched mask cuts the batch into
-//           chunks of 16 elements whose streams are forked off one draw, so it does not depend on the thread
-//           count; the padded form writes the same values with each row of `width` padded to `paddedWidth`.
+//   k = 16  (`fill`, `fillBatched`, `fillKeep`, `fillKeepBatched`): four elements per draw, low chunk first. The
+//           attention weights, the fused residual dropout and TranAD's encoder input. A batched mask cuts the batch
+//           into chunks of 16 elements whose streams are forked off one draw, so it does not depend on the thread
+//           count; the keep forms write the same decisions as bytes (1 kept, 0 dropped).
 //   k = 32  (`applyDropout32`): two elements per draw, low half first. `dropout(_:p:rng:training:)`.
 // Merging the widths (32 → 16 bits for `dropout`) would be one scheme, but it changes which elements the
 // feed-forward dropout drops and so every trained TranAD weight; it is left for a change that may alter results.
@@ -94,41 +94,6 @@ public enum DropoutMask {
                 var r = base.fork(stream: UInt64(c))
                 let b0 = c * batchChunk, b1 = Swift.min(batch, b0 + batchChunk)
                 fill(mask + b0 * perBatch, count: (b1 - b0) * perBatch, p: p, rng: &r)
-            }
-        }
-    }
-
-    /// `fillBatched`'s values for a (batch, rows, width) mask, written as (batch, rows, paddedWidth) with the pad
-    /// columns 0 (the same draws, so the same kept elements).
-    @_specialize(where T == Float)
-    @_specialize(where T == Double)
-    public static func fillBatchedPadded<T: TensorScalar>(_ mask: UnsafeMutablePointer<T>, batch: Int, rows: Int, width: Int,
-                                                          paddedWidth: Int, p: Double, rng: inout Xoshiro256, threads: Int = 1) {
-        precondition(paddedWidth >= width, "DropoutMask.fillBatchedPadded: paddedWidth \(paddedWidth) < width \(width)")
-        let base = Xoshiro256(seed: rng.next())
-        let chunks = (batch + batchChunk - 1) / batchChunk
-        Threads.forEachChunk(chunks, threads: threads) { c0, nc in
-            // rows are drawn 4 at a time into a small unpadded buffer and copied to their padded places: 4·width
-            // values are exactly `width` whole draws, so the groups draw what one `fill` of the chunk draws (its
-            // only partial draw is the last group's, at the end)
-            withUnsafeTemporaryAllocation(of: T.self, capacity: Swift.max(4 * width, 1)) { tmp in
-                let t = tmp.baseAddress!
-                for c in c0..<(c0 + nc) {
-                    var r = base.fork(stream: UInt64(c))
-                    let b0 = c * batchChunk, b1 = Swift.min(batch, b0 + batchChunk)
-                    let region = mask + b0 * rows * paddedWidth, n = (b1 - b0) * rows
-                    var row = 0
-                    while row < n {
-                        let g = Swift.min(4, n - row)
-                        fill(t, count: g * width, p: p, rng: &r)
-                        for k in 0..<g {
-                            let dst = region + (row + k) * paddedWidth, src = t + k * width
-                            for h in 0..<width { dst[h] = src[h] }
-                            for h in width..<paddedWidth { dst[h] = 0 }
-                        }
-                        row += g
-                    }
-                }
             }
         }
     }
