@@ -14,7 +14,7 @@ public func addDropout<S: TensorScalar>(_ x: Tensor<S>, _ y: Tensor<S>, p: Doubl
     guard training && p > 0 else { return x + y }
     let n = x.count
     let mask = KernelBuffer<S>(count: n)
-    let out = Tensor<S>(zeros: x.shape)
+    let out = Tensor<S>(unfilled: x.shape)  // every element written below
     withExtendedLifetime((x, y, out)) {
         let m = mask.pointer, xs = x.storage, ys = y.storage, o = out.storage
         DropoutMask.fill(m, count: n, p: p, rng: &rng)
@@ -24,7 +24,7 @@ public func addDropout<S: TensorScalar>(_ x: Tensor<S>, _ y: Tensor<S>, p: Doubl
     let needX = x.requiresGrad, needY = y.requiresGrad
     return Tensor.makeOp(output: out, inputs: [x, y]) { g in
         guard needY else { return [g, nil] }
-        let gy = Tensor<S>(zeros: g.shape)
+        let gy = Tensor<S>(unfilled: g.shape)  // every element written below
         withExtendedLifetime((g, gy)) {
             let m = mask.pointer, gs = g.storage, o = gy.storage
             for i in 0..<n { o[i] = gs[i] * m[i] }

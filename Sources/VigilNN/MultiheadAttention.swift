@@ -16,19 +16,19 @@ private func operand<S: TensorScalar>(_ t: Projected<S>) -> AttentionOperand<S> 
 
 /// The fused attention op: out (B, Lq, d) = attention(q, k, v) with dropout p on the weights when `training`,
 /// recorded on the tape with its backward when a gradient is needed. `inputs` are the tensors q, k, v live in
-/// (in the order the backward returns gradients); `grads()` makes their zeroed gradient tensors and the
-/// (tensor, offset) slots of dq, dk, dv in them.
+/// (in the order the backward returns gradients); `grads(zeroed)` makes their gradient tensors (zero-filled when
+/// `zeroed`, else left for the kernel to overwrite every element) and the (tensor, offset) slots of dq, dk, dv in them.
 private func fusedAttention<S: AttentionScalar>(
     _ s: AttentionShape, q: Projected<S>, k: Projected<S>, v: Projected<S>, inputs: [Tensor<S>], dropout p: Double,
     rng: inout Xoshiro256, training: Bool,
-    grads: @escaping () -> (tensors: [Tensor<S>], dq: Projected<S>, dk: Projected<S>, dv: Projected<S>)
+    grads: @escaping (_ zeroed: Bool) -> (tensors: [Tensor<S>], dq: Projected<S>, dk: Projected<S>, dv: Projected<S>)
 ) -> Tensor<S> {
     let needGrad = GradMode.isEnabled && inputs.contains { $0.requiresGrad }
     let useMask = training && p > 0
     let path = AttentionPath.select(for: AttentionCall(S.self, s, keepsWeights: needGrad, dropout: useMask))
     let threads = AttentionPath.threads(for: s)
-    let out = Tensor<S>(zeros: [s.batch, s.queryLength, s.modelDim])
-    let mask: KernelBuffer<S>? = useMask ? KernelBuffer(count: path.weightCount(s)) : nil
+    let out = Tensor<S>(unfilled: [s.batch, s.queryLength, s.modelDim])  // every kernel writes every output element
+    let mask: KernelBuffer<S>? = useMask ? KernelBuffer(count: path.maskCount(s)) : nil
     if let mask { path.fillDropoutMask(mask.pointer, s, p: p, rng: &rng, threads: threads) }
     let probs: KernelBuffer<S>? = needGrad ? KernelBuffer(count: path.weightCount(s)) : nil
     withExtendedLifetime((q.tensor, k.tensor, v.tensor, out)) {
@@ -37,7 +37,8 @@ private func fusedAttention<S: AttentionScalar>(
     }
     guard let probs else { return out }
     return Tensor.makeOp(output: out, inputs: inputs) { g in
-        let (tensors, dq, dk, dv) = grads()
+        // the head-width-2 kernels write every element of dq, dk, dv (which fill the gradient tensors), so no zero-fill
+        let (tensors, dq, dk, dv) = grads(!path.overwritesGradients)
         withExtendedLifetime((q.tensor, k.tensor, v.tensor, g, tensors)) {
             S.attentionBackward(path, s, q: operand(q), k: operand(k), v: operand(v), probs: probs.pointer,
                                 mask: mask.map { UnsafePointer($0.pointer) }, gradOut: g.storage,
@@ -57,8 +58,8 @@ public func fusedSelfAttention<S: AttentionScalar>(_ qkv: Tensor<S>, heads: Int,
     let (b, l, d) = (qkv.shape[0], qkv.shape[1], qkv.shape[2] / 3)
     let s = AttentionShape(batch: b, queryLength: l, keyLength: l, heads: heads, headDim: d / heads)
     return fusedAttention(s, q: (qkv, 0), k: (qkv, d), v: (qkv, 2 * d), inputs: [qkv], dropout: p, rng: &rng,
-                          training: training) {
-        let dqkv = Tensor<S>(zeros: qkv.shape)
+                          training: training) { zeroed in
+        let dqkv = zeroed ? Tensor<S>(zeros: qkv.shape) : Tensor<S>(unfilled: qkv.shape)  // dq | dk | dv: every column
         return ([dqkv], (dqkv, 0), (dqkv, d), (dqkv, 2 * d))
     }
 }
@@ -71,8 +72,9 @@ public func fusedCrossAttention<S: AttentionScalar>(query q: Tensor<S>, keyValue
                  "fusedCrossAttention: query (B, Lq, d) and keyValue (B, Lk, 2d) with d divisible by heads=\(heads), got \(q.shape) and \(kv.shape)")
     let (b, lq, d, lk) = (q.shape[0], q.shape[1], q.shape[2], kv.shape[1])
     let s = AttentionShape(batch: b, queryLength: lq, keyLength: lk, heads: heads, headDim: d / heads)
-    return fusedAttention(s, q: (q, 0), k: (kv, 0), v: (kv, d), inputs: [q, kv], dropout: p, rng: &rng, training: training) {
-        let dq = Tensor<S>(zeros: q.shape), dkv = Tensor<S>(zeros: kv.shape)
+    return fusedAttention(s, q: (q, 0), k: (kv, 0), v: (kv, d), inputs: [q, kv], dropout: p, rng: &rng, training: training) { zeroed in
+        let dq = zeroed ? Tensor<S>(zeros: q.shape) : Tensor<S>(unfilled: q.shape)
+        let dkv = zeroed ? Tensor<S>(zeros: kv.shape) : Tensor<S>(unfilled: kv.shape)  // dk | dv: every column
         return ([dq, dkv], (dq, 0), (dkv, 0), (dkv, d))
     }
 }

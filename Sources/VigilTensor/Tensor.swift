@@ -74,6 +74,10 @@ public final class Tensor<Scalar: TensorScalar> {
         if count > 0 { UnsafeMutableRawPointer(data).initializeMemory(as: UInt8.self, repeating: 0, count: count * MemoryLayout<Scalar>.stride) }
     }
 
+    /// A tensor of `shape` whose elements are left uninitialised, for kernels in other modules that write every
+    /// element before anything reads it (it saves `init(zeros:)`'s fill pass; reading an element first is a bug).
+    public convenience init(unfilled shape: [Int]) { self.init(uninitialized: shape) }
+
     /// Ones of `shape`.
     public convenience init(ones shape: [Int]) { self.init(repeating: 1, shape: shape) }
 

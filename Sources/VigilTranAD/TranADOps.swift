@@ -21,7 +21,7 @@ func tranADEncoderInput<S: TensorScalar>(_ windows: Tensor<S>, x1: Tensor<S>?, p
             count = n
         }
     }
-    let out = Tensor<S>(zeros: [b, w, 2 * f])
+    let out = Tensor<S>(unfilled: [b, w, 2 * f])  // every element written by `fill` below
     let sc = S(scale)
     let zeros = [S](repeating: 0, count: x1 == nil ? b * f : 0)
     windows.withUnsafeBufferPointer { xs in pe.withUnsafeBufferPointer { ps in

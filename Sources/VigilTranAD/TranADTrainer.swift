@@ -147,7 +147,7 @@ final class TranADEngine<Scalar: AttentionScalar> {
 
     /// Window tensor (B, W, F) of `rows`, gathered straight into the tensor's storage.
     func windows(_ m: DataMatrix, _ rows: ArraySlice<Int>) -> Tensor<Scalar> {
-        let x = Tensor<Scalar>(zeros: [rows.count, config.window, m.cols])
+        let x = Tensor<Scalar>(unfilled: [rows.count, config.window, m.cols])  // gatherWindows writes every element
         x.withUnsafeMutableBufferPointer { gatherWindows(m, rows: rows, window: config.window, alignment: config.alignment, into: $0.baseAddress!) }
         return x
     }

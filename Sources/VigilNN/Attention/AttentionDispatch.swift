@@ -5,9 +5,11 @@
 // Kernels, each in its own file beside the reference it is checked against:
 //
 //   path                 conditions                                            file                          weights / mask layout
-//   floatHD2Training     float32, head width 2, weights kept or dropout mask   AttentionHD2FloatTraining     (B, Lq, Lk, hp), hp = H ↑ 8
+//   floatHD2Training     float32, head width 2, weights kept or dropout mask   AttentionHD2FloatTraining     none (the backward recomputes P);
+//                                                                                                             mask: keep bytes (`maskCount`)
 //   floatHD2Inference    float32, head width 2, no weights kept, no dropout    AttentionHD2FloatInference    none
-//   doubleHD2            float64, head width 2                                 AttentionHD2Double            (B, Lq, Lk, H)
+//   doubleHD2            float64, head width 2                                 AttentionHD2Double            (B, Lq, Lk, H);
+//                                                                                                             mask: keep bytes (`maskCount`)
 //   reference            any call no fast path takes (head width ≠ 2)          AttentionReference            (B, H, Lq, Lk)
 //
 // Planar inference (TranADInference's head-planar operands, `attentionPlanarInference`) is a separate entry:
@@ -80,26 +82,43 @@ public enum AttentionPath: String, Sendable, CaseIterable {
         }
     }
 
-    /// Scalars of this path's weight (probs) and mask buffers for `s` (0 for `.floatHD2Inference`, which keeps none).
+    /// Scalars of this path's weight (probs) buffer for `s`: 0 for `.floatHD2Inference`, which keeps none, and for
+    /// `.floatHD2Training`, whose backward recomputes the weights (its probs pointer only says a backward follows).
     public func weightCount(_ s: AttentionShape) -> Int {
         switch self {
-        case .floatHD2Training: return s.batch * s.queryLength * s.keyLength * s.paddedHeads
-        case .floatHD2Inference: return 0
+        case .floatHD2Training, .floatHD2Inference: return 0  // training: the backward recomputes the weights
         case .doubleHD2, .reference: return s.weightCount
         }
     }
 
-    /// Fills this path's dropout mask for `s` (`weightCount(s)` values, layout as the path's weights) from one
-    /// draw of `rng`: `DropoutMask.fillBatched` over (B, ·), head-padded for `.floatHD2Training`.
+    /// Scalars of this path's dropout mask buffer for `s`: `weightCount(s)` mask values, except the head-width-2
+    /// training paths (`.floatHD2Training`, `.doubleHD2`), whose mask is its keep factor 1/(1−p) (element 0) followed
+    /// by the keep bytes (1 kept, 0 dropped) laid out (B, Lq, Lk, H) and 8 zero bytes (the Float kernel reads 8 bytes
+    /// per head group; pad lanes may read past a row): a quarter (Float) or an eighth (Double) of the memory traffic
+    /// of a mask of values.
+    public func maskCount(_ s: AttentionShape) -> Int {
+        switch self {
+        case .floatHD2Training: return 1 + (s.weightCount + 8 + 3) / 4
+        case .doubleHD2: return 1 + (s.weightCount + 8 + 7) / 8
+        case .floatHD2Inference, .reference: return weightCount(s)
+        }
+    }
+
+    /// Fills this path's dropout mask for `s` (`maskCount(s)` scalars, layout as `maskCount` says) from one
+    /// draw of `rng`: `DropoutMask.fillBatched` over (B, ·), or its keep bytes (`DropoutMask.fillKeepBatched`, the
+    /// same draws) for `.floatHD2Training`.
     public func fillDropoutMask<S: TensorScalar>(_ mask: UnsafeMutablePointer<S>, _ s: AttentionShape, p: Double,
                                                  rng: inout Xoshiro256, threads: Int) {
         switch self {
-        case .floatHD2Training:
-            DropoutMask.fillBatchedPadded(mask, batch: s.batch, rows: s.queryLength * s.keyLength, width: s.heads,
-                                          paddedWidth: s.paddedHeads, p: p, rng: &rng, threads: threads)
+        case .floatHD2Training, .doubleHD2:
+            mask[0] = S(1 / (1 - p))  // the value `DropoutMask.fill` gives a kept element
+            let keep = (UnsafeMutableRawPointer(mask) + MemoryLayout<S>.stride).bindMemory(to: UInt8.self, capacity: s.weightCount + 8)
+            DropoutMask.fillKeepBatched(keep, batch: s.batch, perBatch: s.weightCount / Swift.max(s.batch, 1), p: p,
+                                        rng: &rng, threads: threads)
+            (keep + s.weightCount).initialize(repeating: 0, count: 8)
         case .floatHD2Inference:
             preconditionFailure("AttentionPath.fillDropoutMask: \(rawValue) applies no dropout")
-        case .doubleHD2, .reference:
+        case .reference:
             DropoutMask.fillBatched(mask, batch: s.batch, perBatch: s.weightCount / Swift.max(s.batch, 1), p: p,
                                     rng: &rng, threads: threads)
         }
@@ -108,6 +127,16 @@ public enum AttentionPath: String, Sendable, CaseIterable {
     /// Stops with the reason when this path cannot run `call` (`.reference` runs any call).
     func checkRuns(_ call: AttentionCall, _ entry: String) {
         if let why = failedCondition(call) { preconditionFailure("\(entry): path \(rawValue) cannot run this call: \(why)") }
+    }
+
+    /// Whether this path's backward overwrites dq/dk/dv (each element written once, as 0 + its gradient: the same
+    /// bits as accumulating into zeros), so they need not be zeroed first: the head-width-2 paths. The reference
+    /// accumulates into them (zero them first).
+    public var overwritesGradients: Bool {
+        switch self {
+        case .floatHD2Training, .doubleHD2: return true
+        case .floatHD2Inference, .reference: return false
+        }
     }
 
     /// Threads for one call of `s`: the BLAS thread count, 1 for small calls (dispatch overhead). Inside
@@ -121,13 +150,13 @@ public enum AttentionPath: String, Sendable, CaseIterable {
 public protocol AttentionScalar: TensorScalar {
     /// Forward of `path` (which must run this call: `.reference` or a fast path whose conditions hold, with
     /// keepsWeights = probs != nil and dropout = mask != nil). q (B, Lq, ·), k, v (B, Lk, ·); out (B, Lq, H·hd);
-    /// probs receives P (pre-dropout) and mask holds the keep factors, both in the path's layout
-    /// (`weightCount`). Batch elements are split over `threads` threads (results do not depend on it).
+    /// probs receives P (pre-dropout) in the path's layout (`weightCount`; none on `.floatHD2Training`, which
+    /// recomputes P in its backward) and mask holds the dropout mask (`maskCount`, `fillDropoutMask`). Batch elements are split over `threads` threads (results do not depend on it).
     static func attentionForward(_ path: AttentionPath, _ s: AttentionShape, q: AttentionOperand<Self>, k: AttentionOperand<Self>,
                                  v: AttentionOperand<Self>, out: UnsafeMutablePointer<Self>,
                                  probs: UnsafeMutablePointer<Self>?, mask: UnsafePointer<Self>?, threads: Int)
     /// Backward of `attentionForward` on the same path from its probs and mask; gradOut (B, Lq, H·hd);
-    /// dq/dk/dv are accumulated into (zero them first).
+    /// dq/dk/dv are overwritten when `path.overwritesGradients`, else accumulated into (zero them first).
     static func attentionBackward(_ path: AttentionPath, _ s: AttentionShape, q: AttentionOperand<Self>, k: AttentionOperand<Self>,
                                   v: AttentionOperand<Self>, probs: UnsafePointer<Self>, mask: UnsafePointer<Self>?,
                                   gradOut: UnsafePointer<Self>, dq: AttentionOperand<Self>, dk: AttentionOperand<Self>,
@@ -182,12 +211,13 @@ extension Float: AttentionScalar {
         let (lq, lk) = (s.queryLength, s.keyLength)
         switch path {
         case .floatHD2Training:
-            let w = path.weightCount(s) / Swift.max(s.batch, 1)
+            let wk = s.weightCount / Swift.max(s.batch, 1)
             s.forEachBatchChunk(threads: threads) { sub, b0 in
                 withZeroedScratch(Float.self, count: hd2FloatTrainingScratchCount(s)) { scratch in
                     attentionHD2FloatTrainingForward(sub, q: q.advanced(batch: b0, rowsPerBatch: lq), k: k.advanced(batch: b0, rowsPerBatch: lk),
                                                      v: v.advanced(batch: b0, rowsPerBatch: lk), out: out + b0 * lq * s.modelDim,
-                                                     probs: probs.map { $0 + b0 * w }, mask: mask.map { $0 + b0 * w }, scratch: scratch)
+                                                     keep: mask.map { keepBytes($0) + b0 * wk },
+                                                     factor: mask?[0] ?? 1, scratch: scratch)
                 }
             }
         case .floatHD2Inference:
@@ -212,12 +242,13 @@ extension Float: AttentionScalar {
         let (lq, lk) = (s.queryLength, s.keyLength)
         switch path {
         case .floatHD2Training:
-            let w = path.weightCount(s) / Swift.max(s.batch, 1)
+            let wk = s.weightCount / Swift.max(s.batch, 1)
             s.forEachBatchChunk(threads: threads) { sub, b0 in
                 withZeroedScratch(Float.self, count: hd2FloatTrainingScratchCount(s)) { scratch in
                     attentionHD2FloatTrainingBackward(sub, q: q.advanced(batch: b0, rowsPerBatch: lq), k: k.advanced(batch: b0, rowsPerBatch: lk),
-                                                      v: v.advanced(batch: b0, rowsPerBatch: lk), probs: probs + b0 * w,
-                                                      mask: mask.map { $0 + b0 * w }, gradOut: gradOut + b0 * lq * s.modelDim,
+                                                      v: v.advanced(batch: b0, rowsPerBatch: lk),
+                                                      keep: mask.map { keepBytes($0) + b0 * wk }, factor: mask?[0] ?? 1,
+                                                      gradOut: gradOut + b0 * lq * s.modelDim,
                                                       dq: dq.advanced(batch: b0, rowsPerBatch: lq), dk: dk.advanced(batch: b0, rowsPerBatch: lk),
                                                       dv: dv.advanced(batch: b0, rowsPerBatch: lk), scratch: scratch)
                 }
@@ -251,7 +282,8 @@ extension Double: AttentionScalar {
                 withScratch(Double.self, count: hd2DoubleScratchCount(s)) { scratch in
                     attentionHD2DoubleForward(sub, q: q.advanced(batch: b0, rowsPerBatch: lq), k: k.advanced(batch: b0, rowsPerBatch: lk),
                                               v: v.advanced(batch: b0, rowsPerBatch: lk), out: out + b0 * lq * s.modelDim,
-                                              probs: probs.map { $0 + b0 * w }, mask: mask.map { $0 + b0 * w }, scratch: scratch)
+                                              probs: probs.map { $0 + b0 * w }, keep: mask.map { keepBytes($0) + b0 * w },
+                                              factor: mask?[0] ?? 1, scratch: scratch)
                 }
             }
         case .reference:
@@ -274,7 +306,8 @@ extension Double: AttentionScalar {
                 withScratch(Double.self, count: hd2DoubleScratchCount(s)) { scratch in
                     attentionHD2DoubleBackward(sub, q: q.advanced(batch: b0, rowsPerBatch: lq), k: k.advanced(batch: b0, rowsPerBatch: lk),
                                                v: v.advanced(batch: b0, rowsPerBatch: lk), probs: probs + b0 * w,
-                                               mask: mask.map { $0 + b0 * w }, gradOut: gradOut + b0 * lq * s.modelDim,
+                                               keep: mask.map { keepBytes($0) + b0 * w }, factor: mask?[0] ?? 1,
+                                               gradOut: gradOut + b0 * lq * s.modelDim,
                                                dq: dq.advanced(batch: b0, rowsPerBatch: lq), dk: dk.advanced(batch: b0, rowsPerBatch: lk),
                                                dv: dv.advanced(batch: b0, rowsPerBatch: lk), scratch: scratch)
                 }

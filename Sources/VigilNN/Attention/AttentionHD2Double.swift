@@ -14,12 +14,13 @@ import VigilTensor
 func hd2DoubleScratchCount(_ s: AttentionShape) -> Int { (4 * s.queryLength + 10 * s.keyLength + 8) * s.heads }
 
 /// Forward. Buffers: q (B, Lq, ·), k, v (B, Lk, ·); out (B, Lq, 2H); probs (B, Lq, Lk, H) receives
-/// P = softmax(s) (pre-dropout) when given; mask (B, Lq, Lk, H) or nil; scratch `hd2DoubleScratchCount`.
+/// P = softmax(s) (pre-dropout) when given; keep (B, Lq, Lk, H) dropout keep bytes with the keep factor (mask value
+/// `keepFactor`: factor where the byte is 1, +0 where it is 0), or nil; scratch `hd2DoubleScratchCount`.
 /// With neither probs nor mask (inference) it sums Σ e_j and Σ e_j v_j in one pass and divides at the end.
 @inline(__always)
 func attentionHD2DoubleForward(
     _ s: AttentionShape, q: AttentionOperand<Double>, k: AttentionOperand<Double>, v: AttentionOperand<Double>,
-    out: UnsafeMutablePointer<Double>, probs: UnsafeMutablePointer<Double>?, mask: UnsafePointer<Double>?,
+    out: UnsafeMutablePointer<Double>, probs: UnsafeMutablePointer<Double>?, keep: UnsafePointer<UInt8>?, factor: Double,
     scratch: UnsafeMutablePointer<Double>
 ) {
     let (B, Lq, Lk, H) = (s.batch, s.queryLength, s.keyLength, s.heads)
@@ -52,7 +53,7 @@ func attentionHD2DoubleForward(
                 for h in 0..<H { pj[h] -= mx[h] }
             }
             for x in 0..<(Lk * H) { p[x] = fastExp(p[x]) }
-            if probs == nil && mask == nil {
+            if probs == nil && keep == nil {
                 // inference: one pass for the sums and the unnormalised weighted values, then scale
                 for h in 0..<H { sm[h] = 0; o0[h] = 0; o1[h] = 0 }
                 for j in 0..<Lk {
@@ -72,14 +73,14 @@ func attentionHD2DoubleForward(
                     for h in 0..<H { sm[h] += pj[h] }
                 }
                 for h in 0..<H { sm[h] = 1 / sm[h]; o0[h] = 0; o1[h] = 0 }
-                if let mk = mask {
+                if let mk = keep {
                     let m = mk + (b * Lq + i) * Lk * H
                     for j in 0..<Lk {
                         let pj = p + j * H, mj = m + j * H, v0 = V0 + j * H, v1 = V1 + j * H
                         for h in 0..<H {
                             let pr = pj[h] * sm[h]
                             pj[h] = pr
-                            let a = pr * mj[h]
+                            let a = pr * keepFactor(mj[h], factor)
                             o0[h] += a * v0[h]; o1[h] += a * v1[h]
                         }
                     }
@@ -100,13 +101,20 @@ func attentionHD2DoubleForward(
     }
 }
 
+/// The mask value of a keep byte: `factor` where it is 1, +0 where it is 0 (the bits `DropoutMask.fill` writes).
+@inline(__always)
+func keepFactor(_ byte: UInt8, _ factor: Double) -> Double {
+    Double(bitPattern: factor.bitPattern & (0 &- UInt64(byte)))
+}
+
 /// Backward of `attentionHD2DoubleForward` (the reference backward's formulas, heads across the inner loop).
-/// Buffers as the forward; probs (B, Lq, Lk, H); gradOut (B, Lq, 2H); dq/dk/dv are accumulated into;
+/// Buffers as the forward; probs (B, Lq, Lk, H); keep bytes and factor as the forward's; gradOut (B, Lq, 2H);
+/// dq/dk/dv are overwritten, each element once as 0 + its gradient (the bits accumulating into a zeroed buffer gives; `AttentionPath.overwritesGradients`);
 /// scratch `hd2DoubleScratchCount`.
 @inline(__always)
 func attentionHD2DoubleBackward(
     _ s: AttentionShape, q: AttentionOperand<Double>, k: AttentionOperand<Double>, v: AttentionOperand<Double>,
-    probs: UnsafePointer<Double>, mask: UnsafePointer<Double>?, gradOut: UnsafePointer<Double>,
+    probs: UnsafePointer<Double>, keep: UnsafePointer<UInt8>?, factor: Double, gradOut: UnsafePointer<Double>,
     dq: AttentionOperand<Double>, dk: AttentionOperand<Double>, dv: AttentionOperand<Double>,
     scratch: UnsafeMutablePointer<Double>
 ) {
@@ -129,15 +137,16 @@ func attentionHD2DoubleBackward(
             let p = probs + (b * Lq + i) * Lk * H
             let g0 = G0 + i * H, g1 = G1 + i * H
             for h in 0..<H { dot[h] = 0 }
-            if let mk = mask {
+            if let mk = keep {
                 let m = mk + (b * Lq + i) * Lk * H
                 for j in 0..<Lk {
                     let pj = p + j * H, mj = m + j * H, v0 = V0 + j * H, v1 = V1 + j * H
                     let dv0 = dV0 + j * H, dv1 = dV1 + j * H, dpj = dP + j * H
                     for h in 0..<H {
-                        let a = pj[h] * mj[h]
+                        let mh = keepFactor(mj[h], factor)
+                        let a = pj[h] * mh
                         dv0[h] += a * g0[h]; dv1[h] += a * g1[h]
-                        let g = (g0[h] * v0[h] + g1[h] * v1[h]) * mj[h]
+                        let g = (g0[h] * v0[h] + g1[h] * v1[h]) * mh
                         dpj[h] = g
                         dot[h] += pj[h] * g
                     }
@@ -167,15 +176,15 @@ func attentionHD2DoubleBackward(
                 }
             }
             let dqi = dq.base + (b * Lq + i) * dq.stride + dq.offset
-            for h in 0..<H { dqi[2 * h] += a0[h] * scale; dqi[2 * h + 1] += a1[h] * scale }
+            for h in 0..<H { dqi[2 * h] = 0 + a0[h] * scale; dqi[2 * h + 1] = 0 + a1[h] * scale }
         }
         for j in 0..<Lk {
             let dkj = dk.base + (b * Lk + j) * dk.stride + dk.offset
             let dvj = dv.base + (b * Lk + j) * dv.stride + dv.offset
             let dk0 = dK0 + j * H, dk1 = dK1 + j * H, dv0 = dV0 + j * H, dv1 = dV1 + j * H
             for h in 0..<H {
-                dkj[2 * h] += dk0[h]; dkj[2 * h + 1] += dk1[h]
-                dvj[2 * h] += dv0[h]; dvj[2 * h + 1] += dv1[h]
+                dkj[2 * h] = 0 + dk0[h]; dkj[2 * h + 1] = 0 + dk1[h]
+                dvj[2 * h] = 0 + dv0[h]; dvj[2 * h + 1] = 0 + dv1[h]
             }
         }
     }

@@ -41,8 +41,6 @@ public struct AttentionShape: Sendable, Equatable {
     public var weightCount: Int { batch * heads * queryLength * keyLength }
     /// Model width H·headDim.
     public var modelDim: Int { heads * headDim }
-    /// Heads rounded up to a multiple of 8 (one SIMD8 register of heads per group).
-    public var paddedHeads: Int { (heads + 7) / 8 * 8 }
 
     /// Runs `body(sub, b0)` on contiguous batch chunks spread over up to `threads` threads; `sub` is this
     /// shape with `batch` set to the chunk's size. Each batch element is computed the same way in any
