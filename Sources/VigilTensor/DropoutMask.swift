@@ -87,14 +87,8 @@ public enum DropoutMask {
     @_specialize(where T == Double)
     public static func fillBatched<T: TensorScalar>(_ mask: UnsafeMutablePointer<T>, batch: Int, perBatch: Int, p: Double,
                                                     rng: inout Xoshiro256, threads: Int = 1) {
-        let base = Xoshiro256(seed: rng.next())
-        let chunks = (batch + batchChunk - 1) / batchChunk
-        Threads.forEachChunk(chunks, threads: threads) { c0, nc in
-            for c in c0..<(c0 + nc) {
-                var r = base.fork(stream: UInt64(c))
-                let b0 = c * batchChunk, b1 = Swift.min(batch, b0 + batchChunk)
-                fill(mask + b0 * perBatch, count: (b1 - b0) * perBatch, p: p, rng: &r)
-            }
+        forEachBatchChunk(batch: batch, perBatch: perBatch, rng: &rng, threads: threads) { offset, count, r in
+            fill(mask + offset, count: count, p: p, rng: &r)
         }
     }
 
@@ -127,13 +121,23 @@ public enum DropoutMask {
     /// chunks spread over `threads` threads; the bytes depend on the seed only, not on the thread count.
     public static func fillKeepBatched(_ keep: UnsafeMutablePointer<UInt8>, batch: Int, perBatch: Int, p: Double,
                                        rng: inout Xoshiro256, threads: Int = 1) {
+        forEachBatchChunk(batch: batch, perBatch: perBatch, rng: &rng, threads: threads) { offset, count, r in
+            fillKeep(keep + offset, count: count, p: p, rng: &r)
+        }
+    }
+
+    /// The stream layout both batched fills share: one draw of `rng` seeds a base generator; batch elements go in
+    /// chunks of `batchChunk`, chunk c gets `base.fork(stream: c)` and its elements [offset, offset + count) of the
+    /// (batch, perBatch) buffer; chunks are spread over `threads` threads (results do not depend on how).
+    private static func forEachBatchChunk(batch: Int, perBatch: Int, rng: inout Xoshiro256, threads: Int,
+                                          _ body: (_ offset: Int, _ count: Int, _ rng: inout Xoshiro256) -> Void) {
         let base = Xoshiro256(seed: rng.next())
         let chunks = (batch + batchChunk - 1) / batchChunk
         Threads.forEachChunk(chunks, threads: threads) { c0, nc in
             for c in c0..<(c0 + nc) {
                 var r = base.fork(stream: UInt64(c))
                 let b0 = c * batchChunk, b1 = Swift.min(batch, b0 + batchChunk)
-                fillKeep(keep + b0 * perBatch, count: (b1 - b0) * perBatch, p: p, rng: &r)
+                body(b0 * perBatch, (b1 - b0) * perBatch, &r)
             }
         }
     }
