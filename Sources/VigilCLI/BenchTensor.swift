@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import VigilNN
+import VigilRandom
 import VigilTensor
 
 /// `vigil bench tensor`: GEMM throughput at TranAD's shapes, the OpenBLAS peak, and framework overhead.
@@ -22,7 +24,12 @@ struct BenchTensor: ParsableCommand {
             VigilTensor ops, x (10, 128, 76);
           - same-shape and bias-broadcast adds at (10, 128, 228);
           - per-op overhead: a 4-element add (no grad) and
-            mul + sum + backward (with grad).
+            mul + sum + backward (with grad);
+          - TranAD's fused attention kernels forward+backward with
+            dropout 0.1, as each of the trainer's data-parallel
+            workers calls them (half a batch of 128, one thread):
+            self-attention (64 windows x 10 tokens, 38 heads of
+            width 2) and cross-attention (1 query on 10 keys).
         Each figure is the median of --repeats timed samples; GFLOP/s
         counts 2·m·n·k per GEMM. Build with `swift build -c release`
         first. Other processes share the cores: the 1-minute load average
@@ -39,6 +46,9 @@ struct BenchTensor: ParsableCommand {
     @Option(name: .long, help: "OpenBLAS threads to use (default: OpenBLAS's own choice, usually the core count).")
     var threads: Int?
 
+    @Option(name: .long, help: "Run only the measurements whose key starts with this prefix (e.g. attention, sgemm).")
+    var only: String?
+
     func validate() throws {
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1, got \(repeats)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
@@ -48,26 +58,31 @@ struct BenchTensor: ParsableCommand {
         if let threads { Threads.set(threads) }
         var results: [(key: String, value: [String: Any])] = []
         func note(_ s: String) { FileHandle.standardError.write(("bench tensor: " + s + "\n").data(using: .utf8)!) }
+        /// Measures `key` (noting `what` first) unless --only excludes it.
+        func measure(_ key: String, _ what: String, _ body: () -> [String: Any]) {
+            if let only, !key.hasPrefix(only) { return }
+            note(what)
+            results.append((key: key, value: body()))
+        }
 
         for (m, k, n) in [(1280, 76, 228), (1280, 76, 76)] {
-            note("sgemm \(m)×\(k)·\(k)×\(n)")
-            results.append((key: "sgemm_\(m)x\(k)x\(n)", value: gemmBench(Float.self, m: m, k: k, n: n, samples: repeats)))
+            measure("sgemm_\(m)x\(k)x\(n)", "sgemm \(m)×\(k)·\(k)×\(n)") { gemmBench(Float.self, m: m, k: k, n: n, samples: repeats) }
         }
         let bigSamples = max(3, repeats / 10)
-        note("sgemm 1024³")
-        results.append((key: "peak_sgemm_1024", value: gemmBench(Float.self, m: 1024, k: 1024, n: 1024, samples: bigSamples)))
-        note("dgemm 1024³")
-        results.append((key: "peak_dgemm_1024", value: gemmBench(Double.self, m: 1024, k: 1024, n: 1024, samples: bigSamples)))
-        note("linear forward+backward")
-        results.append((key: "linear_fwd_bwd_10x128x76_to_228", value: linearBench(samples: repeats)))
-        note("batched matmul at attention shapes")
-        results.append((key: "bmm_fwd_bwd_4864x10x2_by_4864x10x2T", value: bmmBench(samples: repeats)))
-        note("encoder-layer forward+backward")
-        results.append((key: "encoder_layer_fwd_bwd_10x128x76", value: encoderBench(samples: max(3, repeats / 5))))
-        note("elementwise adds")
-        results.append((key: "add_10x128x228", value: addBench(samples: repeats)))
-        note("tiny-op overhead")
-        results.append((key: "tiny_ops_overhead", value: tinyBench(samples: repeats)))
+        measure("peak_sgemm_1024", "sgemm 1024³") { gemmBench(Float.self, m: 1024, k: 1024, n: 1024, samples: bigSamples) }
+        measure("peak_dgemm_1024", "dgemm 1024³") { gemmBench(Double.self, m: 1024, k: 1024, n: 1024, samples: bigSamples) }
+        measure("linear_fwd_bwd_10x128x76_to_228", "linear forward+backward") { linearBench(samples: repeats) }
+        measure("bmm_fwd_bwd_4864x10x2_by_4864x10x2T", "batched matmul at attention shapes") { bmmBench(samples: repeats) }
+        measure("encoder_layer_fwd_bwd_10x128x76", "encoder-layer forward+backward") { encoderBench(samples: max(3, repeats / 5)) }
+        measure("add_10x128x228", "elementwise adds") { addBench(samples: repeats) }
+        measure("tiny_ops_overhead", "tiny-op overhead") { tinyBench(samples: repeats) }
+        measure("attention_self_fwd_bwd_64x10x38", "fused self-attention forward+backward") {
+            attentionBench(batch: 64, queries: 10, keys: 10, samples: repeats)
+        }
+        measure("attention_cross_fwd_bwd_64x1x10x38", "fused cross-attention forward+backward") {
+            attentionBench(batch: 64, queries: 1, keys: 10, samples: repeats)
+        }
+        guard !results.isEmpty else { throw ValidationError("--only \(only ?? ""): no measurement key starts with it") }
 
         let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.flatMap { Double($0) }
         if json {
@@ -89,6 +104,9 @@ struct BenchTensor: ParsableCommand {
                 }
                 if let r = v["recorded_mul_sum_backward_seconds"] as? Double {
                     print("  (4)·(4) mul+sum+backward".padding(toLength: 36, withPad: " ", startingAt: 0) + String(format: "%11.2f", r * 1e6))
+                }
+                if let f = v["forward_median_seconds"] as? Double, k.hasPrefix("attention") {
+                    print("  forward only".padding(toLength: 36, withPad: " ", startingAt: 0) + String(format: "%11.1f", f * 1e6))
                 }
                 if let raw = v["raw_gemms_median_seconds"] as? Double, let ratio = v["overhead_ratio"] as? Double {
                     print("  raw 3 GEMMs".padding(toLength: 36, withPad: " ", startingAt: 0)
@@ -201,6 +219,43 @@ private func bmmBench(samples: Int) -> [String: Any] {
     }
     return ["batch": 4864, "m": 10, "k": 2, "n": 10, "dtype": "float32", "median_seconds": both, "forward_median_seconds": fwd,
             "gflops": 3 * 2.0 * 4864 * 10 * 10 * 2 / both / 1e9]
+}
+
+/// TranAD's fused attention (38 heads of width 2, float32) forward+backward with dropout 0.1 on `batch` windows of
+/// `queries` queries and `keys` keys, through the kernel training selects (`AttentionPath.select`), on one thread (as
+/// in the trainer's workers, where BLAS runs single-threaded); the dropout mask is drawn once, outside the timing. Buffers: q (B, Lq, 76),
+/// k/v (B, Lk, 152) = [k | v]; out, gradOut, dq (B, Lq, 76); dkv (B, Lk, 152).
+private func attentionBench(batch b: Int, queries lq: Int, keys lk: Int, samples: Int) -> [String: Any] {
+    let (h, d) = (38, 76)
+    let s = AttentionShape(batch: b, queryLength: lq, keyLength: lk, heads: h, headDim: 2)
+    let path = AttentionPath.select(for: AttentionCall(Float.self, s, keepsWeights: true, dropout: true))
+    let threads = 1
+    var rng = Xoshiro256(seed: 7)
+    func buffer(_ n: Int) -> UnsafeMutablePointer<Float> {
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: n)
+        for i in 0..<n { p[i] = rng.nextUnitFloat() * 2 - 1 }
+        return p
+    }
+    let q = buffer(b * lq * d), kv = buffer(b * lk * 2 * d), out = buffer(b * lq * d), gradOut = buffer(b * lq * d)
+    let dq = buffer(b * lq * d), dkv = buffer(b * lk * 2 * d)
+    let mask = UnsafeMutablePointer<Float>.allocate(capacity: path.maskCount(s))
+    let probs = UnsafeMutablePointer<Float>.allocate(capacity: max(path.weightCount(s), 1))
+    defer { for p in [q, kv, out, gradOut, dq, dkv, mask, probs] { p.deallocate() } }
+    path.fillDropoutMask(mask, s, p: 0.1, rng: &rng, threads: threads)
+    let (qo, ko, vo) = (AttentionOperand(base: q, stride: d, offset: 0), AttentionOperand(base: kv, stride: 2 * d, offset: 0),
+                        AttentionOperand(base: kv, stride: 2 * d, offset: d))
+    let (dqo, dko, dvo) = (AttentionOperand(base: dq, stride: d, offset: 0), AttentionOperand(base: dkv, stride: 2 * d, offset: 0),
+                           AttentionOperand(base: dkv, stride: 2 * d, offset: d))
+    let both = medianSeconds(samples: samples, inner: 4) {
+        Float.attentionForward(path, s, q: qo, k: ko, v: vo, out: out, probs: probs, mask: mask, threads: threads)
+        Float.attentionBackward(path, s, q: qo, k: ko, v: vo, probs: probs, mask: mask, gradOut: gradOut,
+                                dq: dqo, dk: dko, dv: dvo, threads: threads)
+    }
+    let forward = medianSeconds(samples: samples, inner: 4) {
+        Float.attentionForward(path, s, q: qo, k: ko, v: vo, out: out, probs: probs, mask: mask, threads: threads)
+    }
+    return ["batch": b, "queries": lq, "keys": lk, "heads": h, "head_dim": 2, "dtype": "float32", "path": path.rawValue,
+            "threads": threads, "median_seconds": both, "forward_median_seconds": forward]
 }
 
 private func tinyBench(samples: Int) -> [String: Any] {

@@ -99,10 +99,14 @@ func attentionHD2FloatTrainingForward(_ s: AttentionShape, q: AttentionOperand<F
                         o1 += p * load8(V1 + j * hp + g)
                     }
                 }
-                store8(o0, lanes)
-                store8(o1, lanes + 8)
                 let og = oi + 2 * g
-                for l in 0..<nl { og[2 * l] = lanes[l]; og[2 * l + 1] = lanes[8 + l] }
+                if nl == 8 {
+                    storeInterleaved8(o0, o1, og)
+                } else {  // the last, partial group: only its nl real heads
+                    store8(o0, lanes)
+                    store8(o1, lanes + 8)
+                    for l in 0..<nl { og[2 * l] = lanes[l]; og[2 * l + 1] = lanes[8 + l] }
+                }
             }
         }
     }
@@ -175,17 +179,26 @@ func attentionHD2FloatTrainingBackward(_ s: AttentionShape, q: AttentionOperand<
                     store8(load8(dK0 + jo) + ds * q0, dK0 + jo)
                     store8(load8(dK1 + jo) + ds * q1, dK1 + jo)
                 }
-                store8(a0 * scale, lanes)
-                store8(a1 * scale, lanes + 8)
                 let dg = dqi + 2 * g
-                for l in 0..<nl { dg[2 * l] = 0 + lanes[l]; dg[2 * l + 1] = 0 + lanes[8 + l] }
+                if nl == 8 {
+                    storeInterleaved8(0 + a0 * scale, 0 + a1 * scale, dg)
+                } else {  // the last, partial group
+                    store8(a0 * scale, lanes)
+                    store8(a1 * scale, lanes + 8)
+                    for l in 0..<nl { dg[2 * l] = 0 + lanes[l]; dg[2 * l + 1] = 0 + lanes[8 + l] }
+                }
             }
         }
         for j in 0..<Lk {
             let dkj = dk.base + (b * Lk + j) * dk.stride + dk.offset
             let dvj = dv.base + (b * Lk + j) * dv.stride + dv.offset
             let dk0 = dK0 + j * hp, dk1 = dK1 + j * hp, dv0 = dV0 + j * hp, dv1 = dV1 + j * hp
-            for h in 0..<H {
+            let full = H / 8 * 8
+            for h in stride(from: 0, to: full, by: 8) {
+                storeInterleaved8(0 + load8(dk0 + h), 0 + load8(dk1 + h), dkj + 2 * h)
+                storeInterleaved8(0 + load8(dv0 + h), 0 + load8(dv1 + h), dvj + 2 * h)
+            }
+            for h in full..<H {
                 dkj[2 * h] = 0 + dk0[h]; dkj[2 * h + 1] = 0 + dk1[h]
                 dvj[2 * h] = 0 + dv0[h]; dvj[2 * h + 1] = 0 + dv1[h]
             }
