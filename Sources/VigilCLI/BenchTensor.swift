@@ -29,7 +29,8 @@ struct BenchTensor: ParsableCommand {
             dropout 0.1, as each of the trainer's data-parallel
             workers calls them (half a batch of 128, one thread):
             self-attention (64 windows x 10 tokens, 38 heads of
-            width 2) and cross-attention (1 query on 10 keys).
+            width 2) and cross-attention (1 query on 10 keys),
+            float32, and the self-attention in float64.
         Each figure is the median of --repeats timed samples; GFLOP/s
         counts 2·m·n·k per GEMM. Build with `swift build -c release`
         first. Other processes share the cores: the 1-minute load average
@@ -81,6 +82,9 @@ struct BenchTensor: ParsableCommand {
         }
         measure("attention_cross_fwd_bwd_64x1x10x38", "fused cross-attention forward+backward") {
             attentionBench(batch: 64, queries: 1, keys: 10, samples: repeats)
+        }
+        measure("attention_f64_self_fwd_bwd_64x10x38", "fused self-attention forward+backward, float64") {
+            attentionBench(Double.self, batch: 64, queries: 10, keys: 10, samples: repeats)
         }
         guard !results.isEmpty else { throw ValidationError("--only \(only ?? ""): no measurement key starts with it") }
 
@@ -225,21 +229,22 @@ private func bmmBench(samples: Int) -> [String: Any] {
 /// `queries` queries and `keys` keys, through the kernel training selects (`AttentionPath.select`), on one thread (as
 /// in the trainer's workers, where BLAS runs single-threaded); the dropout mask is drawn once, outside the timing. Buffers: q (B, Lq, 76),
 /// k/v (B, Lk, 152) = [k | v]; out, gradOut, dq (B, Lq, 76); dkv (B, Lk, 152).
-private func attentionBench(batch b: Int, queries lq: Int, keys lk: Int, samples: Int) -> [String: Any] {
+private func attentionBench<S: AttentionScalar>(_: S.Type = Float.self, batch b: Int, queries lq: Int, keys lk: Int,
+                                                samples: Int) -> [String: Any] {
     let (h, d) = (38, 76)
     let s = AttentionShape(batch: b, queryLength: lq, keyLength: lk, heads: h, headDim: 2)
-    let path = AttentionPath.select(for: AttentionCall(Float.self, s, keepsWeights: true, dropout: true))
+    let path = AttentionPath.select(for: AttentionCall(S.self, s, keepsWeights: true, dropout: true))
     let threads = 1
     var rng = Xoshiro256(seed: 7)
-    func buffer(_ n: Int) -> UnsafeMutablePointer<Float> {
-        let p = UnsafeMutablePointer<Float>.allocate(capacity: n)
-        for i in 0..<n { p[i] = rng.nextUnitFloat() * 2 - 1 }
+    func buffer(_ n: Int) -> UnsafeMutablePointer<S> {
+        let p = UnsafeMutablePointer<S>.allocate(capacity: n)
+        for i in 0..<n { p[i] = S(rng.nextUnitDouble() * 2 - 1) }
         return p
     }
     let q = buffer(b * lq * d), kv = buffer(b * lk * 2 * d), out = buffer(b * lq * d), gradOut = buffer(b * lq * d)
     let dq = buffer(b * lq * d), dkv = buffer(b * lk * 2 * d)
-    let mask = UnsafeMutablePointer<Float>.allocate(capacity: path.maskCount(s))
-    let probs = UnsafeMutablePointer<Float>.allocate(capacity: max(path.weightCount(s), 1))
+    let mask = UnsafeMutablePointer<S>.allocate(capacity: path.maskCount(s))
+    let probs = UnsafeMutablePointer<S>.allocate(capacity: max(path.weightCount(s), 1))
     defer { for p in [q, kv, out, gradOut, dq, dkv, mask, probs] { p.deallocate() } }
     path.fillDropoutMask(mask, s, p: 0.1, rng: &rng, threads: threads)
     let (qo, ko, vo) = (AttentionOperand(base: q, stride: d, offset: 0), AttentionOperand(base: kv, stride: 2 * d, offset: 0),
@@ -247,14 +252,14 @@ private func attentionBench(batch b: Int, queries lq: Int, keys lk: Int, samples
     let (dqo, dko, dvo) = (AttentionOperand(base: dq, stride: d, offset: 0), AttentionOperand(base: dkv, stride: 2 * d, offset: 0),
                            AttentionOperand(base: dkv, stride: 2 * d, offset: d))
     let both = medianSeconds(samples: samples, inner: 4) {
-        Float.attentionForward(path, s, q: qo, k: ko, v: vo, out: out, probs: probs, mask: mask, threads: threads)
-        Float.attentionBackward(path, s, q: qo, k: ko, v: vo, probs: probs, mask: mask, gradOut: gradOut,
+        S.attentionForward(path, s, q: qo, k: ko, v: vo, out: out, probs: probs, mask: mask, threads: threads)
+        S.attentionBackward(path, s, q: qo, k: ko, v: vo, probs: probs, mask: mask, gradOut: gradOut,
                                 dq: dqo, dk: dko, dv: dvo, threads: threads)
     }
     let forward = medianSeconds(samples: samples, inner: 4) {
-        Float.attentionForward(path, s, q: qo, k: ko, v: vo, out: out, probs: probs, mask: mask, threads: threads)
+        S.attentionForward(path, s, q: qo, k: ko, v: vo, out: out, probs: probs, mask: mask, threads: threads)
     }
-    return ["batch": b, "queries": lq, "keys": lk, "heads": h, "head_dim": 2, "dtype": "float32", "path": path.rawValue,
+    return ["batch": b, "queries": lq, "keys": lk, "heads": h, "head_dim": 2, "dtype": S.dtypeName, "path": path.rawValue,
             "threads": threads, "median_seconds": both, "forward_median_seconds": forward]
 }
 
