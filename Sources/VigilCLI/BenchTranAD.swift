@@ -74,7 +74,7 @@ struct BenchTranAD: ParsableCommand {
         try trainer.train(on: matrix)
         let epoch = Date().timeIntervalSince(t0), epochCPU = cpuSeconds() - c0
         let c1 = cpuSeconds(), t1 = Date()
-        let scores = try trainer.score(matrix)
+        _ = try trainer.score(matrix)  // timed only
         let inference = Date().timeIntervalSince(t1), inferenceCPU = cpuSeconds() - c1
         var usage = rusage()
         getrusage(0 /* RUSAGE_SELF */, &usage)

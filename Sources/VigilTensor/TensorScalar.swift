@@ -33,7 +33,7 @@ public enum BinaryKernel: Sendable {
 /// functions are transparent calls of the same libm functions the hand-written Glibc wrappers called, so
 /// results are bit-identical and the release-build instruction counts unchanged (scripts/check-bit-identity,
 /// scripts/callgrind-tranad).
-public protocol TensorScalar: BinaryFloatingPoint & Real & Sendable & CustomStringConvertible & SIMDScalar
+public protocol TensorScalar: BinaryFloatingPoint & Real & Sendable & CustomStringConvertible & SIMDScalar & Codable
 where RawSignificand: FixedWidthInteger {
     /// Unsigned integer of the scalar's width (`UInt32`, `UInt64`), for branch-free bit tricks (dropout masks).
     associatedtype BitPattern: FixedWidthInteger & UnsignedInteger
