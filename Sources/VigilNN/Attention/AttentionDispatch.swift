@@ -142,10 +142,11 @@ public enum AttentionPath: String, Sendable, CaseIterable {
     }
 
     /// Threads for one call of `s`: the BLAS thread count, 1 for small calls, where waking a second thread costs
-    /// more than it saves. Measured with `vigil bench tensor --only attention` (2 cores): TranAD's cross-attention
-    /// (128 windows, 1 query, 10 keys, 38 heads: 97,280 weight·width) forward+backward took 173–176 µs on 1 thread
-    /// and 181–197 µs on 2; its self-attention (972,800) 1,068–1,181 µs on 1 and 640–647 µs on 2. Inside TranAD's
-    /// data-parallel workers BLAS runs single-threaded, so this is 1 there.
+    /// more than it saves. Measured on 2 cores (2026-11-30, the Float32 kernels called directly as `vigil bench tensor
+    /// --only attention` calls them, but on 128 windows with this thread count): TranAD's cross-attention (1 query,
+    /// 10 keys, 38 heads: 97,280 weight·width) forward+backward took 173–176 µs on 1 thread and 181–197 µs on 2; its
+    /// self-attention (972,800) 1,068–1,181 µs on 1 and 640–647 µs on 2. Inside TranAD's data-parallel workers BLAS
+    /// runs single-threaded, so this is 1 there.
     public static func threads(for s: AttentionShape) -> Int {
         s.weightCount * s.headDim < 262_144 ? 1 : Threads.count
     }
