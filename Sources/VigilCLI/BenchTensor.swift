@@ -225,7 +225,7 @@ private func bmmBench(samples: Int) -> [String: Any] {
             "gflops": 3 * 2.0 * 4864 * 10 * 10 * 2 / both / 1e9]
 }
 
-/// TranAD's fused attention (38 heads of width 2, float32) forward+backward with dropout 0.1 on `batch` windows of
+/// TranAD's fused attention (38 heads of width 2, Float32 or Float64) forward+backward with dropout 0.1 on `batch` windows of
 /// `queries` queries and `keys` keys, through the kernel training selects (`AttentionPath.select`), on one thread (as
 /// in the trainer's workers, where BLAS runs single-threaded); the dropout mask is drawn once, outside the timing. Buffers: q (B, Lq, 76),
 /// k/v (B, Lk, 152) = [k | v]; out, gradOut, dq (B, Lq, 76); dkv (B, Lk, 152).

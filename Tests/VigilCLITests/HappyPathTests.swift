@@ -95,4 +95,19 @@ final class HappyPathTests: XCTestCase {
         let digest = try runShell("sha256sum d/a.bin | cut -d' ' -f1", cwd: dir.path).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         XCTAssertEqual(json["last_sha256"] as? String, digest, "swift-crypto's digest equals sha256sum's")
     }
+
+    func testBenchTensorOnlyRunsTheNamedMeasurements() throws {
+        let dir = try CLITempDir()
+        let r = try runShell("exec \"$VIGIL\" bench tensor --only attention_cross --repeats 1 --threads 1 --json", cwd: dir.path)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], r.stdout)
+        let cross = try XCTUnwrap(json["attention_cross_fwd_bwd_64x1x10x38"] as? [String: Any], r.stdout)
+        XCTAssertEqual(cross["path"] as? String, "floatHD2Training", "the kernel training selects")
+        XCTAssertEqual(cross["threads"] as? Int, 1)
+        XCTAssertGreaterThan(cross["median_seconds"] as? Double ?? 0, 0)
+        XCTAssertNil(json["peak_sgemm_1024"], "measurements --only excludes are not run")
+        let none = try runShell("exec \"$VIGIL\" bench tensor --only nothing_like_this --repeats 1", cwd: dir.path)
+        XCTAssertEqual(none.status, 64, none.stderr)
+        XCTAssertTrue(none.stderr.contains("no measurement key starts with it"), none.stderr)
+    }
 }
