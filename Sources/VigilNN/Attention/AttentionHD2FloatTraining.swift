@@ -19,7 +19,7 @@ import VigilTensor
 @inline(__always)
 func hd2FloatTrainingScratchCount(_ s: AttentionShape) -> Int {
     let hp = (s.heads + 7) / 8 * 8
-    return (4 * s.queryLength + 8 * s.keyLength) * hp + 16 * s.keyLength + 16
+    return (4 * s.queryLength + 8 * s.keyLength) * hp + 16 * s.keyLength
 }
 
 /// The keep bytes of a head-width-2 training mask buffer (`AttentionPath.maskCount`): after its keep factor.
@@ -72,7 +72,6 @@ func attentionHD2FloatTrainingForward(_ s: AttentionShape, q: AttentionOperand<F
     let d = 2 * H
     let Q0 = scratch, Q1 = Q0 + Lq * hp, K0 = Q1 + Lq * hp, K1 = K0 + Lk * hp, V0 = K1 + Lk * hp, V1 = V0 + Lk * hp
     let S = V1 + Lk * hp  // (Lk, 8): exp'd scores of one query and head group
-    let lanes = S + 8 * Lk  // 16: the two output planes of a group
     for b in 0..<B {
         deinterleave(q.base + b * Lq * q.stride + q.offset, stride: q.stride, rows: Lq, heads: H, hp: hp, Q0, Q1)
         deinterleave(k.base + b * Lk * k.stride + k.offset, stride: k.stride, rows: Lk, heads: H, hp: hp, K0, K1)
@@ -99,14 +98,7 @@ func attentionHD2FloatTrainingForward(_ s: AttentionShape, q: AttentionOperand<F
                         o1 += p * load8(V1 + j * hp + g)
                     }
                 }
-                let og = oi + 2 * g
-                if nl == 8 {
-                    storeInterleaved8(o0, o1, og)
-                } else {  // the last, partial group: only its nl real heads
-                    store8(o0, lanes)
-                    store8(o1, lanes + 8)
-                    for l in 0..<nl { og[2 * l] = lanes[l]; og[2 * l + 1] = lanes[8 + l] }
-                }
+                storeInterleaved8(o0, o1, oi + 2 * g, heads: nl)
             }
         }
     }
@@ -130,7 +122,6 @@ func attentionHD2FloatTrainingBackward(_ s: AttentionShape, q: AttentionOperand<
     let K0 = G1 + Lq * hp, K1 = K0 + Lk * hp, V0 = K1 + Lk * hp, V1 = V0 + Lk * hp
     let dK0 = V1 + Lk * hp, dK1 = dK0 + Lk * hp, dV0 = dK1 + Lk * hp, dV1 = dV0 + Lk * hp
     let dP = dV1 + Lk * hp, E = dP + 8 * Lk  // (Lk, 8) each: dP and the recomputed P of one query and head group
-    let lanes = E + 8 * Lk  // 16
     for b in 0..<B {
         deinterleave(q.base + b * Lq * q.stride + q.offset, stride: q.stride, rows: Lq, heads: H, hp: hp, Q0, Q1)
         deinterleave(UnsafeMutablePointer(mutating: gradOut) + b * Lq * d, stride: d, rows: Lq, heads: H, hp: hp, G0, G1)
@@ -179,28 +170,17 @@ func attentionHD2FloatTrainingBackward(_ s: AttentionShape, q: AttentionOperand<
                     store8(load8(dK0 + jo) + ds * q0, dK0 + jo)
                     store8(load8(dK1 + jo) + ds * q1, dK1 + jo)
                 }
-                let dg = dqi + 2 * g
-                if nl == 8 {
-                    storeInterleaved8(0 + a0 * scale, 0 + a1 * scale, dg)
-                } else {  // the last, partial group
-                    store8(a0 * scale, lanes)
-                    store8(a1 * scale, lanes + 8)
-                    for l in 0..<nl { dg[2 * l] = 0 + lanes[l]; dg[2 * l + 1] = 0 + lanes[8 + l] }
-                }
+                storeInterleaved8(0 + a0 * scale, 0 + a1 * scale, dqi + 2 * g, heads: nl)
             }
         }
         for j in 0..<Lk {
             let dkj = dk.base + (b * Lk + j) * dk.stride + dk.offset
             let dvj = dv.base + (b * Lk + j) * dv.stride + dv.offset
             let dk0 = dK0 + j * hp, dk1 = dK1 + j * hp, dv0 = dV0 + j * hp, dv1 = dV1 + j * hp
-            let full = H / 8 * 8
-            for h in stride(from: 0, to: full, by: 8) {
-                storeInterleaved8(0 + load8(dk0 + h), 0 + load8(dk1 + h), dkj + 2 * h)
-                storeInterleaved8(0 + load8(dv0 + h), 0 + load8(dv1 + h), dvj + 2 * h)
-            }
-            for h in full..<H {
-                dkj[2 * h] = 0 + dk0[h]; dkj[2 * h + 1] = 0 + dk1[h]
-                dvj[2 * h] = 0 + dv0[h]; dvj[2 * h + 1] = 0 + dv1[h]
+            for h in stride(from: 0, to: hp, by: 8) {
+                let n = Swift.min(8, H - h)
+                storeInterleaved8(0 + load8(dk0 + h), 0 + load8(dk1 + h), dkj + 2 * h, heads: n)
+                storeInterleaved8(0 + load8(dv0 + h), 0 + load8(dv1 + h), dvj + 2 * h, heads: n)
             }
         }
     }

@@ -93,13 +93,17 @@ func deinterleave<T>(_ src: UnsafeMutablePointer<T>, stride: Int, rows: Int, hea
     }
 }
 
-/// Interleaves two head planes back into head-width-2 columns: p[2l] = a[l], p[2l + 1] = b[l] for l < 8 (16 Floats;
-/// the inverse of `deinterleave` for one full group of 8 heads). The same values as the scalar loop
-/// `for l in 0..<8 { p[2 * l] = a[l]; p[2 * l + 1] = b[l] }`, written as two SIMD8 stores (unpack/permute).
+/// Interleaves two head planes back into head-width-2 columns for `n` ≤ 8 heads: p[2l] = a[l], p[2l + 1] = b[l],
+/// l < n (the inverse of `deinterleave` for one group of heads). A full group is two SIMD8 stores (unpack/permute),
+/// the values of the scalar loop `for l in 0..<n { p[2 * l] = a[l]; p[2 * l + 1] = b[l] }`, which a partial group runs.
 @inline(__always)
-func storeInterleaved8(_ a: SIMD8<Float>, _ b: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
-    store8(SIMD8(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3]), p)
-    store8(SIMD8(a[4], b[4], a[5], b[5], a[6], b[6], a[7], b[7]), p + 8)
+func storeInterleaved8(_ a: SIMD8<Float>, _ b: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, heads n: Int) {
+    if n == 8 {
+        store8(SIMD8(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3]), p)
+        store8(SIMD8(a[4], b[4], a[5], b[5], a[6], b[6], a[7], b[7]), p + 8)
+    } else {
+        for l in 0..<n { p[2 * l] = a[l]; p[2 * l + 1] = b[l] }
+    }
 }
 
 /// Unaligned SIMD loads and stores of 8 Floats / 4 Doubles (the lanes of the head-vectorised kernels).
