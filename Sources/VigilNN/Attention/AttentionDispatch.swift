@@ -8,7 +8,7 @@
 //   floatHD2Training     float32, head width 2, weights kept or dropout mask   AttentionHD2FloatTraining     none (the backward recomputes P);
 //                                                                                                             mask: keep bytes (`maskCount`)
 //   floatHD2Inference    float32, head width 2, no weights kept, no dropout    AttentionHD2FloatInference    none
-//   doubleHD2            float64, head width 2                                 AttentionHD2Double            (B, Lq, Lk, hp4);
+//   doubleHD2            float64, head width 2                                 AttentionHD2Double            none (the backward recomputes P);
 //                                                                                                             mask: keep bytes (`maskCount`)
 //   reference            any call no fast path takes (head width ≠ 2)          AttentionReference            (B, H, Lq, Lk)
 //
@@ -83,12 +83,11 @@ public enum AttentionPath: String, Sendable, CaseIterable {
     }
 
     /// Scalars of this path's weight (probs) buffer for `s`: 0 for `.floatHD2Inference`, which keeps none, and for
-    /// `.floatHD2Training`, whose backward recomputes the weights (its probs pointer only says a backward follows);
-    /// (B, Lq, Lk, hp) with hp = H rounded up to 4 for `.doubleHD2` (its SIMD4 lane groups); (B, H, Lq, Lk) for the reference.
+    /// the head-width-2 training paths (`.floatHD2Training`, `.doubleHD2`), whose backward recomputes the weights (their
+    /// probs pointer only says a backward follows); (B, H, Lq, Lk) for the reference.
     public func weightCount(_ s: AttentionShape) -> Int {
         switch self {
-        case .floatHD2Training, .floatHD2Inference: return 0  // training: the backward recomputes the weights
-        case .doubleHD2: return s.batch * s.queryLength * s.keyLength * hd2DoublePaddedHeads(s)
+        case .floatHD2Training, .floatHD2Inference, .doubleHD2: return 0  // training: the backward recomputes the weights
         case .reference: return s.weightCount
         }
     }
@@ -156,8 +155,8 @@ public enum AttentionPath: String, Sendable, CaseIterable {
 public protocol AttentionScalar: TensorScalar {
     /// Forward of `path` (which must run this call: `.reference` or a fast path whose conditions hold, with
     /// keepsWeights = probs != nil and dropout = mask != nil). q (B, Lq, ·), k, v (B, Lk, ·); out (B, Lq, H·hd);
-    /// probs receives P (pre-dropout) in the path's layout (`weightCount`; none on `.floatHD2Training`, which
-    /// recomputes P in its backward) and mask holds the dropout mask (`maskCount`, `fillDropoutMask`). Batch elements are split over `threads` threads (results do not depend on it).
+    /// probs receives P (pre-dropout) in the path's layout (`weightCount`; none on the head-width-2 paths, whose
+    /// backward recomputes P) and mask holds the dropout mask (`maskCount`, `fillDropoutMask`). Batch elements are split over `threads` threads (results do not depend on it).
     static func attentionForward(_ path: AttentionPath, _ s: AttentionShape, q: AttentionOperand<Self>, k: AttentionOperand<Self>,
                                  v: AttentionOperand<Self>, out: UnsafeMutablePointer<Self>,
                                  probs: UnsafeMutablePointer<Self>?, mask: UnsafePointer<Self>?, threads: Int)
@@ -282,13 +281,13 @@ extension Double: AttentionScalar {
         path.checkRuns(AttentionCall(Double.self, s, keepsWeights: probs != nil, dropout: mask != nil), "Double.attentionForward")
         switch path {
         case .doubleHD2:
-            let w = s.weightCount / Swift.max(s.batch, 1), wp = path.weightCount(s) / Swift.max(s.batch, 1)
+            let w = s.weightCount / Swift.max(s.batch, 1)
             let (lq, lk) = (s.queryLength, s.keyLength)
             s.forEachBatchChunk(threads: threads) { sub, b0 in
                 withZeroedScratch(Double.self, count: hd2DoubleScratchCount(s)) { scratch in
                     attentionHD2DoubleForward(sub, q: q.advanced(batch: b0, rowsPerBatch: lq), k: k.advanced(batch: b0, rowsPerBatch: lk),
                                               v: v.advanced(batch: b0, rowsPerBatch: lk), out: out + b0 * lq * s.modelDim,
-                                              probs: probs.map { $0 + b0 * wp }, keep: mask.map { keepBytes($0) + b0 * w },
+                                              training: probs != nil, keep: mask.map { keepBytes($0) + b0 * w },
                                               factor: mask?[0] ?? 1, scratch: scratch)
                 }
             }
@@ -306,12 +305,12 @@ extension Double: AttentionScalar {
         path.checkRuns(AttentionCall(Double.self, s, keepsWeights: true, dropout: mask != nil), "Double.attentionBackward")
         switch path {
         case .doubleHD2:
-            let w = s.weightCount / Swift.max(s.batch, 1), wp = path.weightCount(s) / Swift.max(s.batch, 1)
+            let w = s.weightCount / Swift.max(s.batch, 1)
             let (lq, lk) = (s.queryLength, s.keyLength)
             s.forEachBatchChunk(threads: threads) { sub, b0 in
                 withZeroedScratch(Double.self, count: hd2DoubleScratchCount(s)) { scratch in
                     attentionHD2DoubleBackward(sub, q: q.advanced(batch: b0, rowsPerBatch: lq), k: k.advanced(batch: b0, rowsPerBatch: lk),
-                                               v: v.advanced(batch: b0, rowsPerBatch: lk), probs: probs + b0 * wp,
+                                               v: v.advanced(batch: b0, rowsPerBatch: lk),
                                                keep: mask.map { keepBytes($0) + b0 * w }, factor: mask?[0] ?? 1,
                                                gradOut: gradOut + b0 * lq * s.modelDim,
                                                dq: dq.advanced(batch: b0, rowsPerBatch: lq), dk: dk.advanced(batch: b0, rowsPerBatch: lk),

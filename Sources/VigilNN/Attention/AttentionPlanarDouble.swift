@@ -1,7 +1,7 @@
 // Fast path for TranADInference (`AttentionScalar.attentionPlanarInference`, Float64): head width 2 on head-planar
 // operands (layout as AttentionPlanarFloat.swift), 4 heads per SIMD4, no weights kept, no dropout.
 //
-// Bit-identical to `attentionHD2DoubleForward`'s inference branch (probs and mask nil): the same operations in
+// Bit-identical to `attentionHD2DoubleForward`'s inference branch (no backward, no mask): the same operations in
 // the same order per head — q/√2 then the two products, running max, e_j = `fastExp(SIMD4<Double>)` of s_j − max
 // (bit-identical to `fastExp(Double)` lane by lane, FastExp.swift), Σ e_j and Σ e_j v_j in key order, then one
 // multiply by 1/Σ — so TranADInference's Float64 attention step rounds exactly as the Module's. Kept as a concrete twin of the Float kernel: one kernel generic over `SIMD`
@@ -25,7 +25,7 @@ func attentionPlanarDouble(_ s: AttentionShape, hp: Int, q: AttentionOperand<Dou
                 var mx = SIMD4<Double>(repeating: -Double.greatestFiniteMagnitude)
                 for j in 0..<Lk {
                     let kj = kb + j * k.stride + g
-                    let sc = q0 * load4(kj) + q1 * load4(kj + hp)
+                    let sc = (q0 * load4(kj)).addingProduct(q1, load4(kj + hp))
                     store4(sc, S + 4 * j)
                     mx = mx.replacing(with: sc, where: sc .> mx)
                 }
@@ -34,8 +34,8 @@ func attentionPlanarDouble(_ s: AttentionShape, hp: Int, q: AttentionOperand<Dou
                     let e = fastExp(load4(S + 4 * j) - mx)
                     let vj = vb + j * v.stride + g
                     sum += e
-                    o0 += e * load4(vj)
-                    o1 += e * load4(vj + hp)
+                    o0 = o0.addingProduct(e, load4(vj))
+                    o1 = o1.addingProduct(e, load4(vj + hp))
                 }
                 let inv = 1 / sum
                 store4(o0 * inv, oi + g)
