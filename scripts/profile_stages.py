@@ -11,7 +11,7 @@ import sys
 
 STAGES = [  # (stage, pattern on the innermost symbol or its library), first match wins
     ("GEMM (OpenBLAS)", r"openblas|[sd]gemm|_kernel_[A-Z]|copy_[A-Z]"),
-    ("attention kernels", r"[Aa]ttention"),
+    ("attention kernels", r"[Aa]ttention|SoftmaxNumerators|expInPlace|storeInterleaved|keepFactors"),
     ("dropout masks (RNG)", r"DropoutMask|[Dd]ropout(Keep|Bits)|applyDropout32|Xoshiro"),
     ("optimizer (AdamW)", r"[Aa]dam"),
     ("zeroing (memset)", r"memset"),

@@ -30,7 +30,11 @@ struct BenchTensor: ParsableCommand {
             workers calls them (half a batch of 128, one thread):
             self-attention (64 windows x 10 tokens, 38 heads of
             width 2) and cross-attention (1 query on 10 keys),
-            float32, and the self-attention in float64.
+            float32, and the self-attention in float64; each also
+            times its backward alone after 64 MB have been streamed
+            through the caches (as in training, where the backward
+            reads operands the forward saw long before: the in-cache
+            figure misses that memory traffic).
         Each figure is the median of --repeats timed samples; GFLOP/s
         counts 2·m·n·k per GEMM. Build with `swift build -c release`
         first. Other processes share the cores: the 1-minute load average
@@ -111,6 +115,9 @@ struct BenchTensor: ParsableCommand {
                 }
                 if let f = v["forward_median_seconds"] as? Double, k.hasPrefix("attention") {
                     print("  forward only".padding(toLength: 36, withPad: " ", startingAt: 0) + String(format: "%11.1f", f * 1e6))
+                }
+                if let c = v["backward_cold_median_seconds"] as? Double {
+                    print("  backward, cache evicted first".padding(toLength: 36, withPad: " ", startingAt: 0) + String(format: "%11.1f", c * 1e6))
                 }
                 if let raw = v["raw_gemms_median_seconds"] as? Double, let ratio = v["overhead_ratio"] as? Double {
                     print("  raw 3 GEMMs".padding(toLength: 36, withPad: " ", startingAt: 0)
@@ -259,9 +266,29 @@ private func attentionBench<S: AttentionScalar>(_: S.Type = Float.self, batch b:
     let forward = medianSeconds(samples: samples, inner: 4) {
         S.attentionForward(path, s, q: qo, k: ko, v: vo, out: out, probs: probs, mask: mask, threads: threads)
     }
+    // The backward as training runs it: long after the forward, its operands out of cache. Between the forward and
+    // the timed backward, 64 MB (twice the host's L3 of 32 MB) are written and read back.
+    let evict = UnsafeMutablePointer<UInt64>.allocate(capacity: coldCacheEvictionWords)
+    evict.initialize(repeating: 0, count: coldCacheEvictionWords)
+    defer { evict.deallocate() }
+    var backwardCold: [Double] = []
+    for sample in 0..<max(samples / 4, 3) {
+        S.attentionForward(path, s, q: qo, k: ko, v: vo, out: out, probs: probs, mask: mask, threads: threads)
+        var acc: UInt64 = 0
+        for w in 0..<coldCacheEvictionWords { evict[w] &+= UInt64(sample); acc &+= evict[w] }
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        S.attentionBackward(path, s, q: qo, k: ko, v: vo, probs: probs, mask: mask, gradOut: gradOut,
+                            dq: dqo, dk: dko, dv: dvo, threads: threads)
+        backwardCold.append(Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9)
+        if acc == 1 { print("", terminator: "") }  // keeps the eviction pass from being optimised away
+    }
     return ["batch": b, "queries": lq, "keys": lk, "heads": h, "head_dim": 2, "dtype": S.dtypeName, "path": path.rawValue,
-            "threads": threads, "median_seconds": both, "forward_median_seconds": forward]
+            "threads": threads, "median_seconds": both, "forward_median_seconds": forward,
+            "backward_cold_median_seconds": median(backwardCold)]
 }
+
+/// Words of the buffer the cold-cache measurements stream through (64 MB).
+private let coldCacheEvictionWords = 8 << 20
 
 private func tinyBench(samples: Int) -> [String: Any] {
     let a = Tensor<Float>(shape: [4], scalars: [1, 2, 3, 4]), b = Tensor<Float>(shape: [4], scalars: [4, 3, 2, 1])
