@@ -4,7 +4,12 @@
 A sample belongs to the training epoch from the first sample whose stack holds the trainer's epoch function up to
 the first sample in the scoring engine (OpenBLAS frames carry no frame pointers, so the time order, not the stack,
 separates the parts); its stage is chosen by its innermost frame.
+
+Usage: perf script ... | profile_stages.py [--freq HZ --threads N]
+With the sampling frequency and the thread count, a third column gives each stage's seconds per thread
+(samples / HZ / N): per training worker, comparable with the GEMM floor that scripts/bench-tranad prints.
 """
+import argparse
 import collections
 import re
 import sys
@@ -33,6 +38,10 @@ def stage(sym, dso):
 
 
 def main():
+    ap = argparse.ArgumentParser(description="Stage table of perf samples of `vigil bench tranad`.")
+    ap.add_argument("--freq", type=float, help="perf sampling frequency in Hz (perf record -F)")
+    ap.add_argument("--threads", type=int, default=1, help="threads the bench ran (its --threads)")
+    args = ap.parse_args()
     samples, cur, times = [], None, []
     for line in sys.stdin:
         line = line.rstrip("\n")
@@ -66,10 +75,11 @@ def main():
         totals[part] += 1
     for part in ["training epoch", "scoring"]:
         print(f"{part}: {totals[part]} samples")
-        print(f"  {'stage':36}{'samples':>8}{'share':>8}")
+        seconds = (lambda n: f"{n / args.freq / args.threads:>11.3f}") if args.freq else (lambda n: "")
+        print(f"  {'stage':36}{'samples':>8}{'share':>8}" + (f"{'s/thread':>11}" if args.freq else ""))
         for (p, s), n in sorted(counts.items(), key=lambda kv: -kv[1]):
             if p == part:
-                print(f"  {s:36}{n:>8}{100 * n / totals[part]:>7.1f}%")
+                print(f"  {s:36}{n:>8}{100 * n / totals[part]:>7.1f}%" + seconds(n))
 
 
 if __name__ == "__main__":
