@@ -1,6 +1,7 @@
 import XCTest
 import Foundation
 @testable import VigilTensor
+import VigilRandom
 
 final class ForwardTests: XCTestCase {
     func t(_ shape: [Int], _ v: [Double]) -> Tensor<Double> { Tensor(shape: shape, scalars: v) }
@@ -23,6 +24,28 @@ final class ForwardTests: XCTestCase {
         XCTAssertEqual(y.shape, [1, 2, 2])
         XCTAssertEqual(y.scalars, [8, 23, 8, 27.5])
         XCTAssertEqual(linear(x, w, nil).scalars, [-2, 3, -2, 7.5])
+    }
+
+    /// `linear` adds the bias after the GEMM; it must keep the bits of the form it replaced, the GEMM accumulating
+    /// (β = 1) onto bias rows copied into the output, at TranAD's shapes (inner dims 16, 76, 152), Float and Double.
+    func testLinearBiasPassHasTheBitsOfAccumulatingOntoBiasRows() {
+        func check<S: TensorScalar>(_: S.Type, rows: Int, nIn: Int, nOut: Int, seed: UInt64) {
+            var rng = Xoshiro256(seed: seed)
+            let x = Tensor<S>(uniform: [rows, nIn], low: -1, high: 1, rng: &rng)
+            let w = Tensor<S>(uniform: [nOut, nIn], low: -1, high: 1, rng: &rng)
+            let b = Tensor<S>(uniform: [nOut], low: -1, high: 1, rng: &rng)
+            let old = Tensor<S>(uninitialized: [rows, nOut])
+            for r in 0..<rows { for c in 0..<nOut { old.data[r * nOut + c] = b.data[c] } }
+            gemm(false, true, rows: rows, cols: nOut, inner: nIn, x.data, w.data, old.data, accumulate: true)
+            let y = linear(x, w, b)
+            XCTAssertEqual(y.scalars.map { $0.bitPattern }, old.scalars.map { $0.bitPattern },
+                           "\(S.dtypeName) \(rows)×\(nIn) → \(nOut)")
+            XCTAssertNotEqual(y.scalars, linear(x, w, nil).scalars)  // the bias is there
+        }
+        for (i, (rows, nIn, nOut)) in [(640, 76, 228), (640, 16, 76), (640, 152, 76), (64, 76, 38), (7, 3, 5)].enumerated() {
+            check(Float.self, rows: rows, nIn: nIn, nOut: nOut, seed: UInt64(i))
+            check(Double.self, rows: rows, nIn: nIn, nOut: nOut, seed: UInt64(10 + i))
+        }
     }
 
     func testBroadcastValues() {
