@@ -96,7 +96,9 @@ public func matmul<S>(_ a: Tensor<S>, _ b: Tensor<S>, transposeA: Bool = false, 
 /// All leading dims fold into one GEMM (y = x·Wᵀ), then one pass adds the bias to every row (`addRowBias`).
 /// Each y element is the GEMM's dot product plus b rounded once, the bits the earlier form gave (bias rows copied
 /// into y and the GEMM accumulating onto them with β = 1: OpenBLAS adds its finished dot product to C, one rounding,
-/// as long as the inner dimension is not split into blocks, ≤ 256 here; scripts/check-bit-identity matched). The
+/// when it does not split the inner dimension: its input width, at most 76 in TranAD (a test checks 16, 76 and 152), and
+/// scripts/check-bit-identity matched. At 640, OpenBLAS 0.3.21's β = 1 result differs from C + its β = 0 result in
+/// about a third of the elements, so a larger input width may round differently from the old form). The
 /// row copies were 2,560 memmove calls per TranAD encoder forward on a worker's 64 windows (perf: 3.3 % of an
 /// epoch's samples under the encoder's forward).
 @_specialize(where S == Float)
