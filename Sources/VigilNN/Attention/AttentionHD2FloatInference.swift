@@ -12,7 +12,7 @@ import VigilTensor
 @inline(__always)
 func hd2FloatInferenceScratchCount(_ s: AttentionShape) -> Int {
     let hp = (s.heads + 7) / 8 * 8
-    return (2 * s.queryLength + 4 * s.keyLength) * hp + 8 * s.keyLength + 16
+    return (2 * s.queryLength + 4 * s.keyLength) * hp + 8 * s.keyLength
 }
 
 /// Forward without weights or mask. Buffers: q (B, Lq, ·), k, v (B, Lk, ·); out (B, Lq, 2H); `scratch`
@@ -28,7 +28,6 @@ func attentionHD2FloatInference(_ s: AttentionShape, q: AttentionOperand<Float>,
     let scale = 1 / Float(2).squareRoot()
     let Q0 = scratch, Q1 = Q0 + Lq * hp, K0 = Q1 + Lq * hp, K1 = K0 + Lk * hp, V0 = K1 + Lk * hp, V1 = V0 + Lk * hp
     let S = V1 + Lk * hp  // (Lk, 8) scores of one query and head group
-    let lanes = UnsafeMutablePointer<Float>(S + 8 * Lk)  // 16: the two output planes of a group
     for b in 0..<B {
         deinterleave(q.base + b * Lq * q.stride + q.offset, stride: q.stride, rows: Lq, heads: H, hp: hp, Q0, Q1)
         deinterleave(k.base + b * Lk * k.stride + k.offset, stride: k.stride, rows: Lk, heads: H, hp: hp, K0, K1)
@@ -36,13 +35,7 @@ func attentionHD2FloatInference(_ s: AttentionShape, q: AttentionOperand<Float>,
         for g in stride(from: 0, to: hp, by: 8) {
             let nl = Swift.min(8, H - g)
             for i in 0..<Lq {
-                let q0 = load8(Q0 + i * hp + g) * scale, q1 = load8(Q1 + i * hp + g) * scale
-                var mx = SIMD8<Float>(repeating: -Float.greatestFiniteMagnitude)
-                for j in 0..<Lk {
-                    let sc = q0 * load8(K0 + j * hp + g) + q1 * load8(K1 + j * hp + g)
-                    store8(sc, S + 8 * j)
-                    mx = mx.replacing(with: sc, where: sc .> mx)
-                }
+                let mx = hd2FloatScores(Q0, Q1, K0, K1, i: i, g: g, hp: hp, lk: Lk, scale: scale, S)
                 var sum = SIMD8<Float>(), o0 = SIMD8<Float>(), o1 = SIMD8<Float>()
                 for j in 0..<Lk {
                     let e = fastExp(load8(S + 8 * j) - mx)
@@ -51,10 +44,7 @@ func attentionHD2FloatInference(_ s: AttentionShape, q: AttentionOperand<Float>,
                     o1 += e * load8(V1 + j * hp + g)
                 }
                 let inv = 1 / sum
-                store8(o0 * inv, lanes)
-                store8(o1 * inv, lanes + 8)
-                let oi = out + (b * Lq + i) * d + 2 * g
-                for l in 0..<nl { oi[2 * l] = lanes[l]; oi[2 * l + 1] = lanes[8 + l] }
+                storeInterleaved8(o0 * inv, o1 * inv, out + (b * Lq + i) * d + 2 * g, heads: nl)
             }
         }
     }

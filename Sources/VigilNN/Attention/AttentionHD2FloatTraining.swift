@@ -35,6 +35,23 @@ func keepFactors8(_ keep: UnsafePointer<UInt8>, _ factor: Float) -> SIMD8<Float>
     return unsafeBitCast((SIMD8<UInt32>() &- bytes) & SIMD8(repeating: factor.bitPattern), to: SIMD8<Float>.self)
 }
 
+/// The scores of query i, heads g..<g+8: s'_j = (q_i·scale)·k_j into S (Lk, 8); returns their max per head. Q0/Q1
+/// (Lq, hp), K0/K1 (Lk, hp) are head planes. Both Float head-width-2 kernels start from it (training with
+/// scale = log₂e/√2 for its base-2 exp, inference with 1/√2).
+@inline(__always)
+func hd2FloatScores(_ Q0: UnsafePointer<Float>, _ Q1: UnsafePointer<Float>, _ K0: UnsafePointer<Float>,
+                    _ K1: UnsafePointer<Float>, i: Int, g: Int, hp: Int, lk: Int, scale: Float,
+                    _ S: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
+    let q0 = load8(Q0 + i * hp + g) * scale, q1 = load8(Q1 + i * hp + g) * scale
+    var mx = SIMD8<Float>(repeating: -Float.greatestFiniteMagnitude)
+    for j in 0..<lk {
+        let sc = q0 * load8(K0 + j * hp + g) + q1 * load8(K1 + j * hp + g)
+        store8(sc, S + 8 * j)
+        mx = mx.replacing(with: sc, where: sc .> mx)
+    }
+    return mx
+}
+
 /// The softmax numerators of query i, heads g..<g+8: e_j = 2^(s'_j − max s') with s'_j = (q_i·log₂e/√2)·k_j (so
 /// e_j = exp(q_i·k_j/√2 − max)) into E (Lk, 8); returns 1/Σ_j e_j. Q0/Q1 (Lq, hp), K0/K1 (Lk, hp) are head planes. The
 /// forward and the backward (which recomputes P from it) run these same operations, so P has the same bits in both.
@@ -42,14 +59,7 @@ func keepFactors8(_ keep: UnsafePointer<UInt8>, _ factor: Float) -> SIMD8<Float>
 func hd2FloatSoftmaxNumerators(_ Q0: UnsafePointer<Float>, _ Q1: UnsafePointer<Float>, _ K0: UnsafePointer<Float>,
                                _ K1: UnsafePointer<Float>, i: Int, g: Int, hp: Int, lk: Int,
                                _ E: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
-    let scale = Float(1.4426950408889634 / 2.0.squareRoot())
-    let q0 = load8(Q0 + i * hp + g) * scale, q1 = load8(Q1 + i * hp + g) * scale
-    var mx = SIMD8<Float>(repeating: -Float.greatestFiniteMagnitude)
-    for j in 0..<lk {
-        let sc = q0 * load8(K0 + j * hp + g) + q1 * load8(K1 + j * hp + g)
-        store8(sc, E + 8 * j)
-        mx = mx.replacing(with: sc, where: sc .> mx)
-    }
+    let mx = hd2FloatScores(Q0, Q1, K0, K1, i: i, g: g, hp: hp, lk: lk, scale: Float(1.4426950408889634 / 2.0.squareRoot()), E)
     var sum = SIMD8<Float>()
     for j in 0..<lk {
         let e = fastExp2Nonpositive(load8(E + 8 * j) - mx)
